@@ -1,0 +1,3 @@
+export * from './parcel';
+export * from './s10';
+export * from './sample-parcels';

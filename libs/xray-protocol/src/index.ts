@@ -1,0 +1,4 @@
+export * from './datagram';
+export * from './ids';
+export * from './segment';
+export * from './trace-header';
