@@ -1,0 +1,40 @@
+import { type Env, hostPort, int, oneOf, optionalUrl, readConfig, str } from '../schema';
+
+export const xrayDaemonSpec = {
+  address: hostPort('AWS_XRAY_DAEMON_ADDRESS', {
+    description: 'UDP and TCP address the daemon binds (Socket.UDPAddress / Socket.TCPAddress)',
+    default: '127.0.0.1:2000',
+  }),
+  endpoint: optionalUrl('XRAY_ENDPOINT', {
+    description: 'X-Ray API endpoint to forward to (cfg.yaml Endpoint); unset: AWS X-Ray in AWS_REGION',
+  }),
+  region: str('AWS_REGION', { description: 'region of the X-Ray API', default: 'us-east-1' }),
+  bufferMb: int('XRAY_BUFFER_MB', {
+    description: 'TotalBufferSizeMB: segment buffer in MB (16 buffers of 64 KB per MB)',
+    default: '3',
+    min: 1,
+  }),
+  concurrency: int('XRAY_CONCURRENCY', {
+    description: 'Concurrency: parallel uploads',
+    default: '8',
+    min: 1,
+  }),
+  batchSize: int('XRAY_BATCH_SIZE', {
+    description: 'segments per PutTraceSegments call',
+    default: '50',
+    min: 1,
+    max: 50,
+  }),
+  flushIntervalMs: int('XRAY_FLUSH_INTERVAL_MS', {
+    description: 'send a partial batch after this idle time',
+    default: '1000',
+    min: 1,
+  }),
+  logLevel: oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const, {
+    description: 'minimum level of the JSON logs',
+    default: 'info',
+  }),
+};
+
+export const readXrayDaemonConfig = (env?: Env) => readConfig('xray-daemon', xrayDaemonSpec, env);
+export type XrayDaemonConfig = ReturnType<typeof readXrayDaemonConfig>;

@@ -1,0 +1,25 @@
+import { LOCAL_PORTS } from '../local-defaults';
+import { type Env, int, oneOf, port, readConfig, str } from '../schema';
+
+export const xrayServiceSpec = {
+  port: port('PORT', {
+    description: 'HTTP port of the X-Ray API and console',
+    default: String(LOCAL_PORTS.xrayService),
+  }),
+  bindHost: str('XRAY_BIND_HOST', {
+    description: 'interface to listen on (loopback unless told)',
+    default: '127.0.0.1',
+  }),
+  maxTraces: int('XRAY_MAX_TRACES', {
+    description: 'traces kept before the oldest are evicted',
+    default: '100000',
+    min: 1,
+  }),
+  logLevel: oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const, {
+    description: 'minimum level of the JSON logs',
+    default: 'info',
+  }),
+};
+
+export const readXrayServiceConfig = (env?: Env) => readConfig('xray-service', xrayServiceSpec, env);
+export type XrayServiceConfig = ReturnType<typeof readXrayServiceConfig>;
