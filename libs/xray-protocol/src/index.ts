@@ -2,3 +2,4 @@ export * from './datagram';
 export * from './ids';
 export * from './segment';
 export * from './trace-header';
+export * from './udp-collector';
