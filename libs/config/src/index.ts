@@ -1,6 +1,7 @@
 export * from './local-defaults';
 export * from './schema';
 export * from './services/gateway';
+export * from './services/local-stack';
 export * from './services/parcel-api';
 export * from './services/step-functions';
 export * from './services/tracing';

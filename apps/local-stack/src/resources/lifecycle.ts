@@ -1,0 +1,22 @@
+/** Tells the launcher (over IPC) that this piece is ready, and logs it as a JSON line. */
+export function announceReady(message: { url: string }, text: string): void {
+  console.log(JSON.stringify({ level: 'info', time: Date.now(), msg: text, ...message }));
+  process.send?.({ ready: true, ...message });
+}
+
+/** Runs `close` once on SIGTERM/SIGINT (or when the launcher goes away), then exits. */
+export function stopOnSignal(close: () => Promise<void>): void {
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    try {
+      await close();
+    } finally {
+      process.exit(0);
+    }
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('disconnect', stop);
+}
