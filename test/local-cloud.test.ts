@@ -1,0 +1,248 @@
+import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { promisify } from 'node:util';
+import { GetServiceGraphCommand, type XRayClient } from '@aws-sdk/client-xray';
+import type { ParcelResponse } from '@parcel/contract';
+import { newTraceId } from '@parcel/xray-protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack, type TestStack } from './support/stack';
+import { readTrace, sampledHeader, type TraceNode, xrayClient } from './support/traces';
+
+let stack: TestStack;
+let xray: XRayClient;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  xray = xrayClient(stack.endpoints.xray);
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function getParcel(id: string, traceId = newTraceId()) {
+  const res = await fetch(`${stack.endpoints.gateway}/parcels/${id}`, {
+    headers: { 'X-Amzn-Trace-Id': sampledHeader(traceId) },
+  });
+  return { res, body: (await res.json()) as ParcelResponse & { error?: { code: string } }, traceId };
+}
+
+const segments = (nodes: TraceNode[]) => nodes.filter((n) => n.kind === 'segment');
+const byOrigin = (nodes: TraceNode[], origin: string) =>
+  segments(nodes).filter((n) => n.doc.origin === origin);
+const named = (nodes: TraceNode[], name: string) => segments(nodes).filter((n) => n.name === name);
+const awsOp = (nodes: TraceNode[], op: string) => nodes.filter((n) => n.doc.aws?.operation === op);
+const vendorCalls = (nodes: TraceNode[]) =>
+  nodes.filter(
+    (n) => n.kind === 'subsegment' && String(n.doc.http?.request?.url ?? '').includes('/v2/parcels/'),
+  );
+const sqlCalls = (nodes: TraceNode[]) => nodes.filter((n) => n.doc.sql !== undefined);
+
+/** Every parent resolves inside the trace and every child sits inside its parent's time span. */
+function expectWellFormedTree(nodes: TraceNode[], traceId: string) {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const roots = nodes.filter((n) => n.parentId === undefined);
+  expect(roots).toHaveLength(1);
+  for (const n of nodes) {
+    if (n.kind === 'segment') expect(n.doc.trace_id).toBe(traceId);
+    expect(Number.isFinite(n.end), `${n.name} is closed`).toBe(true);
+    if (n.parentId === undefined) continue;
+    const parent = byId.get(n.parentId);
+    expect(parent, `parent of ${n.name} (${n.segmentName}) is in the trace`).toBeDefined();
+    if (!parent) continue;
+    // Timestamps are recorded by different processes with millisecond clocks.
+    const slack = 0.002;
+    expect(n.start, `${n.name} starts within ${parent.name}`).toBeGreaterThanOrEqual(parent.start - slack);
+    expect(n.end, `${n.name} ends within ${parent.name}`).toBeLessThanOrEqual(parent.end + slack);
+  }
+}
+
+describe('the local cloud, end to end', () => {
+  it('serves a cache miss through the whole path as one well-formed trace', async () => {
+    const { res, body, traceId } = await getParcel('RR123456785GB');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-amzn-trace-id')).toContain(`Root=${traceId}`);
+    expect(body.parcelId).toBe('RR123456785GB');
+    expect(body.freshness.cache).toBe('miss');
+    expect(body.warehouse?.warehouse).toBe('LHR-1');
+    expect(body.vendor?.carrier).toBe('Royal Mail');
+    expect(body.vendorStatus).toBe('ok');
+
+    const nodes = await readTrace(
+      xray,
+      traceId,
+      (n) =>
+        byOrigin(n, 'AWS::ApiGateway::Stage').length >= 3 &&
+        named(n, 'warehouse-query').length >= 2 &&
+        awsOp(n, 'PutItem').length >= 1 &&
+        byOrigin(n, 'AWS::StepFunctions::StateMachine').length >= 1,
+    );
+    expectWellFormedTree(nodes, traceId);
+
+    const [edge] = byOrigin(nodes, 'AWS::ApiGateway::Stage').filter((n) => n.parentId === undefined);
+    expect(edge?.doc.http?.request?.url).toContain('/parcels/RR123456785GB');
+
+    const [api] = named(nodes, 'parcel-api');
+    expect(api).toBeDefined();
+    expect(api?.doc.annotations).toMatchObject({ parcel_id: 'RR123456785GB', cache: 'miss' });
+    const getItem = awsOp(nodes, 'GetItem');
+    expect(getItem.map((n) => n.segmentName)).toEqual(['parcel-api']);
+    const startSync = awsOp(nodes, 'StartSyncExecution');
+    expect(startSync.map((n) => n.segmentName)).toEqual(['parcel-api']);
+
+    const [execution] = byOrigin(nodes, 'AWS::StepFunctions::StateMachine');
+    expect(execution?.parentId).toBe(startSync[0]?.id);
+    const executionNodes = nodes.filter((n) => n.segmentName === execution?.name);
+    expect(executionNodes.length).toBeGreaterThan(3); // the execution and its states
+
+    // The two internal calls go back through the gateway, each answered by warehouse-query.
+    const internalStages = byOrigin(nodes, 'AWS::ApiGateway::Stage').filter((n) => n.parentId !== undefined);
+    expect(internalStages).toHaveLength(2);
+    expect(internalStages.map((n) => String(n.doc.http?.request?.url)).sort()).toEqual([
+      expect.stringContaining('/internal/vendor/RR123456785GB'),
+      expect.stringContaining('/internal/warehouse/RR123456785GB'),
+    ]);
+    for (const stage of internalStages) {
+      expect(nodes.find((n) => n.id === stage.parentId)?.segmentName).toBe(execution?.name);
+    }
+    expect(named(nodes, 'warehouse-query')).toHaveLength(2);
+
+    const [sql] = sqlCalls(nodes);
+    expect(sql?.segmentName).toBe('warehouse-query');
+    expect(String(sql?.doc.sql?.sanitized_query)).toMatch(/select/i);
+    expect(String(sql?.doc.sql?.sanitized_query)).not.toContain('RR123456785GB');
+
+    const [vendor] = vendorCalls(nodes);
+    expect(vendor?.name).toBe('vendor.localhost');
+    expect(vendor?.doc.http?.request?.method).toBe('GET');
+    expect(vendor?.doc.http?.request?.url).toContain('https://vendor.localhost:');
+    expect(vendor?.doc.http?.response?.status).toBe(200);
+    expect((vendor?.end ?? 0) - (vendor?.start ?? 0)).toBeGreaterThan(0);
+
+    const putItem = awsOp(nodes, 'PutItem');
+    expect(putItem[0]?.segmentName).toBe(execution?.name);
+  });
+
+  it('serves the same parcel again from the cache, without Step Functions', async () => {
+    const { res, body, traceId } = await getParcel('RR123456785GB');
+    expect(res.status).toBe(200);
+    expect(body.freshness.cache).toBe('hit');
+    const nodes = await readTrace(xray, traceId, (n) => named(n, 'parcel-api').length === 1);
+    expectWellFormedTree(nodes, traceId);
+    expect(named(nodes, 'parcel-api')[0]?.doc.annotations).toMatchObject({ cache: 'hit' });
+    expect(byOrigin(nodes, 'AWS::StepFunctions::StateMachine')).toHaveLength(0);
+    expect(awsOp(nodes, 'StartSyncExecution')).toHaveLength(0);
+  });
+
+  it('returns the warehouse part when the vendor does not know the parcel, and says why', async () => {
+    const { res, body, traceId } = await getParcel('LX314159268US');
+    expect(res.status).toBe(200);
+    expect(body.warehouse?.warehouse).toBe('JFK-3');
+    expect(body.vendor).toBeNull();
+    expect(body.vendorStatus).toBe('not_found');
+    const nodes = await readTrace(
+      xray,
+      traceId,
+      (n) => vendorCalls(n).length === 1 && named(n, 'warehouse-query').length === 2,
+    );
+    expectWellFormedTree(nodes, traceId);
+    expect(vendorCalls(nodes)[0]?.doc.http?.response?.status).toBe(404);
+    expect(named(nodes, 'parcel-api')[0]?.doc.annotations).toMatchObject({ vendor_status: 'not_found' });
+  });
+
+  it('answers 404 for a parcel nobody knows, and the trace shows both sides said so', async () => {
+    const { res, body, traceId } = await getParcel('EE271828189FR');
+    expect(res.status).toBe(404);
+    expect(body.error?.code).toBeDefined();
+    const nodes = await readTrace(
+      xray,
+      traceId,
+      (n) => named(n, 'warehouse-query').length === 2 && named(n, 'parcel-api').length === 1,
+    );
+    expectWellFormedTree(nodes, traceId);
+    for (const wq of named(nodes, 'warehouse-query')) expect(wq.doc.http?.response?.status).toBe(404);
+    expect(named(nodes, 'parcel-api')[0]?.doc.http?.response?.status).toBe(404);
+    expect(awsOp(nodes, 'PutItem')).toHaveLength(0);
+  });
+
+  it('answers 400 for an invalid id without reaching the fan-out', async () => {
+    const { res, body } = await getParcel('RR123456784GB');
+    expect(res.status).toBe(400);
+    expect(body.error?.code).toBeDefined();
+  });
+
+  it('draws a service graph with distinct, meaningfully named nodes', async () => {
+    const now = Date.now() / 1000;
+    const out = await xray.send(
+      new GetServiceGraphCommand({
+        StartTime: new Date((now - 600) * 1000),
+        EndTime: new Date((now + 60) * 1000),
+      }),
+    );
+    const names = (out.Services ?? []).map((s) => s.Name ?? '');
+    const types = (out.Services ?? []).map((s) => s.Type ?? '');
+    expect(types).toContain('client');
+    expect(types).toContain('AWS::ApiGateway::Stage');
+    expect(types).toContain('AWS::StepFunctions::StateMachine');
+    expect(names).toEqual(expect.arrayContaining(['parcel-api', 'warehouse-query', 'vendor.localhost']));
+    expect(names.some((n) => /dynamodb/i.test(n)) || types.some((t) => /DynamoDB/.test(t))).toBe(true);
+    expect(names.some((n) => /postgres|parcels@/i.test(n)) || types.some((t) => /SQL/i.test(t))).toBe(true);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('counts invalid datagrams at the daemon and keeps serving', async () => {
+    const [host, port] = stack.endpoints.daemon.split(':') as [string, string];
+    const statsUrl = `http://${stack.endpoints.daemon}/__daemon/stats`;
+    const before = (await (await fetch(statsUrl)).json()) as { invalid: number };
+    const socket = createSocket('udp4');
+    const garbage = [
+      'garbage',
+      '{"format":"json","version":1}\n{not json',
+      '{"format":"xml","version":1}\n{}',
+      '\n',
+    ];
+    for (const g of garbage) await new Promise((r) => socket.send(g, Number(port), host, r));
+    socket.close();
+    let after = before;
+    for (let i = 0; i < 40 && after.invalid < before.invalid + garbage.length; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = (await (await fetch(statsUrl)).json()) as { invalid: number };
+    }
+    expect(after.invalid).toBe(before.invalid + garbage.length);
+    const { res } = await getParcel('CP987654326DE');
+    expect(res.status).toBe(200);
+  });
+
+  it('is readable with the AWS CLI', async (ctx) => {
+    const run = promisify(execFile);
+    try {
+      await run('aws', ['--version']);
+    } catch {
+      ctx.skip();
+    }
+    const { traceId } = await getParcel('CP987654326DE');
+    await readTrace(xray, traceId, (n) => named(n, 'parcel-api').length === 1);
+    const env = {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: 'x',
+      AWS_SECRET_ACCESS_KEY: 'y',
+      AWS_DEFAULT_REGION: 'us-east-1',
+    };
+    const { stdout } = await run(
+      'aws',
+      [
+        'xray',
+        'batch-get-traces',
+        '--endpoint-url',
+        stack.endpoints.xray,
+        '--trace-ids',
+        traceId,
+        '--output',
+        'json',
+      ],
+      { env },
+    );
+    const parsed = JSON.parse(stdout) as { Traces: { Id: string; Segments: { Document: string }[] }[] };
+    expect(parsed.Traces[0]?.Id).toBe(traceId);
+    expect(parsed.Traces[0]?.Segments.length).toBeGreaterThan(0);
+  });
+});
