@@ -104,7 +104,7 @@ describe('parcel-fanout definition', () => {
       [['States.ALL'], S.vendorError],
     ]);
     const statusOf = (name: string) =>
-      (vendorBranch.States[name] as { Result: { vendorStatus: string } }).Result;
+      (vendorBranch.States[name] as unknown as { Result: { vendorStatus: string } }).Result;
     expect(statusOf(S.vendorNotFound)).toEqual({ vendor: null, vendorStatus: 'not_found' });
     expect(statusOf(S.vendorTimeout)).toEqual({ vendor: null, vendorStatus: 'timeout' });
     expect(statusOf(S.vendorError)).toEqual({ vendor: null, vendorStatus: 'error' });
