@@ -1,0 +1,150 @@
+import { newSegmentId, newTraceId, type SegmentDoc } from '@parcel/xray-protocol';
+import { describe, expect, it } from 'vitest';
+import { analyze } from './analyze';
+import { formatAnalysis, formatWaterfall } from './format';
+import { buildTree, selfTime, type TraceDocs } from './tree';
+
+/** gateway stage → parcel-api (DynamoDB) → warehouse-query (vendor call sent as its own subsegment). */
+function requestTrace(vendorSeconds: number, opts: { fault?: boolean } = {}): TraceDocs {
+  const id = newTraceId();
+  const t0 = 1_764_072_000;
+  const stage = newSegmentId();
+  const integration = newSegmentId();
+  const api = newSegmentId();
+  const wq = newSegmentId();
+  const vendorEnd = t0 + 0.03 + vendorSeconds;
+  const end = vendorEnd + 0.005;
+  const segments: SegmentDoc[] = [
+    {
+      name: 'parcelapi/local',
+      id: stage,
+      trace_id: id,
+      start_time: t0,
+      end_time: end + 0.002,
+      origin: 'AWS::ApiGateway::Stage',
+      subsegments: [{ id: integration, name: 'parcel-api', start_time: t0 + 0.001, end_time: end + 0.001 }],
+    },
+    {
+      name: 'parcel-api',
+      id: api,
+      trace_id: id,
+      parent_id: integration,
+      start_time: t0 + 0.002,
+      end_time: end,
+      fault: opts.fault,
+      annotations: { parcel_id: 'RR123456785GB', cache: 'miss' },
+      subsegments: [
+        {
+          id: newSegmentId(),
+          name: 'DynamoDB',
+          namespace: 'aws',
+          start_time: t0 + 0.003,
+          end_time: t0 + 0.008,
+        },
+      ],
+    },
+    {
+      name: 'warehouse-query',
+      id: wq,
+      trace_id: id,
+      parent_id: api,
+      start_time: t0 + 0.01,
+      end_time: vendorEnd + 0.002,
+    },
+    {
+      type: 'subsegment',
+      name: 'vendor.localhost',
+      id: newSegmentId(),
+      trace_id: id,
+      parent_id: wq,
+      start_time: t0 + 0.03,
+      end_time: vendorEnd,
+      namespace: 'remote',
+      fault: opts.fault,
+    },
+  ];
+  return { id, segments };
+}
+
+describe('trace analysis', () => {
+  it('links segments and separately sent subsegments into one tree', () => {
+    const tree = buildTree(requestTrace(0.1));
+    expect(tree.roots).toHaveLength(1);
+    expect(tree.nodes).toHaveLength(6);
+    const vendor = tree.nodes.find((n) => n.name === 'vendor.localhost');
+    expect(vendor?.service).toBe('warehouse-query');
+    expect(vendor?.depth).toBe(4);
+  });
+
+  it('counts overlapping children once in self time', () => {
+    const tree = buildTree({
+      id: newTraceId(),
+      segments: [
+        {
+          name: 'fanout',
+          id: newSegmentId(),
+          trace_id: newTraceId(),
+          start_time: 0,
+          end_time: 10,
+          subsegments: [
+            { id: newSegmentId(), name: 'a', start_time: 1, end_time: 5 },
+            { id: newSegmentId(), name: 'b', start_time: 2, end_time: 6 },
+            { id: newSegmentId(), name: 'c', start_time: 8, end_time: 12 },
+          ],
+        },
+      ],
+    });
+    expect(selfTime(tree.roots[0] as never)).toBeCloseTo(3);
+  });
+
+  it('blames the hop that makes the slow requests slow', () => {
+    const traces = [
+      ...Array.from({ length: 90 }, () => requestTrace(0.11)),
+      ...Array.from({ length: 10 }, () => requestTrace(1.1)),
+    ];
+    const result = analyze(traces);
+    expect(result.traces).toBe(100);
+    expect(result.p99).toBeGreaterThan(1.1);
+    expect(result.p50).toBeLessThan(0.2);
+    const [top] = result.rows;
+    expect(top?.key).toBe('warehouse-query › vendor.localhost');
+    expect(top?.p99Contribution).toBeGreaterThan(1);
+    expect(top?.max).toBeCloseTo(1.1);
+    const slowIds = new Set(traces.slice(90).map((t) => t.id));
+    for (const id of top?.exampleTraceIds ?? []) expect(slowIds.has(id)).toBe(true);
+    expect(formatAnalysis(result)).toContain(
+      'Most of the p99 is spent in: warehouse-query › vendor.localhost',
+    );
+  });
+
+  it('counts faults and groups by service or annotation', () => {
+    const traces = [requestTrace(0.1), requestTrace(0.1, { fault: true })];
+    const byName = analyze(traces);
+    expect(byName.rows.find((r) => r.key === 'warehouse-query › vendor.localhost')).toMatchObject({
+      faults: 1,
+      errorRate: 0.5,
+    });
+    const byService = analyze(traces, { by: 'service' });
+    expect(byService.rows.map((r) => r.key).sort()).toEqual([
+      'parcel-api',
+      'parcelapi/local',
+      'warehouse-query',
+    ]);
+    const byAnnotation = analyze(traces, { by: 'annotation', key: 'parcel_id' });
+    expect(byAnnotation.rows).toEqual([
+      expect.objectContaining({ key: 'parcel_id=RR123456785GB', count: 2, faults: 1 }),
+    ]);
+  });
+
+  it('prints a waterfall with one line per hop', () => {
+    const text = formatWaterfall(requestTrace(0.2, { fault: true }));
+    const lines = text.split('\n');
+    expect(lines).toHaveLength(7);
+    expect(text).toMatch(/vendor\.localhost\s+ *█+ +\d+\.\d ms FAULT/);
+  });
+
+  it('copes with an empty window', () => {
+    expect(analyze([])).toMatchObject({ traces: 0, rows: [] });
+    expect(formatAnalysis(analyze([]))).toBe('No traces in this window.');
+  });
+});

@@ -1,0 +1,4 @@
+export * from './analyze';
+export * from './format';
+export { percentile } from './stats';
+export * from './tree';
