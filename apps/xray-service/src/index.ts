@@ -1,0 +1,21 @@
+export { ApiError } from './api-error';
+export { SamplingTable } from './sampling-table';
+export {
+  DEFAULT_BODY_LIMIT,
+  type RunningXrayService,
+  startXrayService,
+  type XrayServiceOptions,
+} from './server';
+export { buildServiceGraph } from './service-graph';
+export type {
+  AnnotationEntry,
+  Outcome,
+  ServiceIdWire,
+  TraceEdge,
+  TraceNode,
+  TraceView,
+} from './trace-analysis';
+export { analyzeTrace, assembleSegments, CLIENT_KEY } from './trace-analysis';
+export { TraceStore } from './trace-store';
+export type { FilterCompiler, TracePredicate } from './xray-api';
+export { XrayApi } from './xray-api';

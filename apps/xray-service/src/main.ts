@@ -1,0 +1,16 @@
+import { readXrayServiceConfig } from '@parcel/config';
+import pino from 'pino';
+import { startXrayService } from './server';
+
+const config = readXrayServiceConfig();
+const logger = pino({ name: 'xray-service', level: config.logLevel });
+const service = await startXrayService(config, { logger });
+logger.info({ url: service.url, maxTraces: config.maxTraces }, 'xray-service listening');
+
+const stop = async (signal: string) => {
+  logger.info({ signal }, 'stopping');
+  await service.close();
+  process.exit(0);
+};
+process.once('SIGTERM', () => void stop('SIGTERM'));
+process.once('SIGINT', () => void stop('SIGINT'));

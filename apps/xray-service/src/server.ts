@@ -1,0 +1,126 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { LOCAL_ACCOUNT, LOCAL_REGION, type XrayServiceConfig } from '@parcel/config';
+import { SAMPLING_RULES, type SamplingRule } from '@parcel/sampling-rules';
+import pino, { type Logger } from 'pino';
+import { ApiError } from './api-error';
+import { parseJsonObject, readBody, sendError, sendJson } from './http-io';
+import { SamplingTable } from './sampling-table';
+import { TraceStore } from './trace-store';
+import { type CallContext, type FilterCompiler, XrayApi } from './xray-api';
+
+/** PutTraceSegments carries at most 50 documents of 64 KB each; leave room for JSON escaping. */
+export const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
+
+export interface XrayServiceOptions {
+  logger?: Logger;
+  /** Compiles FilterExpression for GetTraceSummaries; without one, a filter is a 400. */
+  filterCompiler?: FilterCompiler;
+  /** Rules the table starts with; the project's rules by default. */
+  samplingRules?: readonly SamplingRule[];
+  bodyLimitBytes?: number;
+  /** GetTraceSummaries page size. */
+  pageSize?: number;
+}
+
+export interface RunningXrayService {
+  url: string;
+  port: number;
+  api: XrayApi;
+  setFilterCompiler(compiler: FilterCompiler | undefined): void;
+  close(): Promise<void>;
+}
+
+type Operation = (api: XrayApi, body: Record<string, unknown>, ctx: CallContext) => unknown;
+
+/** The REST paths the AWS SDKs and CLI POST to, as @aws-sdk/client-xray declares them. */
+const OPERATIONS: Record<string, Operation> = {
+  '/TraceSegments': (api, body) => api.putTraceSegments(body),
+  '/TraceSummaries': (api, body) => api.getTraceSummaries(body),
+  '/Traces': (api, body) => api.batchGetTraces(body),
+  '/ServiceGraph': (api, body) => api.getServiceGraph(body),
+  '/GetSamplingRules': (api, _body, ctx) => api.getSamplingRules(ctx),
+  '/CreateSamplingRule': (api, body, ctx) => api.createSamplingRule(body, ctx),
+  '/UpdateSamplingRule': (api, body, ctx) => api.updateSamplingRule(body, ctx),
+  '/DeleteSamplingRule': (api, body, ctx) => api.deleteSamplingRule(body, ctx),
+  '/SamplingTargets': (api, body, ctx) => api.getSamplingTargets(body, ctx),
+};
+
+/**
+ * The real API sends timestamps as epoch seconds, and the AWS SDKs and CLI read them so. The X-Ray SDK
+ * for Node reads sampling times with `new Date(x).getTime() / 1000` (aws-xray-sdk-core's
+ * service_connector.js), which turns epoch seconds into 1970 — every quota expired. It calls through the
+ * daemon with a bare `http.request` (no User-Agent), so whoever does not say it is an AWS SDK gets epoch
+ * milliseconds, which that code reads correctly.
+ */
+export function callContext(req: IncomingMessage): CallContext {
+  const agent = req.headers['user-agent'] ?? '';
+  return { timeFormat: /aws-sdk|aws-cli|botocore|boto3/i.test(agent) ? 'epoch-seconds' : 'epoch-millis' };
+}
+
+export async function startXrayService(
+  config: Pick<XrayServiceConfig, 'port' | 'bindHost' | 'maxTraces'>,
+  options: XrayServiceOptions = {},
+): Promise<RunningXrayService> {
+  const logger = options.logger ?? pino({ name: 'xray-service', level: 'silent' });
+  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
+  const store = new TraceStore(config.maxTraces);
+  const sampling = new SamplingTable(options.samplingRules ?? SAMPLING_RULES, LOCAL_REGION, LOCAL_ACCOUNT);
+  const api = new XrayApi(store, sampling, {
+    ...(options.filterCompiler ? { filterCompiler: options.filterCompiler } : {}),
+    ...(options.pageSize ? { pageSize: options.pageSize } : {}),
+  });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0] as string;
+    if (req.method === 'GET' && path === '/health') {
+      sendJson(res, 200, { status: 'ok', traces: store.size, evicted: store.evictedCount });
+      return;
+    }
+    const operation = OPERATIONS[path];
+    if (!operation) {
+      req.resume();
+      throw new ApiError(404, 'UnknownOperationException', `No operation at ${req.method} ${path}`);
+    }
+    if (req.method !== 'POST') {
+      req.resume();
+      throw new ApiError(405, 'UnknownOperationException', `${path} takes POST`);
+    }
+    const body = parseJsonObject(await readBody(req, bodyLimit));
+    sendJson(res, 200, operation(api, body, callContext(req)));
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (err instanceof ApiError) {
+        if (err.status >= 500) logger.error({ err }, 'request failed');
+        else logger.debug({ path: req.url, type: err.type, message: err.message }, 'bad request');
+        sendError(res, err);
+      } else {
+        logger.error({ err, path: req.url }, 'unexpected failure');
+        sendError(res, new ApiError(500, 'InternalFailure', 'Internal failure'));
+      }
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.bindHost, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.bindHost.includes(':') ? `[${config.bindHost}]` : config.bindHost;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    api,
+    setFilterCompiler: (compiler) => api.setFilterCompiler(compiler),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

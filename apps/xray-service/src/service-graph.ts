@@ -1,0 +1,158 @@
+import { CLIENT_KEY, type Outcome, type TraceView } from './trace-analysis';
+
+interface Stats {
+  OkCount: number;
+  ErrorStatistics: { ThrottleCount: number; OtherCount: number; TotalCount: number };
+  FaultStatistics: { OtherCount: number; TotalCount: number };
+  TotalCount: number;
+  TotalResponseTime: number;
+}
+
+interface Aggregate {
+  stats: Stats;
+  /** Response time (rounded to the millisecond, in seconds) → count. */
+  histogram: Map<number, number>;
+  start: number;
+  end: number;
+}
+
+const emptyStats = (): Stats => ({
+  OkCount: 0,
+  ErrorStatistics: { ThrottleCount: 0, OtherCount: 0, TotalCount: 0 },
+  FaultStatistics: { OtherCount: 0, TotalCount: 0 },
+  TotalCount: 0,
+  TotalResponseTime: 0,
+});
+
+function add(agg: Aggregate, o: Outcome, start: number, end: number) {
+  const s = agg.stats;
+  s.TotalCount++;
+  s.TotalResponseTime += o.responseTime;
+  if (o.fault) {
+    s.FaultStatistics.TotalCount++;
+    s.FaultStatistics.OtherCount++;
+  } else if (o.error) {
+    s.ErrorStatistics.TotalCount++;
+    if (o.throttle) s.ErrorStatistics.ThrottleCount++;
+    else s.ErrorStatistics.OtherCount++;
+  } else s.OkCount++;
+  const bucket = Math.round(o.responseTime * 1000) / 1000;
+  agg.histogram.set(bucket, (agg.histogram.get(bucket) ?? 0) + 1);
+  agg.start = Math.min(agg.start, start);
+  agg.end = Math.max(agg.end, end);
+}
+
+const newAggregate = (): Aggregate => ({
+  stats: emptyStats(),
+  histogram: new Map(),
+  start: Number.POSITIVE_INFINITY,
+  end: Number.NEGATIVE_INFINITY,
+});
+
+const histogramWire = (h: Map<number, number>) =>
+  [...h].sort((a, b) => a[0] - b[0]).map(([Value, Count]) => ({ Value, Count }));
+
+const finish = (s: Stats): Stats => ({
+  ...s,
+  TotalResponseTime: Math.round(s.TotalResponseTime * 1e6) / 1e6,
+});
+
+/**
+ * The `Services` of a GetServiceGraph answer over the given traces: one node per distinct service (a
+ * client node for the callers of root segments, each segment's service named and typed by its origin,
+ * and the downstream resources known only from subsegments), with the edges between them.
+ */
+export function buildServiceGraph(views: Iterable<TraceView>): Record<string, unknown>[] {
+  interface NodeAcc {
+    name: string;
+    names: Set<string>;
+    type?: string;
+    root: boolean;
+    agg: Aggregate;
+    edges: Map<string, Aggregate>;
+  }
+  const nodes = new Map<string, NodeAcc>();
+  const client: NodeAcc = {
+    name: 'client',
+    names: new Set(['client']),
+    type: 'client',
+    root: false,
+    agg: newAggregate(),
+    edges: new Map(),
+  };
+  for (const view of views) {
+    for (const n of view.nodes) {
+      let acc = nodes.get(n.key);
+      if (!acc) {
+        acc = { name: n.name, names: new Set(), root: false, agg: newAggregate(), edges: new Map() };
+        if (n.type) acc.type = n.type;
+        nodes.set(n.key, acc);
+      }
+      for (const name of n.names) acc.names.add(name);
+      if (n.root) acc.root = true;
+      for (const o of n.outcomes) add(acc.agg, o, view.startTime, view.endTime);
+    }
+    for (const e of view.edges) {
+      const from = e.from === CLIENT_KEY ? client : nodes.get(e.from);
+      if (!from) continue;
+      let agg = from.edges.get(e.to);
+      if (!agg) {
+        agg = newAggregate();
+        from.edges.set(e.to, agg);
+      }
+      for (const o of e.outcomes) add(agg, o, view.startTime, view.endTime);
+    }
+  }
+  if (nodes.size === 0) return [];
+  const refIds = new Map<string, number>();
+  let next = 0;
+  const hasClient = client.edges.size > 0;
+  if (hasClient) refIds.set(CLIENT_KEY, next++);
+  for (const key of nodes.keys()) refIds.set(key, next++);
+
+  const edgesWire = (acc: NodeAcc) =>
+    [...acc.edges].map(([to, agg]) => ({
+      ReferenceId: refIds.get(to),
+      StartTime: agg.start,
+      EndTime: agg.end,
+      SummaryStatistics: finish(agg.stats),
+      ResponseTimeHistogram: histogramWire(agg.histogram),
+      Aliases: [],
+    }));
+
+  const out: Record<string, unknown>[] = [];
+  if (hasClient) {
+    const start = Math.min(...[...client.edges.values()].map((a) => a.start));
+    const end = Math.max(...[...client.edges.values()].map((a) => a.end));
+    out.push({
+      ReferenceId: refIds.get(CLIENT_KEY),
+      Name: client.name,
+      Names: [...client.names],
+      Type: 'client',
+      State: 'unknown',
+      StartTime: start,
+      EndTime: end,
+      Edges: edgesWire(client),
+      SummaryStatistics: finish(emptyStats()),
+      DurationHistogram: [],
+      ResponseTimeHistogram: [],
+    });
+  }
+  for (const [key, acc] of nodes) {
+    out.push({
+      ReferenceId: refIds.get(key),
+      Name: acc.name,
+      Names: [...acc.names],
+      Root: acc.root,
+      ...(acc.type ? { Type: acc.type } : {}),
+      State: 'active',
+      StartTime: acc.agg.start,
+      EndTime: acc.agg.end,
+      Edges: edgesWire(acc),
+      SummaryStatistics: finish(acc.agg.stats),
+      DurationHistogram: histogramWire(acc.agg.histogram),
+      ResponseTimeHistogram: histogramWire(acc.agg.histogram),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,227 @@
+import { type SegmentDoc, validateSegment } from '@parcel/xray-protocol';
+import { ApiError, invalidRequest } from './api-error';
+import type { SamplingTable, StoredRule } from './sampling-table';
+import { buildServiceGraph } from './service-graph';
+import type { TraceView } from './trace-analysis';
+import type { TraceStore } from './trace-store';
+import { traceSummaryWire } from './trace-summary';
+import { readEpochSeconds } from './wire-time';
+
+/** A compiled filter expression: true when the trace matches. */
+export type TracePredicate = (trace: TraceView) => boolean;
+/**
+ * Compiles an X-Ray filter expression. Throws (any Error; its message is shown to the caller) when the
+ * expression is invalid — the API answers 400 InvalidRequestException.
+ */
+export type FilterCompiler = (expression: string) => TracePredicate;
+
+/** Who asks: the AWS SDKs and CLI read REST-JSON timestamps as epoch seconds; others get milliseconds. */
+export interface CallContext {
+  timeFormat: 'epoch-seconds' | 'epoch-millis';
+}
+
+const MAX_SEGMENT_BYTES = 64 * 1024;
+const MAX_TIME_RANGE_S = 24 * 60 * 60;
+const MAX_BATCH_TRACE_IDS = 100;
+
+/**
+ * The X-Ray API operations this service answers, each taking the parsed request body and returning the
+ * response body. Transport (HTTP, errors on the wire) lives in server.ts.
+ */
+export class XrayApi {
+  private filterCompiler: FilterCompiler | undefined;
+
+  constructor(
+    readonly store: TraceStore,
+    readonly sampling: SamplingTable,
+    opts: { filterCompiler?: FilterCompiler; pageSize?: number } = {},
+  ) {
+    this.filterCompiler = opts.filterCompiler;
+    this.pageSize = opts.pageSize ?? 100;
+  }
+
+  private readonly pageSize: number;
+
+  /** Plugs in (or replaces) the filter-expression compiler GetTraceSummaries uses. */
+  setFilterCompiler(compiler: FilterCompiler | undefined): void {
+    this.filterCompiler = compiler;
+  }
+
+  putTraceSegments(body: Record<string, unknown>) {
+    const docs = body.TraceSegmentDocuments;
+    if (!Array.isArray(docs) || docs.some((d) => typeof d !== 'string'))
+      throw invalidRequest('TraceSegmentDocuments must be a list of strings');
+    const unprocessed: { Id?: string; ErrorCode: string; Message: string }[] = [];
+    for (const text of docs as string[]) {
+      if (text.length > MAX_SEGMENT_BYTES && Buffer.byteLength(text) > MAX_SEGMENT_BYTES) {
+        unprocessed.push({
+          ErrorCode: 'SegmentTooLarge',
+          Message: `Segment exceeds ${MAX_SEGMENT_BYTES} bytes`,
+        });
+        continue;
+      }
+      let doc: unknown;
+      try {
+        doc = JSON.parse(text);
+      } catch {
+        unprocessed.push({ ErrorCode: 'InvalidSegment', Message: 'Segment is not valid JSON' });
+        continue;
+      }
+      const problem = validateSegment(doc);
+      if (problem) {
+        const id = (doc as { id?: unknown } | null)?.id;
+        unprocessed.push({
+          ...(typeof id === 'string' ? { Id: id } : {}),
+          ErrorCode: 'InvalidSegment',
+          Message: problem,
+        });
+        continue;
+      }
+      this.store.put(doc as SegmentDoc);
+    }
+    return { UnprocessedTraceSegments: unprocessed };
+  }
+
+  getTraceSummaries(body: Record<string, unknown>) {
+    const start = readEpochSeconds(body.StartTime, 'StartTime');
+    const end = readEpochSeconds(body.EndTime, 'EndTime');
+    if (end < start) throw invalidRequest('EndTime must not be before StartTime');
+    if (end - start > MAX_TIME_RANGE_S) throw invalidRequest('The time range must not exceed 24 hours');
+    const rangeType = body.TimeRangeType ?? 'TraceId';
+    if (rangeType !== 'TraceId' && rangeType !== 'Event')
+      throw invalidRequest('TimeRangeType must be TraceId or Event');
+    let predicate: TracePredicate | undefined;
+    if (typeof body.FilterExpression === 'string' && body.FilterExpression.trim() !== '') {
+      if (!this.filterCompiler) throw invalidRequest('Filter expressions are not supported by this service');
+      try {
+        predicate = this.filterCompiler(body.FilterExpression);
+      } catch (err) {
+        throw invalidRequest(`Invalid filter expression: ${(err as Error).message}`);
+      }
+    } else if (body.FilterExpression !== undefined && typeof body.FilterExpression !== 'string') {
+      throw invalidRequest('FilterExpression must be a string');
+    }
+    const after = body.NextToken === undefined ? undefined : decodeToken(body.NextToken);
+
+    let processed = 0;
+    const matched: { view: TraceView; revision: number }[] = [];
+    for (const entry of this.store.inRange(start, end, rangeType)) {
+      processed++;
+      if (predicate && !predicate(entry.view)) continue;
+      matched.push(entry);
+    }
+    // Newest first; ties by id so a page boundary is exact.
+    matched.sort((a, b) => b.view.startTime - a.view.startTime || (a.view.id < b.view.id ? -1 : 1));
+    let from = 0;
+    if (after) {
+      from = matched.findIndex(
+        ({ view }) => view.startTime < after.t || (view.startTime === after.t && view.id > after.id),
+      );
+      if (from < 0) from = matched.length;
+    }
+    const page = matched.slice(from, from + this.pageSize);
+    const last = page[page.length - 1];
+    const more = from + this.pageSize < matched.length && last !== undefined;
+    return {
+      TraceSummaries: page.map(({ view, revision }) => traceSummaryWire(view, revision)),
+      ApproximateTime: Math.floor(Date.now() / 1000),
+      TracesProcessedCount: processed,
+      ...(more ? { NextToken: encodeToken(last.view.startTime, last.view.id) } : {}),
+    };
+  }
+
+  batchGetTraces(body: Record<string, unknown>) {
+    const ids = body.TraceIds;
+    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string'))
+      throw invalidRequest('TraceIds must be a list of strings');
+    if (ids.length > MAX_BATCH_TRACE_IDS)
+      throw invalidRequest(`At most ${MAX_BATCH_TRACE_IDS} TraceIds per call`);
+    const traces: unknown[] = [];
+    const unprocessed: string[] = [];
+    for (const id of new Set(ids as string[])) {
+      const view = this.store.view(id);
+      if (!view) {
+        unprocessed.push(id);
+        continue;
+      }
+      traces.push({
+        Id: view.id,
+        Duration: Math.round(view.duration * 1000) / 1000,
+        LimitExceeded: false,
+        Segments: view.segments.map((seg) => ({ Id: seg.id, Document: JSON.stringify(seg) })),
+      });
+    }
+    return { Traces: traces, UnprocessedTraceIds: unprocessed };
+  }
+
+  getServiceGraph(body: Record<string, unknown>) {
+    const start = readEpochSeconds(body.StartTime, 'StartTime');
+    const end = readEpochSeconds(body.EndTime, 'EndTime');
+    if (end < start) throw invalidRequest('EndTime must not be before StartTime');
+    const views = [...this.store.inRange(start, end, 'Event')].map((e) => e.view);
+    return {
+      Services: buildServiceGraph(views),
+      StartTime: start,
+      EndTime: end,
+      ContainsOldGroupVersions: false,
+    };
+  }
+
+  getSamplingRules(ctx: CallContext) {
+    return { SamplingRuleRecords: this.sampling.list().map((r) => ruleRecord(r, ctx)) };
+  }
+
+  createSamplingRule(body: Record<string, unknown>, ctx: CallContext) {
+    return { SamplingRuleRecord: ruleRecord(this.sampling.create(body.SamplingRule), ctx) };
+  }
+
+  updateSamplingRule(body: Record<string, unknown>, ctx: CallContext) {
+    return { SamplingRuleRecord: ruleRecord(this.sampling.update(body.SamplingRuleUpdate), ctx) };
+  }
+
+  deleteSamplingRule(body: Record<string, unknown>, ctx: CallContext) {
+    return { SamplingRuleRecord: ruleRecord(this.sampling.delete(body.RuleName, body.RuleARN), ctx) };
+  }
+
+  getSamplingTargets(body: Record<string, unknown>, ctx: CallContext) {
+    const result = this.sampling.targets(body);
+    return {
+      SamplingTargetDocuments: result.SamplingTargetDocuments.map((d) => ({
+        ...d,
+        ReservoirQuotaTTL: wireTime(d.ReservoirQuotaTTL, ctx),
+      })),
+      LastRuleModification: wireTime(result.LastRuleModification, ctx),
+      UnprocessedStatistics: result.UnprocessedStatistics,
+    };
+  }
+}
+
+function ruleRecord(stored: StoredRule, ctx: CallContext) {
+  return {
+    SamplingRule: stored.rule,
+    CreatedAt: wireTime(stored.createdAt, ctx),
+    ModifiedAt: wireTime(stored.modifiedAt, ctx),
+  };
+}
+
+const wireTime = (ms: number, ctx: CallContext) => (ctx.timeFormat === 'epoch-seconds' ? ms / 1000 : ms);
+
+function encodeToken(t: number, id: string): string {
+  return Buffer.from(JSON.stringify({ t, id })).toString('base64url');
+}
+
+function decodeToken(token: unknown): { t: number; id: string } {
+  if (typeof token === 'string') {
+    try {
+      const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+        t?: unknown;
+        id?: unknown;
+      };
+      if (typeof parsed.t === 'number' && typeof parsed.id === 'string')
+        return { t: parsed.t, id: parsed.id };
+    } catch {
+      // fall through: a token we did not issue
+    }
+  }
+  throw new ApiError(400, 'InvalidRequestException', 'NextToken is not valid');
+}
