@@ -1,0 +1,52 @@
+import type { GroupBy } from '@parcel/trace-analysis';
+
+export class UsageError extends Error {}
+
+export const USAGE = `Usage:
+  npm run traces -- analyze [--since 15m] [--filter EXPR] [--group-by name|service|annotation:KEY] [--limit N]
+  npm run traces -- show <trace-id>
+Options: --endpoint URL (default: XRAY_ENDPOINT or http://127.0.0.1:2020)`;
+
+/** `15m`, `90s`, `2h`, `1d` → milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
+  if (!m) throw new UsageError(`cannot read "${text}" as a duration (try 90s, 15m, 2h)`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
+    m[2] as 'ms' | 's' | 'm' | 'h' | 'd'
+  ];
+  return Number(m[1]) * unit;
+}
+
+export function parseGroupBy(text: string): GroupBy {
+  if (text === 'name' || text === 'service') return { by: text };
+  const m = /^annotation:([A-Za-z0-9_]+)$/.exec(text);
+  if (m) return { by: 'annotation', key: m[1] as string };
+  throw new UsageError(`--group-by takes name, service or annotation:KEY, not "${text}"`);
+}
+
+export interface Command {
+  name: 'analyze' | 'show';
+  positional: string[];
+  options: Map<string, string>;
+}
+
+export function parseArgs(argv: readonly string[]): Command {
+  const [name, ...rest] = argv;
+  if (name !== 'analyze' && name !== 'show') throw new UsageError(USAGE);
+  const options = new Map<string, string>();
+  const positional: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i] as string;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      if (eq > 0) options.set(arg.slice(2, eq), arg.slice(eq + 1));
+      else {
+        const value = rest[i + 1];
+        if (value === undefined) throw new UsageError(`${arg} needs a value`);
+        options.set(arg.slice(2), value);
+        i++;
+      }
+    } else positional.push(arg);
+  }
+  return { name, positional, options };
+}

@@ -1,0 +1,1 @@
+export { getTraces, listTraceIds, type Window } from './fetch-traces';
