@@ -1,0 +1,323 @@
+import type {
+  AnnotationValue,
+  ComparisonOp,
+  FilterAst,
+  FlagKeyword,
+  NodeSelector,
+  NumberKeyword,
+  NumberOp,
+  StringKeyword,
+  StringOp,
+} from './ast';
+import { FilterSyntaxError } from './errors';
+import { parseFilter } from './parser';
+import type { NodeFacts, NodeRef, ServiceView, TraceView } from './trace-view';
+
+export type TracePredicate = (trace: TraceView) => boolean;
+type Predicate<T> = (subject: T) => boolean;
+
+/**
+ * How keywords read their subject. The same keyword means the trace (root segment, any segment for `user`)
+ * at the top level and one segment or call inside `service(){…}`/`edge(){…}`.
+ */
+interface Scope<T> {
+  flag(keyword: FlagKeyword): Predicate<T>;
+  number(keyword: NumberKeyword): (subject: T) => number | undefined;
+  /** Single-valued string keywords. */
+  string(keyword: StringKeyword): ((subject: T) => string | undefined) | undefined;
+  /** Multi-valued string keywords (`user` over a whole trace). */
+  strings(keyword: StringKeyword): ((subject: T) => readonly string[]) | undefined;
+}
+
+const TRACE_SCOPE: Scope<TraceView> = {
+  flag(keyword) {
+    switch (keyword) {
+      case 'ok':
+        return (t) => !t.hasError && !t.hasFault && !t.hasThrottle;
+      case 'error':
+        return (t) => t.hasError;
+      case 'fault':
+        return (t) => t.hasFault;
+      case 'throttle':
+        return (t) => t.hasThrottle;
+      case 'partial':
+        return (t) => t.isPartial;
+      case 'inferred':
+        return (t) => t.services.some((s) => s.inferred);
+      case 'root':
+        return (t) => t.rootSegment !== undefined;
+    }
+  },
+  number(keyword) {
+    switch (keyword) {
+      case 'responsetime':
+        return (t) => t.responseTime;
+      case 'duration':
+        return (t) => t.duration;
+      case 'http.status':
+        return (t) => t.http?.status;
+    }
+  },
+  string(keyword) {
+    switch (keyword) {
+      case 'http.url':
+        return (t) => t.http?.url;
+      case 'http.method':
+        return (t) => t.http?.method;
+      case 'http.useragent':
+        return (t) => t.http?.userAgent;
+      case 'http.clientip':
+        return (t) => t.http?.clientIp;
+      case 'name':
+        return (t) => t.rootSegment?.name;
+      case 'type':
+        return (t) => t.rootSegment?.origin;
+      case 'user':
+        return undefined;
+    }
+  },
+  strings(keyword) {
+    return keyword === 'user' ? (t) => t.users : undefined;
+  },
+};
+
+const NODE_SCOPE: Scope<NodeFacts> = {
+  flag(keyword) {
+    switch (keyword) {
+      case 'ok':
+        return (n) => !n.error && !n.fault && !n.throttle;
+      case 'partial':
+        return (n) => n.inProgress;
+      default:
+        return (n) => n[keyword];
+    }
+  },
+  number(keyword) {
+    // A node's own span is both its response time and its duration.
+    return keyword === 'http.status' ? (n) => n.http?.status : (n) => n.responseTime;
+  },
+  string(keyword) {
+    switch (keyword) {
+      case 'http.url':
+        return (n) => n.http?.url;
+      case 'http.method':
+        return (n) => n.http?.method;
+      case 'http.useragent':
+        return (n) => n.http?.userAgent;
+      case 'http.clientip':
+        return (n) => n.http?.clientIp;
+      case 'user':
+        return (n) => n.user;
+      case 'name':
+        return (n) => n.name;
+      case 'type':
+        return (n) => n.type;
+    }
+  },
+  strings() {
+    return undefined;
+  },
+};
+
+/**
+ * Compiles a filter once into a predicate over `TraceView`s (closures, no per-trace parsing or
+ * allocation). Accepts expression text or a parsed tree; throws `FilterSyntaxError` for bad text.
+ *
+ * Comparisons against a field the trace does not have are false, `!=` included (`user != "bob"` needs a
+ * user); fields with several values (`user`, `annotation.key`) match when any value does, and `!=` when
+ * they are set and no value equals the literal.
+ */
+export function compileFilter(filter: string | FilterAst): TracePredicate {
+  const ast = typeof filter === 'string' ? parseFilter(filter) : filter;
+  return compile(ast, TRACE_SCOPE);
+}
+
+function compile<T>(ast: FilterAst, scope: Scope<T>): Predicate<T> {
+  switch (ast.kind) {
+    case 'and':
+      return all(ast.operands.map((o) => compile(o, scope)));
+    case 'or':
+      return any(ast.operands.map((o) => compile(o, scope)));
+    case 'not': {
+      const operand = compile(ast.operand, scope);
+      return (x) => !operand(x);
+    }
+    case 'flag': {
+      const read = scope.flag(ast.keyword);
+      return ast.value ? read : (x) => !read(x);
+    }
+    case 'number': {
+      const read = scope.number(ast.keyword);
+      const test = numberTest(ast.op, ast.value);
+      return (x) => {
+        const value = read(x);
+        return value !== undefined && test(value);
+      };
+    }
+    case 'string':
+    case 'present':
+      return compileString(
+        ast.keyword,
+        ast.kind === 'string' ? ast.op : null,
+        ast.kind === 'string' ? ast.value : '',
+        scope,
+      );
+    case 'annotation':
+    case 'annotationPresent':
+      if (scope !== (TRACE_SCOPE as unknown))
+        throw new FilterSyntaxError(0, 'annotations apply to whole traces only');
+      return compileAnnotation(ast.key, ast.kind === 'annotation' ? ast : null) as unknown as Predicate<T>;
+    case 'service':
+    case 'edge':
+      if (scope !== (TRACE_SCOPE as unknown))
+        throw new FilterSyntaxError(0, `${ast.kind}() cannot be nested`);
+      return (ast.kind === 'service'
+        ? compileService(ast.node, ast.filter)
+        : compileEdge(ast.from, ast.to, ast.filter)) as unknown as Predicate<T>;
+  }
+}
+
+function all<T>(predicates: Predicate<T>[]): Predicate<T> {
+  if (predicates.length === 2) {
+    const [a, b] = predicates as [Predicate<T>, Predicate<T>];
+    return (x) => a(x) && b(x);
+  }
+  return (x) => {
+    for (const p of predicates) if (!p(x)) return false;
+    return true;
+  };
+}
+
+function any<T>(predicates: Predicate<T>[]): Predicate<T> {
+  if (predicates.length === 2) {
+    const [a, b] = predicates as [Predicate<T>, Predicate<T>];
+    return (x) => a(x) || b(x);
+  }
+  return (x) => {
+    for (const p of predicates) if (p(x)) return true;
+    return false;
+  };
+}
+
+function numberTest(op: NumberOp, limit: number): Predicate<number> {
+  switch (op) {
+    case '=':
+      return (v) => v === limit;
+    case '!=':
+      return (v) => v !== limit;
+    case '<':
+      return (v) => v < limit;
+    case '<=':
+      return (v) => v <= limit;
+    case '>':
+      return (v) => v > limit;
+    case '>=':
+      return (v) => v >= limit;
+  }
+}
+
+/** Tests one string value; `!=` is handled by the caller as "set and not equal". */
+function stringTest(op: Exclude<StringOp, '!='>, literal: string): Predicate<string> {
+  switch (op) {
+    case '=':
+      return (v) => v === literal;
+    case 'CONTAINS':
+      return (v) => v.includes(literal);
+    case 'BEGINSWITH':
+      return (v) => v.startsWith(literal);
+    case 'ENDSWITH':
+      return (v) => v.endsWith(literal);
+  }
+}
+
+function compileString<T>(
+  keyword: StringKeyword,
+  op: StringOp | null,
+  literal: string,
+  scope: Scope<T>,
+): Predicate<T> {
+  const single = scope.string(keyword);
+  if (single) {
+    if (op === null) return (x) => single(x) !== undefined;
+    if (op === '!=') {
+      return (x) => {
+        const v = single(x);
+        return v !== undefined && v !== literal;
+      };
+    }
+    const test = stringTest(op, literal);
+    return (x) => {
+      const v = single(x);
+      return v !== undefined && test(v);
+    };
+  }
+  const many = scope.strings(keyword) as (subject: T) => readonly string[];
+  if (op === null) return (x) => many(x).length > 0;
+  if (op === '!=') {
+    return (x) => {
+      const values = many(x);
+      return values.length > 0 && !values.includes(literal);
+    };
+  }
+  const test = stringTest(op, literal);
+  return (x) => many(x).some(test);
+}
+
+function compileAnnotation(
+  key: string,
+  comparison: { op: ComparisonOp; value: AnnotationValue } | null,
+): TracePredicate {
+  const valuesOf = (t: TraceView): readonly AnnotationValue[] | undefined =>
+    Object.hasOwn(t.annotations, key) ? t.annotations[key] : undefined;
+  if (comparison === null) return (t) => (valuesOf(t)?.length ?? 0) > 0;
+  const { op, value } = comparison;
+  if (op === '!=') {
+    return (t) => {
+      const values = valuesOf(t);
+      return values !== undefined && values.length > 0 && !values.includes(value);
+    };
+  }
+  let test: Predicate<AnnotationValue>;
+  if (op === '=') {
+    test = (v) => v === value;
+  } else if (typeof value === 'number') {
+    const numeric = numberTest(op as NumberOp, value);
+    test = (v) => typeof v === 'number' && numeric(v);
+  } else {
+    const textual = stringTest(op as Exclude<StringOp, '!='>, String(value));
+    test = (v) => typeof v === 'string' && textual(v);
+  }
+  return (t) => valuesOf(t)?.some(test) ?? false;
+}
+
+function selectorTest(node: NodeSelector): Predicate<NodeRef> {
+  const { name, type } = node;
+  if (name !== null && type !== null) return (n) => n.name === name && n.type === type;
+  if (name !== null) return (n) => n.name === name;
+  if (type !== null) return (n) => n.type === type;
+  return () => true;
+}
+
+function compileService(node: NodeSelector, filter: FilterAst | null): TracePredicate {
+  const matches = selectorTest(node);
+  const inner = filter === null ? null : compile(filter, NODE_SCOPE);
+  return (t) => {
+    for (const service of t.services as ServiceView[]) {
+      if (matches(service) && (inner === null || service.segments.some(inner))) return true;
+    }
+    return false;
+  };
+}
+
+function compileEdge(from: NodeSelector, to: NodeSelector, filter: FilterAst | null): TracePredicate {
+  const fromMatches = selectorTest(from);
+  const toMatches = selectorTest(to);
+  const inner = filter === null ? null : compile(filter, NODE_SCOPE);
+  return (t) => {
+    for (const edge of t.edges) {
+      if (fromMatches(edge.from) && toMatches(edge.to) && (inner === null || edge.calls.some(inner)))
+        return true;
+    }
+    return false;
+  };
+}
