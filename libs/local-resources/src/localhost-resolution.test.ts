@@ -1,0 +1,85 @@
+import dns from 'node:dns';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  installLocalhostResolution,
+  isLocalhostSubdomain,
+  uninstallLocalhostResolution,
+} from './localhost-resolution';
+
+let server: Server;
+let port: number;
+
+beforeAll(async () => {
+  server = createServer((req, res) => res.end(`host=${req.headers.host}`));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as AddressInfo).port;
+});
+afterAll(() => {
+  server.close();
+});
+afterEach(() => {
+  uninstallLocalhostResolution();
+});
+
+describe('isLocalhostSubdomain', () => {
+  it.each([
+    ['vendor.localhost', true],
+    ['VENDOR.LOCALHOST.', true],
+    ['a.b.localhost', true],
+    ['localhost', false],
+    ['notlocalhost', false],
+    ['vendor.localhost.example.com', false],
+    ['example.com', false],
+  ])('%s → %s', (name, expected) => {
+    expect(isLocalhostSubdomain(name)).toBe(expected);
+  });
+});
+
+describe('installLocalhostResolution', () => {
+  it('answers *.localhost with loopback in every dns.lookup form', async () => {
+    installLocalhostResolution();
+    const one = await new Promise<[string, number]>((resolve, reject) =>
+      dns.lookup('vendor.localhost', (err, address, family) =>
+        err ? reject(err) : resolve([address, family]),
+      ),
+    );
+    expect(one).toEqual(['127.0.0.1', 4]);
+    const all = await new Promise((resolve, reject) =>
+      dns.lookup('vendor.localhost', { all: true }, (err, addresses) =>
+        err ? reject(err) : resolve(addresses),
+      ),
+    );
+    expect(all).toEqual([{ address: '127.0.0.1', family: 4 }]);
+    expect(await dns.promises.lookup('vendor.localhost', { family: 6 })).toEqual({
+      address: '::1',
+      family: 6,
+    });
+  });
+
+  it('lets http and fetch reach a loopback server by its .localhost name', async () => {
+    installLocalhostResolution();
+    const res = await fetch(`http://vendor.localhost:${port}/`);
+    expect(await res.text()).toBe(`host=vendor.localhost:${port}`);
+  });
+
+  it('leaves other names to the system resolver', async () => {
+    installLocalhostResolution();
+    expect(await dns.promises.lookup('127.0.0.2')).toEqual({ address: '127.0.0.2', family: 4 });
+    await expect(dns.promises.lookup('no-such-host.invalid')).rejects.toMatchObject({ code: 'ENOTFOUND' });
+  });
+
+  it('is idempotent and can be undone', async () => {
+    const systemLookup = dns.lookup;
+    const systemPromisesLookup = dns.promises.lookup;
+    const undo = installLocalhostResolution();
+    const patched = dns.lookup;
+    installLocalhostResolution();
+    expect(dns.lookup).toBe(patched); // not wrapped twice
+    expect((await dns.promises.lookup('x.localhost')).address).toBe('127.0.0.1');
+    undo();
+    expect(dns.lookup).toBe(systemLookup);
+    expect(dns.promises.lookup).toBe(systemPromisesLookup);
+  });
+});
