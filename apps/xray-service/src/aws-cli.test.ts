@@ -1,0 +1,79 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { LOCAL_CREDENTIALS } from '@parcel/config';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningXrayService, startXrayService } from './server';
+import { parcelRequestTrace } from './test-traces';
+
+const run = promisify(execFile);
+
+/** The AWS CLI, if this machine has one: the test is about the CLI, so without it there is nothing to run. */
+async function findAws(): Promise<string | undefined> {
+  try {
+    await run('aws', ['--version'], { timeout: 20_000 });
+    return 'aws';
+  } catch {
+    return undefined;
+  }
+}
+const aws = await findAws();
+
+let service: RunningXrayService;
+beforeAll(async () => {
+  service = await startXrayService({ port: 0, bindHost: '127.0.0.1', maxTraces: 100 }, { pageSize: 1 });
+});
+afterAll(async () => {
+  await service?.close();
+});
+
+// Asynchronous child processes only: the service runs in this process and must keep answering.
+const cli = async (...args: string[]) => {
+  const { stdout } = await run(
+    aws as string,
+    ['xray', ...args, '--endpoint-url', service.url, '--output', 'json'],
+    {
+      timeout: 30_000,
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+        AWS_DEFAULT_REGION: 'us-east-1',
+        AWS_CONFIG_FILE: '/dev/null',
+        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+        AWS_PAGER: '',
+      },
+    },
+  );
+  return JSON.parse(stdout);
+};
+
+describe.skipIf(!aws)('the AWS CLI against xray-service', () => {
+  it('lists summaries (following NextToken) and fetches whole traces', async () => {
+    const a = parcelRequestTrace();
+    const b = parcelRequestTrace({ vendorFault: true });
+    service.api.putTraceSegments({
+      TraceSegmentDocuments: [...a.docs, ...b.docs].map((d) => JSON.stringify(d)),
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const summaries = await cli(
+      'get-trace-summaries',
+      '--start-time',
+      String(now - 300),
+      '--end-time',
+      String(now + 60),
+    );
+    const ids = summaries.TraceSummaries.map((s: { Id: string }) => s.Id).sort();
+    // Page size 1: the CLI had to follow NextToken to see both.
+    expect(ids).toEqual([a.traceId, b.traceId].sort());
+    const faulty = summaries.TraceSummaries.find((s: { Id: string }) => s.Id === b.traceId);
+    expect(faulty).toMatchObject({ HasFault: true, Http: { HttpStatus: 502, HttpMethod: 'GET' } });
+
+    const traces = await cli('batch-get-traces', '--trace-ids', a.traceId, b.traceId);
+    expect(traces.Traces).toHaveLength(2);
+    const trace = traces.Traces.find((t: { Id: string }) => t.Id === a.traceId);
+    expect(trace.Segments).toHaveLength(4);
+    const names = trace.Segments.map((s: { Document: string }) => JSON.parse(s.Document).name).sort();
+    expect(names).toEqual(['parcel-api', 'parcel-fanout', 'parcelapi/local', 'warehouse-query']);
+    expect(traces.UnprocessedTraceIds).toEqual([]);
+  });
+});
