@@ -1,0 +1,103 @@
+import { newTraceId, parseTraceHeader } from '@parcel/xray-protocol';
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import { type TraceContext, traceStorage } from './context';
+import { TRACE_HEADER_NAME } from './propagation';
+import type { Span } from './provider';
+import { activeTracing } from './tracing';
+
+function clientIp(req: Request): { ip?: string; forwarded: boolean } {
+  const xff = req.headers['x-forwarded-for'];
+  const first = (Array.isArray(xff) ? xff[0] : xff)?.split(',')[0]?.trim();
+  if (first) return { ip: first.slice(0, 64), forwarded: true };
+  return { ip: req.socket.remoteAddress, forwarded: false };
+}
+
+/** Marks a finished server span from its response status: 4xx error, 429 throttle, 5xx fault. */
+export function recordResponseStatus(span: Span, status: number, contentLength?: number): void {
+  span.setHttp({
+    response: { status, ...(contentLength !== undefined ? { content_length: contentLength } : {}) },
+  });
+  if (status === 429) span.markThrottle();
+  if (status >= 400 && status < 500) span.markError();
+  else if (status >= 500) span.markFault();
+}
+
+/**
+ * Opens one segment per request named after the service. The edge decides sampling: `Sampled=0|1` is
+ * obeyed as sent; only a missing header or `Sampled=?` is decided here. A malformed header starts a new
+ * trace. The trace header (Root, Sampled) is returned on the response.
+ */
+export function traceRequests(serviceName: string): RequestHandler {
+  return (req, res, next) => {
+    const tracing = activeTracing();
+    const incoming = parseTraceHeader(req.headers['x-amzn-trace-id']);
+    const path = (req.originalUrl ?? req.url).split('?')[0] ?? '/';
+    let sampled: boolean;
+    if (incoming?.sampled === '1') sampled = true;
+    else if (incoming?.sampled === '0') sampled = false;
+    else {
+      sampled = tracing.provider.decideSampling({
+        serviceName,
+        host: req.headers.host,
+        method: req.method,
+        path,
+      });
+    }
+    const traceId = incoming?.root ?? newTraceId();
+    const ip = clientIp(req);
+    const span = tracing.provider.startServerSpan({
+      name: serviceName,
+      traceId,
+      ...(incoming?.parent ? { parentId: incoming.parent } : {}),
+      sampled,
+      ...(tracing.serviceVersion ? { serviceVersion: tracing.serviceVersion } : {}),
+      request: {
+        method: req.method,
+        url: `${req.protocol}://${req.headers.host ?? 'localhost'}${req.originalUrl ?? req.url}`.slice(
+          0,
+          2000,
+        ),
+        ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
+        ...(ip.ip ? { clientIp: ip.ip } : {}),
+        xForwardedFor: ip.forwarded,
+      },
+    });
+    const trace: TraceContext = { traceId, sampled, extra: incoming?.extra ?? [], segment: span };
+    if (incoming?.parent) trace.incomingParentId = incoming.parent;
+    res.setHeader(TRACE_HEADER_NAME, `Root=${traceId};Sampled=${sampled ? '1' : '0'}`);
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      const length = Number(res.getHeader('content-length'));
+      recordResponseStatus(span, res.statusCode, Number.isFinite(length) ? length : undefined);
+      span.end();
+    };
+    res.on('finish', end);
+    res.on('close', end);
+    traceStorage.run({ trace, span }, next);
+  };
+}
+
+/**
+ * Records an exception that escaped a route as the segment's cause, then answers 500 with a JSON body
+ * (unless headers were already sent). Install after the routes.
+ */
+export function traceErrors(
+  respond: (err: unknown) => { status: number; body: unknown } = () => ({
+    status: 500,
+    body: { error: { code: 'internal_error', message: 'internal error' } },
+  }),
+): ErrorRequestHandler {
+  return (err, _req, res, next) => {
+    const store = traceStorage.getStore();
+    const { status, body } = respond(err);
+    store?.span.recordException(err, { asError: status < 500 });
+    activeTracing().logger.error({ err }, 'unhandled error in request');
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    res.status(status).json(body);
+  };
+}

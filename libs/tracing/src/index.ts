@@ -1,0 +1,25 @@
+export { currentTraceId, type TraceContext } from './context';
+export { recordResponseStatus, traceErrors, traceRequests } from './express';
+export {
+  addMetadata,
+  annotate,
+  currentSegment,
+  currentSpan,
+  currentTraceHeader,
+  type ParcelAnnotations,
+  withSubsegment,
+} from './helpers';
+export { createLogger, type LogLevel } from './logger';
+export { NOOP_SPAN } from './noop';
+export { TRACE_HEADER_NAME } from './propagation';
+export type { AnnotationValue, Span, SpanNamespace, TracingProvider } from './provider';
+export {
+  activeTracing,
+  initTracing,
+  nameForHost,
+  nameRemoteHost,
+  type Tracing,
+  type TracingBackend,
+  type TracingOptions,
+  traceAwsClient,
+} from './tracing';

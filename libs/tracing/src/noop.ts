@@ -1,0 +1,36 @@
+import type { SamplingRequest, ServerSpanOptions, Span, TracingProvider } from './provider';
+
+/** A span that records nothing; the request context (and so header propagation) stays intact. */
+export const NOOP_SPAN: Span = Object.freeze({
+  id: undefined,
+  recording: false,
+  propagates: false,
+  annotate() {},
+  addMetadata() {},
+  setHttp() {},
+  markError() {},
+  markFault() {},
+  markThrottle() {},
+  recordException() {},
+  end() {},
+});
+
+/** `TRACING_BACKEND=off`: no SDK, no datagrams; the trace header is still carried on downstream. */
+export class NoopProvider implements TracingProvider {
+  readonly backend = 'off' as const;
+  decideSampling(_req: SamplingRequest): boolean {
+    return false;
+  }
+  startServerSpan(_opts: ServerSpanOptions): Span {
+    return NOOP_SPAN;
+  }
+  startSubsegment(): Span {
+    return NOOP_SPAN;
+  }
+  instrumentAwsClient(): string | undefined {
+    return undefined;
+  }
+  instrumentHttpGlobal(): void {}
+  instrumentPg(): void {}
+  setDaemonAddress(): void {}
+}
