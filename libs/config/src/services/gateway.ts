@@ -1,4 +1,4 @@
-import { LOCAL_PORTS } from '../local-defaults';
+import { LOCAL_ACCOUNT, LOCAL_PORTS } from '../local-defaults';
 import { type Env, int, port, readConfig, str, url } from '../schema';
 import { tracingSpec } from './tracing';
 
@@ -17,6 +17,10 @@ export const gatewaySpec = {
     default: `http://127.0.0.1:${LOCAL_PORTS.warehouseQuery}`,
   }),
   apiId: str('API_ID', { description: 'REST API id, as in the stage ARN', default: 'parcelapi' }),
+  accountId: str('AWS_ACCOUNT_ID', {
+    description: 'account id recorded on stage segments (aws.api_gateway.account_id)',
+    default: LOCAL_ACCOUNT,
+  }),
   stageName: str('STAGE_NAME', { description: 'stage name, as in the stage ARN', default: 'local' }),
   integrationTimeoutMs: int('INTEGRATION_TIMEOUT_MS', {
     description: 'integration timeout (API Gateway: 29 s by default)',

@@ -1,0 +1,364 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { GatewayConfig } from '@parcel/config';
+import { matchRoute, type RouteDefinition, validatePathParameters } from '@parcel/routes';
+import type { Logger } from 'pino';
+import {
+  badRequestParameters,
+  GATEWAY_ERRORS,
+  type GatewayError,
+  rawGatewayError,
+  sendGatewayError,
+} from './gateway-responses';
+import { LIMITS } from './limits';
+import { callIntegration, closeIntegrationAgents, createIntegrationAgents, endToEndHeaders } from './proxy';
+import { CentralSampler, type SamplingDecision } from './sampling/sampler';
+import { hasSignature, verifySigV4 } from './sigv4';
+import { clientTraceHeader, downstreamTraceHeader, resolveEdgeTrace } from './tracing/edge-trace';
+import { SegmentEmitter } from './tracing/emitter';
+import {
+  buildStageSegment,
+  type IntegrationCall,
+  STAGE_ORIGIN,
+  type StageIdentity,
+  stageServiceName,
+} from './tracing/stage-segment';
+
+export interface GatewayOptions {
+  logger?: Logger;
+  /**
+   * Base URL of the daemon's TCP proxy for sampling rules; defaults to `http://{AWS_XRAY_DAEMON_ADDRESS}`
+   * (the daemon serves UDP and TCP on the same address). `null` = local Default rule only.
+   */
+  samplingEndpoint?: string | null;
+  samplingTargetsIntervalMs?: number;
+  /** Address to bind; the stand-in listens on loopback unless told otherwise. */
+  host?: string;
+}
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  sampler: CentralSampler;
+  emitter: SegmentEmitter;
+  close(): Promise<void>;
+}
+
+const HEALTH_PATHS = new Set(['/health', '/__gateway/health']);
+
+export async function startGateway(
+  config: GatewayConfig,
+  options: GatewayOptions = {},
+): Promise<RunningGateway> {
+  const log = options.logger;
+  const stage: StageIdentity = {
+    apiId: config.apiId,
+    stageName: config.stageName,
+    accountId: config.accountId,
+    region: config.region,
+  };
+  const tracingOn = config.tracingBackend === 'xray';
+  const daemon = config.daemonAddress;
+  const samplingEndpoint =
+    options.samplingEndpoint === undefined
+      ? `http://${daemon.host.includes(':') ? `[${daemon.host}]` : daemon.host}:${daemon.port}`
+      : (options.samplingEndpoint ?? undefined);
+  const sampler = new CentralSampler({
+    ...(tracingOn && samplingEndpoint ? { endpoint: samplingEndpoint } : {}),
+    ...(options.samplingTargetsIntervalMs ? { targetsIntervalMs: options.samplingTargetsIntervalMs } : {}),
+    onError: (what, error) =>
+      log?.debug({ err: error, what }, 'sampling rules unavailable; local Default applies'),
+  });
+  const emitter = new SegmentEmitter(daemon);
+  const agents = createIntegrationAgents();
+  const targets: Record<RouteDefinition['target'], string> = {
+    'parcel-api': config.parcelApiUrl,
+    'warehouse-query': config.warehouseQueryUrl,
+  };
+  const stagePrefix = `/${config.stageName}/`;
+
+  const server = createServer(
+    { maxHeaderSize: LIMITS.nodeMaxHeaderSize, keepAliveTimeout: 5_000 },
+    (req, res) => {
+      handle(req, res).catch((error) => {
+        // Nothing below should throw; if something does, answer like API Gateway and keep serving.
+        log?.error({ err: error }, 'gateway handler failed');
+        if (!res.headersSent) sendGatewayError(res, GATEWAY_ERRORS.internalServerError, {});
+        else res.destroy();
+      });
+    },
+  );
+
+  // The parser refused the request (oversize headers, malformed HTTP): answer cleanly, never just reset.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable || error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const oversize = error.code === 'HPE_HEADER_OVERFLOW';
+    const response = oversize
+      ? rawGatewayError(GATEWAY_ERRORS.headersTooLarge, 'Request Header Fields Too Large')
+      : rawGatewayError({ status: 400, message: 'Bad Request' }, 'Bad Request');
+    socket.end(response);
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const startMs = Date.now();
+    const rawUrl = req.url ?? '/';
+    const queryAt = rawUrl.indexOf('?');
+    const rawPath = queryAt < 0 ? rawUrl : rawUrl.slice(0, queryAt);
+    const rawQuery = queryAt < 0 ? '' : rawUrl.slice(queryAt + 1);
+
+    if (req.method === 'GET' && HEALTH_PATHS.has(rawPath)) {
+      const body = JSON.stringify({ status: 'ok' });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+
+    // Step Functions calls /{stage}/{path} on the execute-api host; clients here may omit the stage.
+    const path = rawPath.startsWith(stagePrefix) ? rawPath.slice(stagePrefix.length - 1) : rawPath;
+    const method = req.method ?? 'GET';
+    const host = headerString(req.headers.host) ?? '';
+    const requestId = randomUUID();
+
+    const decide = (): SamplingDecision =>
+      tracingOn
+        ? sampler.decide({
+            serviceName: stageServiceName(stage),
+            serviceType: STAGE_ORIGIN,
+            host,
+            httpMethod: method,
+            urlPath: path,
+          })
+        : { sampled: false, ruleName: 'off' };
+    const trace = resolveEdgeTrace(req.headers['x-amzn-trace-id'], decide, startMs);
+
+    const responseHeaders: Record<string, string> = {
+      'x-amzn-requestid': requestId,
+      'x-amz-apigw-id': randomBytes(6).toString('base64').replace(/[+/=]/g, 'A'),
+      'x-amzn-trace-id': clientTraceHeader(trace),
+    };
+    const forwardedFor = headerString(req.headers['x-forwarded-for']);
+    const peer = req.socket.remoteAddress ?? '';
+    let integration: IntegrationCall | undefined;
+
+    res.on('finish', () => {
+      const status = res.statusCode;
+      if (status >= 500) log?.warn({ requestId, method, path: clip(rawPath), status }, 'request failed');
+      else log?.debug({ requestId, method, path: clip(rawPath), status }, 'request');
+      if (!tracingOn || !trace.sampled) return;
+      const contentLength = Number(res.getHeader('content-length'));
+      emitter.send(
+        buildStageSegment(stage, trace, {
+          requestId,
+          startMs,
+          endMs: Date.now(),
+          method,
+          url: `http://${host}${rawUrl}`,
+          ...clientAddress(forwardedFor, peer),
+          ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
+          status,
+          ...(Number.isFinite(contentLength) ? { contentLength } : {}),
+          ...(integration ? { integration } : {}),
+        }),
+      );
+    });
+
+    const fail = (error: GatewayError, closeConnection = false) => {
+      sendGatewayError(
+        res,
+        error,
+        closeConnection ? { ...responseHeaders, connection: 'close' } : responseHeaders,
+      );
+    };
+
+    if (requestLineAndHeaderValuesBytes(req) > LIMITS.maxRequestLineAndHeaderValuesBytes) {
+      return fail(GATEWAY_ERRORS.headersTooLarge, true);
+    }
+    const declaredLength = Number(req.headers['content-length'] ?? 0);
+    if (declaredLength > LIMITS.maxPayloadBytes) return fail(GATEWAY_ERRORS.requestTooLarge, true);
+
+    const match = matchRoute(method, path);
+    if ('error' in match) return fail(GATEWAY_ERRORS.missingAuthenticationToken);
+    const { route, params } = match;
+
+    const body = await readBody(req, LIMITS.maxPayloadBytes);
+    if (body === 'too_large') return fail(GATEWAY_ERRORS.requestTooLarge, true);
+    if (body === 'aborted') return;
+
+    const query = parseQuery(rawQuery);
+    if (route.authorization === 'AWS_IAM') {
+      if (!hasSignature(req.headers, query)) return fail(GATEWAY_ERRORS.missingAuthenticationToken);
+      const verified = await verifySigV4(
+        { method, path: rawPath, query, headers: req.headers, body },
+        {
+          credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
+          region: config.region,
+        },
+      );
+      if (!verified.ok) return fail(verified.error);
+    }
+
+    const problems = validatePathParameters(route, params);
+    if (problems.length) return fail(badRequestParameters(problems.map((p) => p.name)));
+
+    const target = new URL(`${targets[route.target]}${path}${rawQuery ? `?${rawQuery}` : ''}`);
+    const headers: OutgoingHttpHeaders = endToEndHeaders(req.headers);
+    headers.host = target.host;
+    headers['x-forwarded-for'] = forwardedFor ? `${forwardedFor}, ${peer}` : peer;
+    headers['x-amzn-trace-id'] = downstreamTraceHeader(trace);
+    headers['x-amzn-apigateway-api-id'] = stage.apiId;
+    delete headers['content-length'];
+    if (body.length) headers['content-length'] = body.length;
+
+    const callStart = Date.now();
+    const result = await callIntegration(
+      {
+        url: target,
+        method,
+        headers,
+        body,
+        timeoutMs: config.integrationTimeoutMs,
+        maxResponseBytes: LIMITS.maxPayloadBytes,
+      },
+      agents,
+    );
+    const call: IntegrationCall = { url: target.toString(), method, startMs: callStart, endMs: Date.now() };
+    integration = call;
+
+    switch (result.kind) {
+      case 'timeout':
+        call.failure = {
+          type: 'IntegrationTimeout',
+          message: `no response within ${config.integrationTimeoutMs} ms`,
+        };
+        return fail(GATEWAY_ERRORS.integrationTimeout);
+      case 'unavailable':
+        call.failure = { type: result.error.name, message: result.error.message };
+        return fail({ status: 503, message: 'Service Unavailable' });
+      case 'bad_gateway':
+        call.failure = { type: result.error.name, message: result.error.message };
+        return fail({ status: 502, message: 'Bad Gateway' });
+      case 'too_large':
+        call.failure = { type: 'ResponseTooLarge', message: 'integration response over 10 MB' };
+        return fail(GATEWAY_ERRORS.internalServerError);
+      case 'response': {
+        call.status = result.status;
+        call.contentLength = result.body.length;
+        const upstream = endToEndHeaders(result.headers);
+        delete upstream['content-length'];
+        delete upstream['x-amzn-trace-id'];
+        res.writeHead(result.status, {
+          ...upstream,
+          ...responseHeaders,
+          'content-length': result.body.length,
+        });
+        res.end(method === 'HEAD' ? undefined : result.body);
+        return;
+      }
+    }
+  }
+
+  await sampler.start();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port, address } = server.address() as AddressInfo;
+  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+
+  return {
+    url,
+    port,
+    sampler,
+    emitter,
+    async close() {
+      sampler.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      closeIntegrationAgents(agents);
+      await emitter.close();
+    },
+  };
+}
+
+function headerString(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function clientAddress(
+  forwardedFor: string | undefined,
+  peer: string,
+): { clientIp?: string; forwardedFor: boolean } {
+  const first = forwardedFor?.split(',')[0]?.trim();
+  if (first) return { clientIp: first.slice(0, 64), forwardedFor: true };
+  return peer ? { clientIp: peer, forwardedFor: false } : { forwardedFor: false };
+}
+
+/** API Gateway's header limit counts the request line and header values (names are not counted). */
+function requestLineAndHeaderValuesBytes(req: IncomingMessage): number {
+  let total = Buffer.byteLength(`${req.method} ${req.url} HTTP/${req.httpVersion}`);
+  for (let i = 1; i < req.rawHeaders.length; i += 2) total += Buffer.byteLength(req.rawHeaders[i] as string);
+  return total;
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large' | 'aborted'> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > limit) {
+        done = true;
+        // Stop buffering; the connection is closed after the 413.
+        req.pause();
+        resolve('too_large');
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!done) {
+        done = true;
+        resolve(Buffer.concat(chunks));
+      }
+    });
+    req.on('error', () => {
+      if (!done) {
+        done = true;
+        resolve('aborted');
+      }
+    });
+    req.on('close', () => {
+      if (!done) {
+        done = true;
+        resolve('aborted');
+      }
+    });
+  });
+}
+
+function parseQuery(raw: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  if (!raw) return out;
+  for (const [key, value] of new URLSearchParams(raw)) {
+    const existing = out[key];
+    if (existing === undefined) out[key] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else out[key] = [existing, value];
+  }
+  return out;
+}
+
+function clip(value: string): string {
+  return value.length > 200 ? `${value.slice(0, 200)}…` : value;
+}
