@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import dns from 'node:dns';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   installLocalhostResolution,
@@ -81,5 +83,17 @@ describe('installLocalhostResolution', () => {
     undo();
     expect(dns.lookup).toBe(systemLookup);
     expect(dns.promises.lookup).toBe(systemPromisesLookup);
+  });
+});
+
+describe('@parcel/local-resources/localhost-dns (preload entry)', () => {
+  it('installs the resolution in a process started with --import', async () => {
+    const script = "require('node:dns').lookup('vendor.localhost', (e, a) => console.log(e ? e.code : a))";
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--import', '@parcel/local-resources/localhost-dns', '-e', script],
+      { timeout: 20_000 },
+    );
+    expect(stdout.trim()).toBe('127.0.0.1');
   });
 });
