@@ -12,6 +12,10 @@ export const stepFunctionsSpec = {
     description: 'the execute-api endpoint that the apigateway:invoke tasks call',
     default: `http://127.0.0.1:${LOCAL_PORTS.gateway}`,
   }),
+  stageName: str('STAGE_NAME', {
+    description: 'the API Gateway stage the internal routes are called on (`/{stage}/internal/…`)',
+    default: 'local',
+  }),
   dynamodbEndpoint: optionalUrl('DYNAMODB_ENDPOINT', {
     description: 'DynamoDB endpoint for dynamodb:putItem tasks',
   }),

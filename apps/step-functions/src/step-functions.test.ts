@@ -1,0 +1,414 @@
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  ListStateMachinesCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StartSyncExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  LOCAL_STATE_MACHINE_ARN,
+  readStepFunctionsConfig,
+} from '@parcel/config';
+import type { MergedParcel } from '@parcel/contract';
+import { ensureParcelTable, type RunningDynalite, startDynalite } from '@parcel/local-resources';
+import {
+  newSegmentId,
+  newTraceId,
+  parseTraceHeader,
+  type SegmentDoc,
+  type SubsegmentDoc,
+  startUdpCollector,
+  type UdpCollector,
+} from '@parcel/xray-protocol';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningStepFunctions, startStepFunctions } from './server';
+import { type Answer, startFakeUpstream } from './test-support/fake-upstream';
+
+const STAGE = 'local';
+const TABLE = 'parcels-sfn-test';
+const warehouse = (id: string) => ({
+  parcelId: id,
+  status: 'dispatched',
+  warehouse: 'LHR-1',
+  weightGrams: 1200,
+  updatedAt: '2026-11-20T08:15:00.000Z',
+});
+const vendor = (id: string) => ({
+  parcelId: id,
+  carrier: 'Royal Mail',
+  status: 'in_transit',
+  estimatedDelivery: '2026-12-02',
+  events: [],
+});
+
+/** What the upstream answers per parcel id: [warehouse, vendor]. */
+const SCRIPT: Record<string, [Answer, Answer]> = {
+  RR123456785GB: [
+    { status: 200, body: warehouse('RR123456785GB') },
+    { status: 200, body: vendor('RR123456785GB') },
+  ],
+  LX314159268US: [
+    { status: 200, body: warehouse('LX314159268US') },
+    { status: 404, body: { message: 'not found' } },
+  ],
+  TO000000001XX: [
+    { status: 200, body: warehouse('TO000000001XX') },
+    { status: 504, body: { message: 'vendor timeout' } },
+  ],
+  ER000000002XX: [
+    { status: 200, body: warehouse('ER000000002XX') },
+    { status: 500, body: { message: 'boom' } },
+  ],
+  EE271828189FR: [
+    { status: 404, body: { message: 'unknown' } },
+    { status: 404, body: { message: 'unknown' } },
+  ],
+  WH000000003XX: [
+    { status: 500, body: { message: 'db down' } },
+    { status: 200, body: vendor('WH000000003XX') },
+  ],
+};
+
+let ddb: RunningDynalite;
+let upstream: Awaited<ReturnType<typeof startFakeUpstream>>;
+let collector: UdpCollector;
+let sfn: RunningStepFunctions;
+let client: SFNClient;
+let dynamo: DynamoDBClient;
+const sleeps: number[] = [];
+
+beforeAll(async () => {
+  [ddb, upstream, collector] = await Promise.all([
+    startDynalite(),
+    startFakeUpstream({
+      stage: STAGE,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      answer: (route, id) => SCRIPT[id]?.[route === 'warehouse' ? 0 : 1] ?? { status: 404 },
+    }),
+    startUdpCollector(),
+  ]);
+  await ensureParcelTable({ endpoint: ddb.endpoint, region: LOCAL_REGION, tableName: TABLE });
+  const config = readStepFunctionsConfig({
+    PORT: '0',
+    API_GATEWAY_URL: upstream.url,
+    STAGE_NAME: STAGE,
+    DYNAMODB_ENDPOINT: ddb.endpoint,
+    PARCEL_TABLE: TABLE,
+    AWS_XRAY_DAEMON_ADDRESS: collector.address,
+    AWS_REGION: LOCAL_REGION,
+    ...LOCAL_ENV,
+  });
+  sfn = await startStepFunctions(config, {
+    logger: pino({ level: 'silent' }),
+    // Retry waits are recorded instead of waited out: the suite stays fast, the backoff stays checked.
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+  });
+  client = new SFNClient({
+    endpoint: sfn.url,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    disableHostPrefix: true,
+  });
+  dynamo = new DynamoDBClient({
+    endpoint: ddb.endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+});
+
+const LOCAL_ENV = {
+  AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+};
+
+afterAll(async () => {
+  client?.destroy();
+  dynamo?.destroy();
+  await sfn?.close();
+  await Promise.all([ddb?.close(), upstream?.close(), collector?.close()]);
+});
+
+async function fanout(parcelId: string, traceHeader?: string) {
+  return client.send(
+    new StartSyncExecutionCommand({
+      stateMachineArn: LOCAL_STATE_MACHINE_ARN,
+      input: JSON.stringify({ parcelId }),
+      traceHeader,
+    }),
+  );
+}
+
+async function cached(parcelId: string) {
+  const out = await dynamo.send(new GetItemCommand({ TableName: TABLE, Key: { parcelId: { S: parcelId } } }));
+  return out.Item;
+}
+
+describe('StartSyncExecution of parcel-fanout', () => {
+  it('merges both parts, caches the contract item, answers as the real API does', async () => {
+    const out = await fanout('RR123456785GB');
+    expect(out.status).toBe('SUCCEEDED');
+    expect(out.executionArn).toMatch(
+      /^arn:aws:states:us-east-1:000000000000:express:parcel-fanout:[^:]+:[^:]+$/,
+    );
+    expect(out.stateMachineArn).toBe(LOCAL_STATE_MACHINE_ARN);
+    expect(out.startDate).toBeInstanceOf(Date);
+    expect(out.stopDate?.getTime()).toBeGreaterThanOrEqual(out.startDate?.getTime() ?? Number.NaN);
+    expect(out.billingDetails?.billedDurationInMilliseconds).toBeGreaterThanOrEqual(100);
+    expect(JSON.parse(out.input ?? '')).toEqual({ parcelId: 'RR123456785GB' });
+    const parcel = JSON.parse(out.output ?? '') as MergedParcel;
+    expect(parcel).toEqual({
+      parcelId: 'RR123456785GB',
+      warehouse: warehouse('RR123456785GB'),
+      vendor: vendor('RR123456785GB'),
+      vendorStatus: 'ok',
+      fetchedAt: expect.any(String),
+    });
+    expect(Number.isNaN(Date.parse(parcel.fetchedAt))).toBe(false);
+
+    const item = await cached('RR123456785GB');
+    expect(item).toEqual({
+      parcelId: { S: 'RR123456785GB' },
+      parcel: { S: expect.any(String) },
+      fetchedAt: { S: parcel.fetchedAt },
+    });
+    expect(JSON.parse(item?.parcel?.S ?? '')).toEqual(parcel);
+
+    // Both internal calls were SigV4-signed for execute-api and reached /{stage}/internal/….
+    const calls = upstream.received.filter((r) => r.path.endsWith('/RR123456785GB'));
+    expect(calls.map((c) => c.path).sort()).toEqual([
+      '/local/internal/vendor/RR123456785GB',
+      '/local/internal/warehouse/RR123456785GB',
+    ]);
+    for (const c of calls) {
+      expect(c.signatureValid).toBe(true);
+      expect(String(c.headers.authorization)).toContain('/us-east-1/execute-api/aws4_request');
+    }
+  });
+
+  it.each([
+    ['LX314159268US', 'not_found'],
+    ['TO000000001XX', 'timeout'],
+    ['ER000000002XX', 'error'],
+  ])('vendor failure of %s → vendorStatus %s, warehouse part kept and cached', async (id, status) => {
+    const out = await fanout(id);
+    expect(out.status).toBe('SUCCEEDED');
+    const parcel = JSON.parse(out.output ?? '') as MergedParcel;
+    expect(parcel.vendorStatus).toBe(status);
+    expect(parcel.vendor).toBeNull();
+    expect(parcel.warehouse).toEqual(warehouse(id));
+    expect(JSON.parse((await cached(id))?.parcel?.S ?? '')).toEqual(parcel);
+  });
+
+  it('an unknown parcel (404 on both sides) is returned with both parts null and not cached', async () => {
+    const out = await fanout('EE271828189FR');
+    expect(out.status).toBe('SUCCEEDED');
+    expect(JSON.parse(out.output ?? '')).toMatchObject({
+      parcelId: 'EE271828189FR',
+      warehouse: null,
+      vendor: null,
+      vendorStatus: 'not_found',
+    });
+    expect(await cached('EE271828189FR')).toBeUndefined();
+    // A 404 is an answer: not retried.
+    expect(
+      upstream.received.filter((r) => r.path === '/local/internal/warehouse/EE271828189FR'),
+    ).toHaveLength(1);
+  });
+
+  it('a warehouse 500 is retried with backoff, then fails the execution with ApiGateway.500', async () => {
+    sleeps.length = 0;
+    const out = await fanout('WH000000003XX');
+    expect(out.status).toBe('FAILED');
+    expect(out.error).toBe('ApiGateway.500');
+    expect(JSON.parse(out.cause ?? '')).toEqual({ message: 'db down' });
+    expect(out.output).toBeUndefined();
+    expect(
+      upstream.received.filter((r) => r.path === '/local/internal/warehouse/WH000000003XX'),
+    ).toHaveLength(3);
+    expect(sleeps).toHaveLength(2);
+    expect(sleeps[0]).toBeLessThanOrEqual(1000); // IntervalSeconds 1, full jitter
+    expect(sleeps[1]).toBeLessThanOrEqual(2000); // × BackoffRate 2
+    expect(await cached('WH000000003XX')).toBeUndefined();
+  });
+});
+
+function flatten(
+  doc: SubsegmentDoc,
+  parent: string | undefined,
+  out: { doc: SubsegmentDoc; parent?: string }[] = [],
+) {
+  out.push({ doc, parent });
+  for (const s of doc.subsegments ?? []) flatten(s, doc.id, out);
+  return out;
+}
+
+describe('tracing', () => {
+  it('a sampled execution is one segment under the caller, a subsegment per state, branch and call', async () => {
+    const traceId = newTraceId();
+    const callerParent = newSegmentId();
+    const out = await fanout('RR123456785GB', `Root=${traceId};Parent=${callerParent};Sampled=1`);
+    expect(out.status).toBe('SUCCEEDED');
+    const [segment] = (await collector.waitFor((s) => s.some((x) => x.trace_id === traceId))).filter(
+      (s) => s.trace_id === traceId,
+    ) as [SegmentDoc];
+    expect(segment).toMatchObject({
+      name: 'parcel-fanout',
+      origin: 'AWS::StepFunctions::StateMachine',
+      parent_id: callerParent,
+      trace_id: traceId,
+    });
+    expect(segment.aws?.execution_arn).toBe(out.executionArn);
+    const nodes = flatten(segment, undefined);
+    const ids = nodes.map((n) => n.doc.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const byId = new Map(nodes.map((n) => [n.doc.id, n.doc]));
+    for (const n of nodes) {
+      if (!n.parent) continue;
+      const parent = byId.get(n.parent) as SubsegmentDoc;
+      expect(n.doc.start_time).toBeGreaterThanOrEqual(parent.start_time);
+      expect(n.doc.end_time ?? 0).toBeLessThanOrEqual(parent.end_time ?? 0);
+    }
+    const names = (doc: SubsegmentDoc | undefined) => (doc?.subsegments ?? []).map((s) => s.name);
+    expect(names(segment)).toEqual(['FetchParts', 'MergeParts', 'IsKnownParcel', 'CacheParcel']);
+    const parallel = segment.subsegments?.[0];
+    expect(names(parallel)).toEqual(['Branch 1', 'Branch 2']);
+    const getWarehouse = parallel?.subsegments?.[0]?.subsegments?.[0];
+    expect(getWarehouse?.name).toBe('GetWarehouse');
+    const call = getWarehouse?.subsegments?.[0];
+    expect(call).toMatchObject({
+      namespace: 'remote',
+      http: { request: { method: 'GET' }, response: { status: 200 } },
+    });
+    expect(call?.http?.request?.url).toBe(`${upstream.url}/local/internal/warehouse/RR123456785GB`);
+
+    // The gateway's segment parents to the call's subsegment: its id is the Parent it received.
+    const received = upstream.received.filter(
+      (r) => parseTraceHeader(r.headers['x-amzn-trace-id'])?.root === traceId,
+    );
+    expect(received).toHaveLength(2);
+    const parents = received.map((r) => parseTraceHeader(r.headers['x-amzn-trace-id'])?.parent);
+    const callIds = nodes.filter((n) => n.doc.namespace === 'remote').map((n) => n.doc.id);
+    expect(parents.sort()).toEqual(callIds.sort());
+    for (const r of received) expect(parseTraceHeader(r.headers['x-amzn-trace-id'])?.sampled).toBe('1');
+
+    const put = segment.subsegments?.[3]?.subsegments?.[0];
+    expect(put).toMatchObject({
+      name: 'DynamoDB',
+      namespace: 'aws',
+      aws: { operation: 'PutItem', table_name: TABLE, region: LOCAL_REGION },
+      http: { response: { status: 200 } },
+    });
+    expect(put?.fault).toBeUndefined();
+  });
+
+  it('failed and caught states carry error/fault and a cause', async () => {
+    const traceId = newTraceId();
+    await fanout('ER000000002XX', `Root=${traceId};Parent=${newSegmentId()};Sampled=1`);
+    const failed = await fanout('WH000000003XX', `Root=${newTraceId()};Parent=${newSegmentId()};Sampled=1`);
+    const segments = await collector.waitFor((s) => s.some((x) => x.trace_id === traceId));
+    const vendorBranch = segments.find((s) => s.trace_id === traceId)?.subsegments?.[0]?.subsegments?.[1];
+    const getVendor = vendorBranch?.subsegments?.find((s) => s.name === 'GetVendor');
+    expect(getVendor?.fault).toBe(true);
+    expect(JSON.stringify(getVendor?.cause)).toContain('ApiGateway.500');
+    expect(vendorBranch?.subsegments?.map((s) => s.name)).toEqual(['GetVendor', 'VendorError']);
+
+    const failedSegment = (
+      await collector.waitFor((s) => s.some((x) => x.aws?.execution_arn === failed.executionArn))
+    ).find((s) => s.aws?.execution_arn === failed.executionArn);
+    expect(failedSegment?.fault).toBe(true);
+    expect(JSON.stringify(failedSegment?.cause)).toContain('ApiGateway.500');
+    const getWarehouse = failedSegment?.subsegments?.[0]?.subsegments?.[0]?.subsegments?.[0];
+    // Three attempts, three downstream calls, each a 500 fault.
+    expect(getWarehouse?.subsegments?.map((s) => s.http?.response?.status)).toEqual([500, 500, 500]);
+  });
+
+  it('Sampled=0 records nothing but carries the header on unchanged', async () => {
+    const traceId = newTraceId();
+    const header = `Root=${traceId};Parent=${newSegmentId()};Sampled=0`;
+    await fanout('RR123456785GB', header);
+    const marker = newTraceId();
+    await fanout('RR123456785GB', `Root=${marker};Parent=${newSegmentId()};Sampled=1`);
+    await collector.waitFor((s) => s.some((x) => x.trace_id === marker));
+    expect(collector.segments.filter((s) => s.trace_id === traceId)).toHaveLength(0);
+    const received = upstream.received.filter((r) => String(r.headers['x-amzn-trace-id']).includes(traceId));
+    expect(received.map((r) => r.headers['x-amzn-trace-id'])).toEqual([header, header]);
+  });
+});
+
+describe('the rest of the API, through the real SDK client', () => {
+  it('lists and describes parcel-fanout as an EXPRESS state machine with the shared definition', async () => {
+    const list = await client.send(new ListStateMachinesCommand({}));
+    expect(list.stateMachines?.map((m) => [m.name, m.type, m.stateMachineArn])).toContainEqual([
+      'parcel-fanout',
+      'EXPRESS',
+      LOCAL_STATE_MACHINE_ARN,
+    ]);
+    const described = await client.send(
+      new DescribeStateMachineCommand({ stateMachineArn: LOCAL_STATE_MACHINE_ARN }),
+    );
+    expect(described.type).toBe('EXPRESS');
+    expect(described.tracingConfiguration?.enabled).toBe(true);
+    expect(JSON.parse(described.definition ?? '').StartAt).toBe('FetchParts');
+  });
+
+  it('StartExecution runs in the background; DescribeExecution reports it', async () => {
+    const started = await client.send(
+      new StartExecutionCommand({
+        stateMachineArn: LOCAL_STATE_MACHINE_ARN,
+        name: 'bg-1',
+        input: '{"parcelId":"LX314159268US"}',
+      }),
+    );
+    expect(started.executionArn).toContain(':express:parcel-fanout:bg-1:');
+    let status = 'RUNNING';
+    let output: string | undefined;
+    for (let i = 0; i < 100 && status === 'RUNNING'; i++) {
+      const d = await client.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+      status = d.status ?? '';
+      output = d.output;
+      if (status === 'RUNNING') await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(status).toBe('SUCCEEDED');
+    expect(JSON.parse(output ?? '').vendorStatus).toBe('not_found');
+  });
+
+  it('answers errors in the JSON 1.0 form the SDK maps to named exceptions', async () => {
+    const unknownArn = LOCAL_STATE_MACHINE_ARN.replace('parcel-fanout', 'nope');
+    await expect(
+      client.send(new DescribeStateMachineCommand({ stateMachineArn: unknownArn })),
+    ).rejects.toMatchObject({
+      name: 'StateMachineDoesNotExist',
+      $metadata: { httpStatusCode: 400 },
+    });
+    await expect(
+      client.send(new StartSyncExecutionCommand({ stateMachineArn: unknownArn, input: '{}' })),
+    ).rejects.toMatchObject({ name: 'StateMachineDoesNotExist' });
+    await expect(
+      client.send(
+        new StartSyncExecutionCommand({ stateMachineArn: LOCAL_STATE_MACHINE_ARN, input: '{not json' }),
+      ),
+    ).rejects.toMatchObject({ name: 'InvalidExecutionInput' });
+    await expect(
+      client.send(new DescribeStateMachineCommand({ stateMachineArn: 'arn:nope' })),
+    ).rejects.toMatchObject({
+      name: 'InvalidArn',
+    });
+    await expect(
+      client.send(
+        new DescribeExecutionCommand({
+          executionArn: `${LOCAL_STATE_MACHINE_ARN.replace('stateMachine', 'express')}:x:y`,
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
+    const health = await fetch(`${sfn.url}/health`);
+    expect(await health.json()).toEqual({ status: 'ok' });
+  });
+});
