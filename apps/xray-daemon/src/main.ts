@@ -1,0 +1,26 @@
+import { readXrayDaemonConfig } from '@parcel/config';
+import pino from 'pino';
+import { bufferCapacityBytes, startXrayDaemon } from './daemon';
+
+const config = readXrayDaemonConfig();
+const logger = pino({ name: 'xray-daemon', level: config.logLevel });
+const daemon = await startXrayDaemon(config, { logger });
+logger.info(
+  {
+    address: daemon.address,
+    url: daemon.url,
+    forwardingTo: config.endpoint ?? `AWS X-Ray (${config.region})`,
+    bufferCapacityBytes: bufferCapacityBytes(config.bufferMb),
+    batchSize: config.batchSize,
+    concurrency: config.concurrency,
+  },
+  'xray-daemon listening (udp + tcp)',
+);
+
+const stop = async (signal: string) => {
+  logger.info({ signal }, 'stopping: draining buffered segments');
+  await daemon.close();
+  process.exit(0);
+};
+process.once('SIGTERM', () => void stop('SIGTERM'));
+process.once('SIGINT', () => void stop('SIGINT'));
