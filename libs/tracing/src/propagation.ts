@@ -108,15 +108,17 @@ export function addAwsPropagation(client: AwsClientLike, providerMiddleware: str
         header = traceHeaderFor(store);
         if (header) request.headers[TRACE_HEADER_NAME] = header;
       }
-      const raw = request.body;
-      const text =
-        typeof raw === 'string'
-          ? raw
-          : raw instanceof Uint8Array
-            ? Buffer.from(raw).toString('utf8')
-            : undefined;
-      if (header && typeof args.input?.traceHeader === 'string' && text !== undefined) {
+      if (header && typeof args.input?.traceHeader === 'string') {
+        const raw = request.body;
+        // JSON protocols hand over a byte view; decode it without calling string methods on it.
+        const text =
+          typeof raw === 'string'
+            ? raw
+            : raw instanceof Uint8Array
+              ? new TextDecoder().decode(raw)
+              : undefined;
         try {
+          if (text === undefined) return next(args);
           const body = JSON.parse(text) as Record<string, unknown>;
           if (typeof body.traceHeader === 'string') {
             body.traceHeader = header;

@@ -1,0 +1,52 @@
+import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { CACHE_KEY, type CacheItem, type MergedParcel } from '@parcel/contract';
+
+export type CacheRead =
+  | { kind: 'found'; item: CacheItem }
+  | { kind: 'absent' }
+  /** DynamoDB failed (the AWS subsegment holds the error); the request goes on without the cache. */
+  | { kind: 'unavailable'; error: unknown };
+
+/** Reads the cached parcel. Never throws: a DynamoDB outage must not fail the request. */
+export async function readCachedParcel(
+  dynamodb: DynamoDBClient,
+  tableName: string,
+  parcelId: string,
+): Promise<CacheRead> {
+  let item: Record<string, { S?: string }> | undefined;
+  try {
+    const out = await dynamodb.send(
+      new GetItemCommand({
+        TableName: tableName,
+        Key: { [CACHE_KEY]: { S: parcelId } },
+        ConsistentRead: false,
+      }),
+    );
+    item = out.Item as Record<string, { S?: string }> | undefined;
+  } catch (error) {
+    return { kind: 'unavailable', error };
+  }
+  if (!item) return { kind: 'absent' };
+  const parsed = parseCacheItem(item);
+  return parsed ? { kind: 'found', item: parsed } : { kind: 'absent' };
+}
+
+/** The item as the state machine writes it; a malformed item reads as a miss (the fan-out rewrites it). */
+export function parseCacheItem(item: Record<string, { S?: string }>): CacheItem | undefined {
+  const parcelId = item[CACHE_KEY]?.S;
+  const fetchedAt = item.fetchedAt?.S;
+  const json = item.parcel?.S;
+  if (!parcelId || !fetchedAt || !json || Number.isNaN(Date.parse(fetchedAt))) return undefined;
+  try {
+    const parcel = JSON.parse(json) as MergedParcel;
+    if (typeof parcel !== 'object' || parcel === null || parcel.parcelId !== parcelId) return undefined;
+    return { parcelId, parcel, fetchedAt };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whole seconds since `fetchedAt` (never negative, whatever the clocks say). */
+export function ageSeconds(fetchedAt: string, now: number = Date.now()): number {
+  return Math.max(0, Math.floor((now - Date.parse(fetchedAt)) / 1000));
+}

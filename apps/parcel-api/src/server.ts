@@ -1,0 +1,93 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { LOCAL_CREDENTIALS, type ParcelApiConfig } from '@parcel/config';
+import { errorBody } from '@parcel/contract';
+import { initTracing, traceAwsClient, traceErrors, traceRequests } from '@parcel/tracing';
+import express from 'express';
+import { parcelRoute } from './parcel-route';
+
+export const SERVICE_NAME = 'parcel-api';
+
+export interface RunningParcelApi {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts parcel-api on `host` (default all interfaces, as in a container) and the configured port. */
+export async function startParcelApi(
+  config: ParcelApiConfig,
+  opts: { host?: string; port?: number } = {},
+): Promise<RunningParcelApi> {
+  const tracing = initTracing({
+    serviceName: SERVICE_NAME,
+    backend: config.tracingBackend,
+    daemonAddress: config.daemonAddress,
+    logLevel: config.logLevel,
+    ...(config.serviceVersion ? { serviceVersion: config.serviceVersion } : {}),
+  });
+  // Local stand-ins take the static local credentials; in AWS the default provider chain applies.
+  const dynamodb = traceAwsClient(
+    new DynamoDBClient({
+      region: config.region,
+      ...(config.dynamodbEndpoint
+        ? { endpoint: config.dynamodbEndpoint, credentials: LOCAL_CREDENTIALS }
+        : {}),
+      maxAttempts: 2,
+      // A slow or dead cache must cost little: the fan-out still answers.
+      requestHandler: { connectionTimeout: 500, requestTimeout: 1000 },
+    }),
+  );
+  const sfn = traceAwsClient(
+    new SFNClient({
+      region: config.region,
+      // StartSyncExecution's host gets a `sync-` prefix, which a custom endpoint does not have.
+      ...(config.sfnEndpoint
+        ? { endpoint: config.sfnEndpoint, credentials: LOCAL_CREDENTIALS, disableHostPrefix: true }
+        : {}),
+      maxAttempts: 1,
+      requestHandler: { connectionTimeout: 1000, requestTimeout: 30_000 },
+    }),
+  );
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.use(traceRequests(SERVICE_NAME));
+  app.get(
+    '/parcels/:id',
+    parcelRoute({
+      dynamodb,
+      sfn,
+      tableName: config.tableName,
+      stateMachineArn: config.stateMachineArn,
+      cacheTtlSeconds: config.cacheTtlSeconds,
+      logger: tracing.logger,
+    }),
+  );
+  app.use((_req, res) => {
+    res.status(404).json(errorBody('not_found', 'no such route'));
+  });
+  app.use(traceErrors());
+
+  const server = app.listen(opts.port ?? config.port, opts.host ?? '0.0.0.0');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const host = opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1';
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      dynamodb.destroy();
+      sfn.destroy();
+    },
+  };
+}

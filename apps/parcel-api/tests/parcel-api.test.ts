@@ -1,0 +1,219 @@
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { LOCAL_CREDENTIALS, readParcelApiConfig, readStepFunctionsConfig } from '@parcel/config';
+import { type MergedParcel, SAMPLE_PARCELS } from '@parcel/contract';
+import { ensureParcelTable, findFreePort, startDynalite } from '@parcel/local-resources';
+import { type RunningStepFunctions, startStepFunctions } from '@parcel/step-functions';
+import {
+  newSegmentId,
+  newTraceId,
+  type SegmentDoc,
+  type SubsegmentDoc,
+  startUdpCollector,
+  type UdpCollector,
+} from '@parcel/xray-protocol';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningParcelApi, startParcelApi } from '../src/index';
+
+const TABLE = 'parcels';
+let collector: UdpCollector;
+let dynalite: Awaited<ReturnType<typeof startDynalite>>;
+let ddb: DynamoDBClient;
+let api: RunningParcelApi; // SFN unreachable
+let apiWithSfn: RunningParcelApi; // real Step Functions stand-in whose gateway is down → executions FAIL
+let apiNoDynamo: RunningParcelApi; // DynamoDB down too
+let sfn: RunningStepFunctions;
+
+const baseEnv = (over: Record<string, string>) =>
+  readParcelApiConfig({
+    PORT: '0',
+    AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
+    CACHE_TTL_SECONDS: '60',
+    LOG_LEVEL: 'silent',
+    ...over,
+  });
+
+beforeAll(async () => {
+  collector = await startUdpCollector();
+  dynalite = await startDynalite();
+  await ensureParcelTable({ endpoint: dynalite.endpoint, region: 'us-east-1', tableName: TABLE });
+  ddb = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: dynalite.endpoint,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const deadPort = await findFreePort();
+  const deadPort2 = await findFreePort();
+  const common = { AWS_XRAY_DAEMON_ADDRESS: collector.address, PARCEL_TABLE: TABLE };
+  api = await startParcelApi(
+    baseEnv({
+      ...common,
+      DYNAMODB_ENDPOINT: dynalite.endpoint,
+      SFN_ENDPOINT: `http://127.0.0.1:${deadPort}`,
+    }),
+    { host: '127.0.0.1' },
+  );
+  apiNoDynamo = await startParcelApi(
+    baseEnv({
+      ...common,
+      DYNAMODB_ENDPOINT: `http://127.0.0.1:${deadPort2}`,
+      SFN_ENDPOINT: `http://127.0.0.1:${deadPort}`,
+    }),
+    { host: '127.0.0.1' },
+  );
+  sfn = await startStepFunctions(
+    readStepFunctionsConfig({
+      PORT: '0',
+      API_GATEWAY_URL: `http://127.0.0.1:${deadPort}`,
+      DYNAMODB_ENDPOINT: dynalite.endpoint,
+      PARCEL_TABLE: TABLE,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      TRACING_BACKEND: 'off',
+      LOG_LEVEL: 'silent',
+    }),
+    { host: '127.0.0.1', logger: pino({ level: 'silent' }), sleep: async () => {} },
+  );
+  apiWithSfn = await startParcelApi(
+    baseEnv({ ...common, DYNAMODB_ENDPOINT: dynalite.endpoint, SFN_ENDPOINT: sfn.url }),
+    { host: '127.0.0.1' },
+  );
+});
+
+afterAll(async () => {
+  await Promise.all([api?.close(), apiNoDynamo?.close(), apiWithSfn?.close()]);
+  await sfn?.close();
+  ddb?.destroy();
+  await dynalite?.close();
+  await collector?.close();
+});
+
+function mergedParcel(id: string, fetchedAt: string): MergedParcel {
+  const sample = SAMPLE_PARCELS.find((p) => p.id === id);
+  if (!sample?.warehouse) throw new Error(`sample ${id} has no warehouse side`);
+  return {
+    parcelId: id,
+    warehouse: { parcelId: id, ...sample.warehouse, updatedAt: fetchedAt },
+    vendor: sample.vendor ? { parcelId: id, ...sample.vendor } : null,
+    vendorStatus: sample.vendor ? 'ok' : 'not_found',
+    fetchedAt,
+  };
+}
+
+async function putCached(id: string, ageSeconds: number): Promise<MergedParcel> {
+  const fetchedAt = new Date(Date.now() - ageSeconds * 1000).toISOString();
+  const parcel = mergedParcel(id, fetchedAt);
+  await ddb.send(
+    new PutItemCommand({
+      TableName: TABLE,
+      Item: { parcelId: { S: id }, parcel: { S: JSON.stringify(parcel) }, fetchedAt: { S: fetchedAt } },
+    }),
+  );
+  return parcel;
+}
+
+async function get(base: RunningParcelApi, path: string) {
+  const root = newTraceId();
+  const parent = newSegmentId();
+  const res = await fetch(`${base.url}${path}`, {
+    headers: { 'x-amzn-trace-id': `Root=${root};Parent=${parent};Sampled=1` },
+  });
+  const body = (await res.json()) as Record<string, unknown>;
+  const [segment] = await collector
+    .waitFor((s) => s.some((d) => d.trace_id === root && !d.type), 10_000)
+    .then((all) => all.filter((d) => d.trace_id === root));
+  return {
+    res,
+    body,
+    root,
+    parent,
+    segment: segment as SegmentDoc,
+    all: collector.segments.filter((d) => d.trace_id === root),
+  };
+}
+
+function subsegments(doc: SegmentDoc | SubsegmentDoc): (SubsegmentDoc & { parentId: string })[] {
+  return (doc.subsegments ?? []).flatMap((s) => [{ ...s, parentId: doc.id }, ...subsegments(s)]);
+}
+
+/** Every document the service sent for this request shares the trace and parents correctly. */
+function expectWellFormedTrace(r: Awaited<ReturnType<typeof get>>) {
+  for (const doc of r.all) expect(doc.trace_id).toBe(r.root);
+  expect(r.segment.name).toBe('parcel-api');
+  expect(r.segment.parent_id).toBe(r.parent);
+  const ids = new Set([r.segment.id, ...subsegments(r.segment).map((s) => s.id)]);
+  for (const s of subsegments(r.segment)) expect(ids.has(s.parentId)).toBe(true);
+}
+
+describe('GET /parcels/{id}', () => {
+  it('answers /health', async () => {
+    expect(await (await fetch(`${api.url}/health`)).json()).toEqual({ status: 'ok' });
+  });
+
+  it('rejects an invalid id with 400 JSON and an error (not fault) segment', async () => {
+    const r = await get(api, `/parcels/${encodeURIComponent("RR1234' OR 1=")}`);
+    expect(r.res.status).toBe(400);
+    expect(r.body).toMatchObject({ error: { code: 'invalid_parcel_id' } });
+    expect(r.segment).toMatchObject({ error: true, http: { response: { status: 400 } } });
+    expect(r.segment.fault).toBeUndefined();
+    expect(subsegments(r.segment)).toEqual([]);
+  });
+
+  it('serves a fresh cache hit without a fan-out', async () => {
+    const parcel = await putCached('RR123456785GB', 5);
+    const r = await get(api, '/parcels/RR123456785GB');
+    expect(r.res.status).toBe(200);
+    expect(r.body).toEqual({ ...parcel, freshness: { cache: 'hit', ageSeconds: 5, stale: false } });
+    expect(r.segment.annotations).toEqual({ parcel_id: 'RR123456785GB', cache: 'hit', vendor_status: 'ok' });
+    const subs = subsegments(r.segment);
+    expect(subs.map((s) => s.name)).toEqual(['DynamoDB']);
+    expect(subs[0]).toMatchObject({ namespace: 'aws', aws: { operation: 'GetItem', table_name: TABLE } });
+    expectWellFormedTrace(r);
+  });
+
+  it('serves a stale copy with X-Parcel-Stale when Step Functions is unreachable', async () => {
+    const parcel = await putCached('CP987654326DE', 3600);
+    const r = await get(api, '/parcels/CP987654326DE');
+    expect(r.res.status).toBe(200);
+    expect(r.res.headers.get('x-parcel-stale')).toBe('true');
+    expect(r.res.headers.get('x-parcel-age-seconds')).toBe('3600');
+    expect(r.body).toEqual({ ...parcel, freshness: { cache: 'stale', ageSeconds: 3600, stale: true } });
+    expect(r.segment.annotations).toMatchObject({ cache: 'stale' });
+    const call = subsegments(r.segment).find((s) => s.name === 'SFN');
+    expect(call).toMatchObject({ namespace: 'aws', fault: true });
+    expectWellFormedTrace(r);
+  });
+
+  it('answers 503 when nothing is cached and Step Functions is unreachable', async () => {
+    const r = await get(api, '/parcels/LX314159268US');
+    expect(r.res.status).toBe(503);
+    expect(r.body).toMatchObject({ error: { code: 'step_functions_unavailable' } });
+    expect(r.segment).toMatchObject({
+      fault: true,
+      annotations: { parcel_id: 'LX314159268US', cache: 'miss' },
+    });
+    expectWellFormedTrace(r);
+  });
+
+  it('falls through a DynamoDB outage to the fan-out, recording the error on its subsegment', async () => {
+    const r = await get(apiNoDynamo, '/parcels/RB111111115SE');
+    expect(r.res.status).toBe(503);
+    const dynamo = subsegments(r.segment).find((s) => s.name === 'DynamoDB');
+    expect(dynamo?.fault).toBe(true);
+    expect(dynamo?.cause).toBeDefined();
+    expect(subsegments(r.segment).some((s) => s.name === 'SFN')).toBe(true);
+    expectWellFormedTrace(r);
+  });
+
+  it('answers 502 when the execution fails, and the stale copy when one exists', async () => {
+    const failed = await get(apiWithSfn, '/parcels/RC222222225ES');
+    expect(failed.res.status).toBe(502);
+    expect(failed.body).toMatchObject({ error: { code: 'fanout_failed' } });
+    expectWellFormedTrace(failed);
+    await putCached('RD333333335IT', 600);
+    const stale = await get(apiWithSfn, '/parcels/RD333333335IT');
+    expect(stale.res.status).toBe(200);
+    expect(stale.res.headers.get('x-parcel-stale')).toBe('true');
+    expectWellFormedTrace(stale);
+  });
+});
