@@ -1,0 +1,106 @@
+/**
+ * Bundles one service into what its image runs: `<out>/<service>.mjs` (one ESM file, every workspace lib
+ * and npm dependency inlined), `<out>/healthcheck.mjs` (the HEALTHCHECK), and `<out>/package.json`
+ * listing only what cannot be bundled, pinned to the versions the lockfile installed.
+ *
+ *   npx tsx infra/images/bundle.ts parcel-api --out dist/parcel-api
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { CONTAINER_PORTS, IMAGE_SERVICES, type ImageService, REPO_ROOT } from '../src/image-context';
+
+/** Optional native or cloud-only modules that dependencies require lazily inside try/catch. */
+const ABSENT_OPTIONAL = ['pg-native', 'aws-crt', '@aws-sdk/signature-v4-crt'];
+/** Modules that must stay files on disk (none yet); each becomes a production dependency. */
+const RUNTIME_EXTERNALS: string[] = [];
+
+export interface BundleResult {
+  readonly entry: string;
+  readonly files: readonly string[];
+  readonly dependencies: Readonly<Record<string, string>>;
+}
+
+export async function bundleService(service: ImageService, outDir: string): Promise<BundleResult> {
+  const out = resolve(outDir);
+  await mkdir(out, { recursive: true });
+  const entry = `${service}.mjs`;
+  await build({
+    entryPoints: [join(REPO_ROOT, 'apps', service, 'src', 'main.ts')],
+    outfile: join(out, entry),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    sourcemap: 'inline',
+    legalComments: 'none',
+    logLevel: 'warning',
+    external: [...ABSENT_OPTIONAL, ...RUNTIME_EXTERNALS],
+    // CommonJS dependencies (the X-Ray SDK, pg) call require(); an ESM bundle has to provide it.
+    banner: {
+      js: "import { createRequire as __parcelCreateRequire } from 'node:module'; const require = __parcelCreateRequire(import.meta.url);",
+    },
+  });
+  const port = CONTAINER_PORTS[service];
+  await writeFile(join(out, 'healthcheck.mjs'), healthcheckSource(port));
+  const dependencies = await pinnedVersions(RUNTIME_EXTERNALS);
+  await writeFile(
+    join(out, 'package.json'),
+    `${JSON.stringify(
+      {
+        name: `${service}-image`,
+        private: true,
+        type: 'module',
+        description: IMAGE_SERVICES[service].workspace,
+        dependencies,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  return { entry, files: [entry, 'healthcheck.mjs', 'package.json'], dependencies };
+}
+
+/** The image's HEALTHCHECK and the task's container health check: node is the only tool in slim. */
+export function healthcheckSource(defaultPort: number): string {
+  return `// Exit 0 when GET /health answers 200 within 2 s, else 1.
+const port = process.env.PORT || '${defaultPort}';
+fetch('http://127.0.0.1:' + port + '/health', { signal: AbortSignal.timeout(2000) }).then(
+  (res) => process.exit(res.status === 200 ? 0 : 1),
+  () => process.exit(1),
+);
+`;
+}
+
+async function pinnedVersions(names: readonly string[]): Promise<Record<string, string>> {
+  const require = createRequire(join(REPO_ROOT, 'package.json'));
+  const pinned: Record<string, string> = {};
+  for (const name of names) {
+    const pkg = JSON.parse(await readFile(require.resolve(`${name}/package.json`), 'utf8')) as {
+      version: string;
+    };
+    pinned[name] = pkg.version;
+  }
+  return pinned;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const service = argv[0];
+  if (!service || !(service in IMAGE_SERVICES)) {
+    throw new Error(`usage: bundle.ts <${Object.keys(IMAGE_SERVICES).join('|')}> [--out <dir>]`);
+  }
+  const outFlag = argv.indexOf('--out');
+  const outDir = outFlag >= 0 ? argv[outFlag + 1] : join(REPO_ROOT, 'dist', service);
+  if (!outDir) throw new Error('--out needs a directory');
+  const result = await bundleService(service as ImageService, outDir);
+  process.stdout.write(`${JSON.stringify({ msg: 'bundled', service, outDir, ...result })}\n`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(1);
+  });
+}

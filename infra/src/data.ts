@@ -1,0 +1,95 @@
+import { CACHE_KEY } from '@parcel/contract';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import { Construct } from 'constructs';
+
+/**
+ * DynamoDB expires items on this attribute (epoch seconds). The fan-out writes `fetchedAt`; an item that
+ * also carries `expiresAt` is deleted by DynamoDB once stale, so the table does not grow without bound.
+ */
+export const CACHE_TTL_ATTRIBUTE = 'expiresAt';
+
+export interface DataProps {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly tableName: string;
+  /** The database user warehouse-query connects as (IAM auth through the proxy). */
+  readonly dbUser: string;
+  readonly dbName: string;
+  readonly key: kms.IKey;
+  /** Multi-AZ database. Default true (a standby in the second AZ doubles the instance cost). */
+  readonly multiAz?: boolean;
+}
+
+/** The cache table, and PostgreSQL behind RDS Proxy with IAM auth and TLS required. */
+export class Data extends Construct {
+  readonly table: dynamodb.Table;
+  readonly database: rds.DatabaseInstance;
+  readonly proxy: rds.DatabaseProxy;
+  readonly proxySecurityGroup: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: DataProps) {
+    super(scope, id);
+    this.table = new dynamodb.Table(this, 'Parcels', {
+      tableName: props.tableName,
+      partitionKey: { name: CACHE_KEY, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: CACHE_TTL_ATTRIBUTE,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: props.key,
+      // A cache: losing it costs one fan-out per parcel, not data.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    const dbSecurityGroup = new ec2.SecurityGroup(this, 'DbSg', {
+      vpc: props.vpc,
+      description: 'PostgreSQL: reached only through RDS Proxy and the rotation function',
+      allowAllOutbound: false,
+    });
+    this.database = new rds.DatabaseInstance(this, 'Postgres', {
+      engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
+      instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO),
+      vpc: props.vpc,
+      vpcSubnets: props.subnets,
+      securityGroups: [dbSecurityGroup],
+      // The instance's own port is not the well-known one; clients use the proxy's 5432.
+      port: 5433,
+      databaseName: props.dbName,
+      credentials: rds.Credentials.fromGeneratedSecret(props.dbUser, { encryptionKey: props.key }),
+      storageEncrypted: true,
+      storageEncryptionKey: props.key,
+      iamAuthentication: true,
+      multiAz: props.multiAz ?? true,
+      allocatedStorage: 20,
+      maxAllocatedStorage: 100,
+      backupRetention: Duration.days(7),
+      deletionProtection: true,
+      cloudwatchLogsExports: ['postgresql'],
+      enablePerformanceInsights: false,
+      parameters: { 'rds.force_ssl': '1' },
+      removalPolicy: RemovalPolicy.SNAPSHOT,
+    });
+    this.database.addRotationSingleUser({ automaticallyAfter: Duration.days(30) });
+
+    this.proxySecurityGroup = new ec2.SecurityGroup(this, 'ProxySg', {
+      vpc: props.vpc,
+      description: 'RDS Proxy: PostgreSQL from warehouse-query',
+      allowAllOutbound: false,
+    });
+    this.proxy = this.database.addProxy('Proxy', {
+      vpc: props.vpc,
+      vpcSubnets: props.subnets,
+      secrets: [this.database.secret as NonNullable<typeof this.database.secret>],
+      securityGroups: [this.proxySecurityGroup],
+      iamAuth: true,
+      requireTLS: true,
+      debugLogging: false,
+    });
+    dbSecurityGroup.addIngressRule(this.proxySecurityGroup, ec2.Port.tcp(5433), 'from RDS Proxy');
+    this.proxySecurityGroup.addEgressRule(dbSecurityGroup, ec2.Port.tcp(5433), 'to PostgreSQL');
+  }
+}

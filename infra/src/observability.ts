@@ -1,0 +1,179 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as xray from 'aws-cdk-lib/aws-xray';
+import { Construct } from 'constructs';
+
+/** A rule as X-Ray's API spells it (`GetSamplingRules` records), as `@parcel/sampling-rules` holds them. */
+export interface SamplingRuleInput {
+  readonly RuleName: string;
+  readonly Priority: number;
+  readonly FixedRate: number;
+  readonly ReservoirSize: number;
+  readonly ServiceName: string;
+  readonly ServiceType: string;
+  readonly Host: string;
+  readonly HTTPMethod: string;
+  readonly URLPath: string;
+  readonly ResourceARN?: string;
+  readonly Version?: number;
+  readonly Attributes?: Record<string, string>;
+}
+
+export interface VendorStaleMetric {
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions?: Record<string, string>;
+}
+
+export interface ObservabilityProps {
+  readonly api: apigw.RestApi;
+  readonly stageName: string;
+  readonly samplingRules: readonly SamplingRuleInput[];
+  readonly vendorStale: VendorStaleMetric;
+  readonly key: kms.IKey;
+  readonly p99ThresholdMs?: number;
+  readonly fiveXxPercentThreshold?: number;
+  readonly vendorStaleThreshold?: number;
+}
+
+/** Sampling rules, the fault group, alarms and a dashboard. */
+export class Observability extends Construct {
+  readonly alarmTopic: sns.Topic;
+  readonly alarms: cloudwatch.Alarm[] = [];
+  readonly samplingRules: xray.CfnSamplingRule[] = [];
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    for (const rule of props.samplingRules) {
+      // Every account already has `Default`, and CloudFormation cannot create it; it is tuned in place.
+      if (rule.RuleName === 'Default') continue;
+      this.samplingRules.push(
+        new xray.CfnSamplingRule(this, `Rule-${rule.RuleName}`, {
+          samplingRule: {
+            ruleName: rule.RuleName,
+            priority: rule.Priority,
+            fixedRate: rule.FixedRate,
+            reservoirSize: rule.ReservoirSize,
+            serviceName: rule.ServiceName,
+            serviceType: rule.ServiceType,
+            host: rule.Host,
+            httpMethod: rule.HTTPMethod,
+            urlPath: rule.URLPath,
+            resourceArn: rule.ResourceARN ?? '*',
+            // Fixed at creation: X-Ray accepts only 1.
+            version: rule.Version ?? 1,
+            attributes:
+              rule.Attributes && Object.keys(rule.Attributes).length > 0 ? rule.Attributes : undefined,
+          },
+        }),
+      );
+    }
+    new xray.CfnGroup(this, 'ParcelApiFaults', {
+      groupName: 'parcel-api-faults',
+      filterExpression: 'service("parcel-api") { fault }',
+      insightsConfiguration: { insightsEnabled: true, notificationsEnabled: false },
+    });
+
+    this.alarmTopic = new sns.Topic(this, 'Alarms', {
+      displayName: 'parcel-tracking alarms',
+      masterKey: props.key,
+      enforceSSL: true,
+    });
+    const apiDims = { ApiName: props.api.restApiName, Stage: props.stageName };
+    const p99 = new cloudwatch.Metric({
+      namespace: 'AWS/ApiGateway',
+      metricName: 'Latency',
+      dimensionsMap: apiDims,
+      statistic: 'p99',
+      period: Duration.minutes(1),
+    });
+    const count = new cloudwatch.Metric({
+      namespace: 'AWS/ApiGateway',
+      metricName: 'Count',
+      dimensionsMap: apiDims,
+      statistic: 'Sum',
+      period: Duration.minutes(1),
+    });
+    const fiveXx = new cloudwatch.Metric({
+      namespace: 'AWS/ApiGateway',
+      metricName: '5XXError',
+      dimensionsMap: apiDims,
+      statistic: 'Sum',
+      period: Duration.minutes(1),
+    });
+    const fiveXxRate = new cloudwatch.MathExpression({
+      expression: 'IF(requests > 0, 100 * errors / requests, 0)',
+      usingMetrics: { errors: fiveXx, requests: count },
+      label: '5xx %',
+      period: Duration.minutes(1),
+    });
+    const stale = new cloudwatch.Metric({
+      namespace: props.vendorStale.namespace,
+      metricName: props.vendorStale.metricName,
+      dimensionsMap: props.vendorStale.dimensions,
+      statistic: 'Sum',
+      period: Duration.minutes(1),
+    });
+    const alarm = (name: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
+      const a = new cloudwatch.Alarm(this, name, {
+        alarmName: `parcel-${name}`,
+        alarmDescription: description,
+        metric,
+        threshold,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 3,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      a.addAlarmAction(new actions.SnsAction(this.alarmTopic));
+      a.addOkAction(new actions.SnsAction(this.alarmTopic));
+      this.alarms.push(a);
+      return a;
+    };
+    const p99Alarm = alarm(
+      'api-p99-latency',
+      p99,
+      props.p99ThresholdMs ?? 500,
+      'API p99 latency above target: open the parcel-api-faults group and the service map',
+    );
+    const errAlarm = alarm(
+      'api-5xx-rate',
+      fiveXxRate,
+      props.fiveXxPercentThreshold ?? 1,
+      'API 5xx above 1 %',
+    );
+    const staleAlarm = alarm(
+      'vendor-stale',
+      stale,
+      props.vendorStaleThreshold ?? 50,
+      'Parcels served with a stale vendor part: the vendor is slow or failing',
+    );
+
+    new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: 'parcel-tracking',
+      widgets: [
+        [
+          new cloudwatch.AlarmStatusWidget({
+            title: 'Alarms',
+            alarms: [p99Alarm, errAlarm, staleAlarm],
+            width: 24,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({ title: 'API latency p99 (ms)', left: [p99], width: 8 }),
+          new cloudwatch.GraphWidget({
+            title: 'Requests and 5xx %',
+            left: [count],
+            right: [fiveXxRate],
+            width: 8,
+          }),
+          new cloudwatch.GraphWidget({ title: 'vendor_stale', left: [stale], width: 8 }),
+        ],
+      ],
+    });
+  }
+}
