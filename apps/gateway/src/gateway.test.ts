@@ -1,0 +1,600 @@
+import { createServer, request, type Server, validateHeaderValue } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { readGatewayConfig } from '@parcel/config';
+import { makeParcelId } from '@parcel/contract';
+import {
+  parseTraceHeader,
+  type SegmentDoc,
+  startUdpCollector,
+  type UdpCollector,
+} from '@parcel/xray-protocol';
+import { SignatureV4 } from '@smithy/signature-v4';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningGateway, startGateway } from './gateway';
+import { send, startUpstream, type Upstream } from './test-helpers';
+
+const ID = makeParcelId('RR', '12345678', 'GB');
+const KEY = { accessKeyId: 'AKIDGATEWAYTEST', secretAccessKey: 'gateway-test-secret' };
+
+/** The daemon's TCP side for sampling: a rule that samples every /parcels/* request at the stage. */
+async function startRulesServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const rule = (r: Record<string, unknown>) => ({
+    SamplingRule: {
+      ResourceARN: '*',
+      ServiceName: '*',
+      ServiceType: '*',
+      Host: '*',
+      HTTPMethod: '*',
+      URLPath: '*',
+      Version: 1,
+      Attributes: {},
+      ...r,
+    },
+  });
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const body =
+        req.url === '/GetSamplingRules'
+          ? {
+              SamplingRuleRecords: [
+                rule({ RuleName: 'Default', Priority: 10000, FixedRate: 0, ReservoirSize: 0 }),
+                rule({
+                  RuleName: 'stage-parcels',
+                  Priority: 10,
+                  FixedRate: 1,
+                  ReservoirSize: 0,
+                  ServiceName: 'parcelapi/local',
+                  ServiceType: 'AWS::ApiGateway::Stage',
+                  URLPath: '/parcels/*',
+                }),
+              ],
+            }
+          : { SamplingTargetDocuments: [], LastRuleModification: 0 };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+let parcelApi: Upstream;
+let warehouse: Upstream;
+let rules: { url: string; close(): Promise<void> };
+let collector: UdpCollector;
+let gateway: RunningGateway;
+
+function config(overrides: Record<string, string> = {}) {
+  return readGatewayConfig({
+    PORT: '0',
+    PARCEL_API_URL: parcelApi.url,
+    WAREHOUSE_QUERY_URL: warehouse.url,
+    AWS_XRAY_DAEMON_ADDRESS: collector.address,
+    AWS_ACCESS_KEY_ID: KEY.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey,
+    AWS_REGION: 'us-east-1',
+    INTEGRATION_TIMEOUT_MS: '300',
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  });
+}
+
+beforeAll(async () => {
+  collector = await startUdpCollector();
+  rules = await startRulesServer();
+  parcelApi = await startUpstream((req) => {
+    if (req.url.includes('slow')) return { delayMs: 2000 };
+    if (req.url.startsWith('/parcels/RR000000000GB')) return { status: 503, body: '{"error":"down"}' };
+    return {};
+  });
+  warehouse = await startUpstream();
+  gateway = await startGateway(config(), { samplingEndpoint: rules.url });
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await Promise.all([parcelApi?.close(), warehouse?.close(), rules?.close(), collector?.close()]);
+});
+
+const lastSeen = (u: Upstream) => u.seen[u.seen.length - 1];
+
+async function sign(
+  path: string,
+  opts: { secret?: string; keyId?: string; date?: Date; host?: string; region?: string } = {},
+) {
+  const host = opts.host ?? new URL(gateway.url).host;
+  const signer = new SignatureV4({
+    credentials: {
+      accessKeyId: opts.keyId ?? KEY.accessKeyId,
+      secretAccessKey: opts.secret ?? KEY.secretAccessKey,
+    },
+    region: opts.region ?? 'us-east-1',
+    service: 'execute-api',
+    sha256: Sha256,
+  });
+  const [pathname, search] = path.split('?');
+  const signed = await signer.sign(
+    {
+      method: 'GET',
+      protocol: 'http:',
+      hostname: host.split(':')[0] as string,
+      path: pathname as string,
+      query: Object.fromEntries(new URLSearchParams(search ?? '')),
+      headers: { host },
+    },
+    { signingDate: opts.date ?? new Date() },
+  );
+  return signed.headers as Record<string, string>;
+}
+
+describe('routing', () => {
+  it('serves the stage at /{path} and /{stage}/{path}, proxying method, path, query and headers', async () => {
+    for (const prefix of ['', '/local']) {
+      const reply = await send(gateway.url, `${prefix}/parcels/${ID}?verbose=1&x=a%20b`, {
+        headers: {
+          'x-custom': 'kept',
+          connection: 'keep-alive, x-conn-only',
+          'x-conn-only': 'dropped',
+          'keep-alive': 'timeout=5',
+        },
+      });
+      expect(reply.status).toBe(200);
+      expect(JSON.parse(reply.body)).toEqual({ ok: true, url: `/parcels/${ID}?verbose=1&x=a%20b` });
+      const seen = lastSeen(parcelApi);
+      expect(seen).toMatchObject({ method: 'GET', url: `/parcels/${ID}?verbose=1&x=a%20b` });
+      expect(seen?.headers['x-custom']).toBe('kept');
+      expect(seen?.headers['x-conn-only']).toBeUndefined();
+      expect(seen?.headers['keep-alive']).toBeUndefined();
+      expect(seen?.headers.host).toBe(new URL(parcelApi.url).host);
+      expect(seen?.headers['x-forwarded-for']).toBe('127.0.0.1');
+      expect(reply.headers['x-upstream']).toBe('yes');
+      expect(reply.headers['x-amzn-requestid']).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+
+  it('appends the peer to an incoming X-Forwarded-For', async () => {
+    await send(gateway.url, `/parcels/${ID}`, { headers: { 'x-forwarded-for': '203.0.113.9' } });
+    expect(lastSeen(parcelApi)?.headers['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
+  });
+
+  it.each([
+    ['unknown path', 'GET', '/nowhere'],
+    ['unknown path under the stage', 'GET', '/local/nowhere'],
+    ['stage root', 'GET', '/local'],
+    ['wrong method', 'POST', `/parcels/${ID}`],
+    ['HEAD on a GET resource', 'HEAD', `/parcels/${ID}`],
+    ['encoded slash', 'GET', '/parcels/RR1%2F..%2F'],
+    ['traversal', 'GET', `/internal/warehouse/../../parcels/${ID}`],
+  ])('answers 403 Missing Authentication Token: %s', async (_name, method, path) => {
+    const before = parcelApi.seen.length + warehouse.seen.length;
+    const reply = await send(gateway.url, path, { method });
+    expect(reply.status).toBe(403);
+    expect(reply.headers['x-amzn-errortype']).toBe('MissingAuthenticationTokenException');
+    if (method !== 'HEAD')
+      expect(JSON.parse(reply.body)).toEqual({ message: 'Missing Authentication Token' });
+    expect(parcelApi.seen.length + warehouse.seen.length).toBe(before);
+  });
+
+  it('validates the S10 shape of /parcels/{id} before calling the integration', async () => {
+    const before = parcelApi.seen.length;
+    const reply = await send(gateway.url, '/parcels/not-a-parcel');
+    expect(reply.status).toBe(400);
+    expect(reply.headers['x-amzn-errortype']).toBe('BadRequestException');
+    expect(parcelApi.seen.length).toBe(before);
+  });
+
+  it('passes integration errors through as they are', async () => {
+    const reply = await send(gateway.url, '/parcels/RR000000000GB');
+    expect(reply).toMatchObject({ status: 503, body: '{"error":"down"}' });
+  });
+
+  it('serves health outside the API surface', async () => {
+    for (const path of ['/health', '/__gateway/health']) {
+      const reply = await send(gateway.url, path);
+      expect(reply.status).toBe(200);
+      expect(JSON.parse(reply.body)).toEqual({ status: 'ok' });
+    }
+  });
+
+  it('never crashes and never answers 5xx for hostile paths', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ maxLength: 60 }).map((s) => `/parcels/${encodeURIComponent(s)}`),
+          fc
+            .array(
+              fc.constantFrom(
+                'parcels',
+                'internal',
+                'vendor',
+                '..',
+                '.',
+                '%2F',
+                '%2e%2e',
+                '',
+                'local',
+                '%00',
+                ID,
+              ),
+              { maxLength: 6 },
+            )
+            .map((p) => `/${p.join('/')}`),
+        ),
+        async (path) => {
+          const reply = await send(gateway.url, path);
+          expect(reply.status).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 40 },
+    );
+    expect((await send(gateway.url, '/health')).status).toBe(200);
+  });
+});
+
+describe('IAM authorisation on /internal/*', () => {
+  const path = `/internal/warehouse/${ID}`;
+
+  it('refuses unsigned calls with MissingAuthenticationTokenException', async () => {
+    const reply = await send(gateway.url, path);
+    expect(reply.status).toBe(403);
+    expect(reply.headers['x-amzn-errortype']).toBe('MissingAuthenticationTokenException');
+    expect(JSON.parse(reply.body)).toEqual({ message: 'Missing Authentication Token' });
+  });
+
+  it('lets SigV4-signed calls through, with or without the stage prefix', async () => {
+    for (const p of [path, `/local/internal/vendor/${ID}?fresh=1`]) {
+      const reply = await send(gateway.url, p, { headers: await sign(p) });
+      expect(reply.status).toBe(200);
+      expect(lastSeen(warehouse)?.url).toBe(p.replace('/local', ''));
+      expect(lastSeen(warehouse)?.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 /);
+    }
+  });
+
+  it('refuses a wrong secret with the signature-mismatch message', async () => {
+    const reply = await send(gateway.url, path, { headers: await sign(path, { secret: 'wrong' }) });
+    expect(reply.status).toBe(403);
+    expect(reply.headers['x-amzn-errortype']).toBe('InvalidSignatureException');
+    expect(JSON.parse(reply.body).message).toMatch(
+      /^The request signature we calculated does not match the signature you provided\. Check your AWS Secret Access Key and signing method\./,
+    );
+  });
+
+  it('refuses a signature for another request (path swapped after signing)', async () => {
+    const headers = await sign(`/internal/vendor/${ID}`);
+    const reply = await send(gateway.url, path, { headers });
+    expect(reply).toMatchObject({
+      status: 403,
+      headers: { 'x-amzn-errortype': 'InvalidSignatureException' },
+    });
+  });
+
+  it('refuses an unknown access key', async () => {
+    const reply = await send(gateway.url, path, { headers: await sign(path, { keyId: 'AKIDUNKNOWN' }) });
+    expect(reply.status).toBe(403);
+    expect(reply.headers['x-amzn-errortype']).toBe('UnrecognizedClientException');
+    expect(JSON.parse(reply.body)).toEqual({
+      message: 'The security token included in the request is invalid.',
+    });
+  });
+
+  it('refuses clock skew over 5 minutes either way, accepts within it', async () => {
+    const old = await send(gateway.url, path, {
+      headers: await sign(path, { date: new Date(Date.now() - 6 * 60_000) }),
+    });
+    expect(old.status).toBe(403);
+    expect(old.headers['x-amzn-errortype']).toBe('InvalidSignatureException');
+    expect(JSON.parse(old.body).message).toMatch(
+      /^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 5 min\.\)$/,
+    );
+    const future = await send(gateway.url, path, {
+      headers: await sign(path, { date: new Date(Date.now() + 6 * 60_000) }),
+    });
+    expect(future.status).toBe(403);
+    const slightlyOff = await send(gateway.url, path, {
+      headers: await sign(path, { date: new Date(Date.now() - 4 * 60_000) }),
+    });
+    expect(slightlyOff.status).toBe(200);
+  });
+
+  it('answers a non-SigV4 Authorization header with IncompleteSignatureException', async () => {
+    const reply = await send(gateway.url, path, { headers: { authorization: 'Bearer abc' } });
+    expect(reply.status).toBe(403);
+    expect(reply.headers['x-amzn-errortype']).toBe('IncompleteSignatureException');
+    expect(JSON.parse(reply.body).message).toContain("Authorization header requires 'Credential' parameter.");
+  });
+
+  it('never lets a mangled signature through', async () => {
+    const good = await sign(path);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat(good.authorization?.length ?? 1),
+        fc.constantFrom('0', 'f', ',', ' ', '='),
+        async (at, ch) => {
+          const auth = good.authorization as string;
+          const mangled = auth.slice(0, at) + ch + auth.slice(at + 1);
+          fc.pre(mangled !== auth);
+          const reply = await send(gateway.url, path, { headers: { ...good, authorization: mangled } });
+          expect(reply.status).toBe(403);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe('limits', () => {
+  it('answers 413 for a declared payload over 10 MB without reading it', async () => {
+    const reply = await new Promise<{ status: number; body: string; type: unknown }>((resolve, reject) => {
+      const url = new URL(gateway.url);
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: `/parcels/${ID}`,
+          method: 'GET',
+          headers: { 'content-length': 10 * 1024 * 1024 + 1 },
+          agent: false,
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c) => {
+            body += c;
+          });
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body, type: res.headers['x-amzn-errortype'] }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.write('x'.repeat(1024));
+    });
+    expect(reply.status).toBe(413);
+    expect(JSON.parse(reply.body)).toEqual({ message: 'Request Too Long' });
+  });
+
+  it('answers 413 for a chunked payload that grows past 10 MB', async () => {
+    const reply = await new Promise<number>((resolve, reject) => {
+      const url = new URL(gateway.url);
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: `/parcels/${ID}`,
+          method: 'GET',
+          headers: { 'transfer-encoding': 'chunked' },
+          agent: false,
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', (e: NodeJS.ErrnoException) =>
+        e.code === 'EPIPE' || e.code === 'ECONNRESET' ? undefined : reject(e),
+      );
+      const chunk = Buffer.alloc(1024 * 1024, 'a');
+      for (let i = 0; i < 11; i++) req.write(chunk);
+      req.end();
+    });
+    expect(reply).toBe(413);
+    expect((await send(gateway.url, `/parcels/${ID}`)).status).toBe(200);
+  });
+
+  it('answers 431 with a gateway response when header values pass 10,240 bytes', async () => {
+    const reply = await send(gateway.url, `/parcels/${ID}`, { headers: { 'x-big': 'a'.repeat(10_300) } });
+    expect(reply.status).toBe(431);
+    expect(JSON.parse(reply.body)).toEqual({ message: 'Request Header Fields Too Large' });
+  });
+
+  it('answers 431 cleanly, not with a reset, even past what the HTTP parser accepts', async () => {
+    const reply = await send(gateway.url, `/parcels/${ID}`, { headers: { 'x-huge': 'a'.repeat(70_000) } });
+    expect(reply.status).toBe(431);
+    expect(JSON.parse(reply.body)).toEqual({ message: 'Request Header Fields Too Large' });
+    expect((await send(gateway.url, '/health')).status).toBe(200);
+  });
+
+  it('answers 504 "Endpoint request timed out" when the integration is slower than its timeout', async () => {
+    const started = Date.now();
+    const slow = await send(gateway.url, `/parcels/${ID}?slow=1`);
+    expect(slow.status).toBe(504);
+    expect(JSON.parse(slow.body)).toEqual({ message: 'Endpoint request timed out' });
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it('answers 503 when nothing listens behind the integration', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const g = await startGateway(config({ PARCEL_API_URL: deadUrl }), { samplingEndpoint: null });
+    try {
+      const reply = await send(g.url, `/parcels/${ID}`);
+      expect(reply.status).toBe(503);
+      expect(JSON.parse(reply.body)).toEqual({ message: 'Service Unavailable' });
+    } finally {
+      await g.close();
+    }
+  });
+});
+
+describe('tracing at the edge', () => {
+  const segmentsOf = (traceId: string) => collector.segments.filter((s) => s.trace_id === traceId);
+
+  it('starts a trace, samples it by the central rule, and records stage → integration → service', async () => {
+    const reply = await send(gateway.url, `/local/parcels/${ID}?q=1`, {
+      headers: { 'user-agent': 'vitest' },
+    });
+    const client = parseTraceHeader(reply.headers['x-amzn-trace-id']);
+    const downstream = parseTraceHeader(lastSeen(parcelApi)?.headers['x-amzn-trace-id']);
+    expect(client?.sampled).toBe('1');
+    expect(downstream).toMatchObject({ root: client?.root, sampled: '1' });
+    expect(downstream?.parent).toMatch(/^[0-9a-f]{16}$/);
+
+    const [segment] = await collector.waitFor(() => segmentsOf(client?.root as string).length > 0);
+    const stage = segmentsOf(client?.root as string)[0] as SegmentDoc & Record<string, unknown>;
+    expect(segment).toBeDefined();
+    expect(stage).toMatchObject({
+      name: 'parcelapi/local',
+      origin: 'AWS::ApiGateway::Stage',
+      trace_id: client?.root,
+      http: {
+        request: { method: 'GET', client_ip: '127.0.0.1', user_agent: 'vitest' },
+        response: { status: 200 },
+      },
+      aws: {
+        xray: { sampling_rule_name: 'stage-parcels' },
+        api_gateway: {
+          account_id: '000000000000',
+          rest_api_id: 'parcelapi',
+          stage: 'local',
+          request_id: reply.headers['x-amzn-requestid'],
+        },
+      },
+    });
+    expect(stage.parent_id).toBeUndefined();
+    expect(stage.http?.request?.url).toContain(`/local/parcels/${ID}?q=1`);
+    expect(stage.end_time).toBeGreaterThanOrEqual(stage.start_time);
+    const sub = stage.subsegments?.[0];
+    expect(sub).toMatchObject({
+      id: downstream?.parent,
+      namespace: 'remote',
+      name: new URL(parcelApi.url).host,
+      http: {
+        request: { method: 'GET', url: `${parcelApi.url}/parcels/${ID}?q=1` },
+        response: { status: 200 },
+      },
+    });
+    expect(sub?.start_time).toBeGreaterThanOrEqual(stage.start_time);
+    expect(stage.error ?? stage.fault).toBeUndefined();
+  });
+
+  it('continues a valid incoming trace, parents the stage to the caller, carries unknown fields on', async () => {
+    const root = '1-5759e988-bd862e3fe1be46a994272793';
+    const reply = await send(gateway.url, `/parcels/${ID}`, {
+      headers: { 'x-amzn-trace-id': `Root=${root};Parent=53995c3f42cd8ad8;Sampled=1;Lineage=a87bd80c:0` },
+    });
+    expect(parseTraceHeader(reply.headers['x-amzn-trace-id'])?.root).toBe(root);
+    const downstream = parseTraceHeader(lastSeen(parcelApi)?.headers['x-amzn-trace-id']);
+    expect(downstream).toMatchObject({ root, sampled: '1', extra: [['Lineage', 'a87bd80c:0']] });
+    expect(downstream?.parent).not.toBe('53995c3f42cd8ad8');
+    await collector.waitFor(() => segmentsOf(root).length > 0);
+    const stage = segmentsOf(root)[0];
+    expect(stage?.parent_id).toBe('53995c3f42cd8ad8');
+    expect(stage?.subsegments?.[0]?.id).toBe(downstream?.parent);
+    // The caller decided: no rule name is recorded.
+    expect(stage?.aws?.xray).toBeUndefined();
+  });
+
+  it('honours Sampled=0 from the caller even where the rule would sample, and emits nothing', async () => {
+    const root = '1-5759e988-000000000000000000000001';
+    await send(gateway.url, `/parcels/${ID}`, { headers: { 'x-amzn-trace-id': `Root=${root};Sampled=0` } });
+    expect(parseTraceHeader(lastSeen(parcelApi)?.headers['x-amzn-trace-id'])).toMatchObject({
+      root,
+      sampled: '0',
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(segmentsOf(root)).toHaveLength(0);
+  });
+
+  it('decides when the caller asks (Sampled=?) or leaves the flag out', async () => {
+    for (const header of [
+      'Root=1-5759e988-000000000000000000000002;Sampled=?',
+      'Root=1-5759e988-000000000000000000000003',
+    ]) {
+      await send(gateway.url, `/parcels/${ID}`, { headers: { 'x-amzn-trace-id': header } });
+      const downstream = parseTraceHeader(lastSeen(parcelApi)?.headers['x-amzn-trace-id']);
+      expect(downstream?.root).toBe(parseTraceHeader(header)?.root);
+      expect(downstream?.sampled).toBe('1'); // the stage-parcels rule: FixedRate 1
+    }
+  });
+
+  it('applies the rules to other paths too: the Default rule here samples nothing after the borrowed one', async () => {
+    const flags: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const p = `/internal/warehouse/${ID}`;
+      await send(gateway.url, p, { headers: await sign(p) });
+      flags.push(parseTraceHeader(lastSeen(warehouse)?.headers['x-amzn-trace-id'])?.sampled ?? '');
+    }
+    expect(flags.filter((f) => f === '1').length).toBeLessThanOrEqual(2);
+    expect(flags).toContain('0');
+  });
+
+  it('replaces a malformed or hostile header with a new trace, and always passes a valid one on', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ maxLength: 300 }),
+          fc.constantFrom(
+            'Root=1-zzzz-1;Sampled=1',
+            'Root=1-5759e988-bd862e3fe1be46a994272793;Root=1-5759e988-bd862e3fe1be46a994272794',
+            'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=xyz',
+            'Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=2',
+            `Root=1-5759e988-bd862e3fe1be46a994272793;Evil=${'a'.repeat(3000)}`,
+            'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+          ),
+        ),
+        async (header) => {
+          try {
+            validateHeaderValue('x-amzn-trace-id', header);
+          } catch {
+            fc.pre(false);
+          }
+          const reply = await send(gateway.url, `/parcels/${ID}`, { headers: { 'x-amzn-trace-id': header } });
+          expect(reply.status).toBe(200);
+          const downstream = parseTraceHeader(lastSeen(parcelApi)?.headers['x-amzn-trace-id']);
+          expect(downstream).toBeDefined();
+          expect(downstream?.parent).toMatch(/^[0-9a-f]{16}$/);
+          expect(['0', '1']).toContain(downstream?.sampled);
+          const incoming = parseTraceHeader(header);
+          if (incoming) expect(downstream?.root).toBe(incoming.root);
+          else expect(downstream?.root).not.toBe('1-5759e988-bd862e3fe1be46a994272793');
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('records gateway errors and integration failures on the stage segment', async () => {
+    const forbidden = await send(gateway.url, '/parcels', {
+      headers: { 'x-amzn-trace-id': 'Root=1-5759e988-000000000000000000000004;Sampled=1' },
+    });
+    expect(forbidden.status).toBe(403);
+    const slow = await send(gateway.url, `/parcels/${ID}?slow=2`, {
+      headers: { 'x-amzn-trace-id': 'Root=1-5759e988-000000000000000000000005;Sampled=1' },
+    });
+    expect(slow.status).toBe(504);
+    await collector.waitFor(
+      () =>
+        segmentsOf('1-5759e988-000000000000000000000005').length > 0 &&
+        segmentsOf('1-5759e988-000000000000000000000004').length > 0,
+    );
+    const denied = segmentsOf('1-5759e988-000000000000000000000004')[0];
+    expect(denied).toMatchObject({ error: true, http: { response: { status: 403 } } });
+    expect(denied?.subsegments).toBeUndefined();
+    const timedOut = segmentsOf('1-5759e988-000000000000000000000005')[0];
+    expect(timedOut).toMatchObject({ fault: true, http: { response: { status: 504 } } });
+    expect(timedOut?.subsegments?.[0]).toMatchObject({ fault: true, namespace: 'remote' });
+    expect(timedOut?.subsegments?.[0]?.http?.response).toBeUndefined();
+    expect(JSON.stringify(timedOut?.subsegments?.[0]?.cause)).toContain('IntegrationTimeout');
+  });
+
+  it('keeps serving when the daemon is gone (sends are fire-and-forget)', async () => {
+    const g = await startGateway(config({ AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:9' }), {
+      samplingEndpoint: null,
+    });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const reply = await send(g.url, `/parcels/${ID}`, {
+          headers: { 'x-amzn-trace-id': `Root=1-5759e988-00000000000000000000001${i};Sampled=1` },
+        });
+        expect(reply.status).toBe(200);
+      }
+      expect(g.sampler.source).toBe('local');
+    } finally {
+      await g.close();
+    }
+  });
+});
