@@ -54,6 +54,7 @@ describe('sampling proxy, signing for AWS', () => {
     daemon = await startXrayDaemon(
       {
         address: { host: '127.0.0.1', port: 0 },
+        endpoint: undefined,
         region: 'eu-west-1',
         bufferMb: 1,
         concurrency: 1,
