@@ -1,0 +1,13 @@
+import { readWarehouseQueryConfig } from '@parcel/config';
+import { createPool } from './db';
+import { migrate, seedSampleParcels } from './migrate';
+
+// `npm run migrate -w @parcel/warehouse-query`: schema, then the sample parcels (SEED=false skips them).
+const pool = createPool(readWarehouseQueryConfig());
+try {
+  const applied = await migrate(pool);
+  const seeded = process.env.SEED === 'false' ? 0 : await seedSampleParcels(pool);
+  console.log(JSON.stringify({ level: 'info', msg: 'migrated', applied, seeded }));
+} finally {
+  await pool.end();
+}

@@ -1,0 +1,81 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { WarehouseQueryConfig } from '@parcel/config';
+import { errorBody } from '@parcel/contract';
+import { initTracing, traceErrors, traceRequests } from '@parcel/tracing';
+import express from 'express';
+import { createPool } from './db';
+import { migrate, seedSampleParcels } from './migrate';
+import { vendorRoute, warehouseRoute } from './routes';
+import { createVendorClient } from './vendor-client';
+
+export const SERVICE_NAME = 'warehouse-query';
+
+export interface RunningWarehouseQuery {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts warehouse-query. `migrate` (default on) applies the schema, `seed` (default on) the sample
+ * parcels; a database that is down at start-up is logged, not fatal: requests answer 503 until it is back.
+ */
+export async function startWarehouseQuery(
+  config: WarehouseQueryConfig,
+  opts: { host?: string; port?: number; migrate?: boolean; seed?: boolean } = {},
+): Promise<RunningWarehouseQuery> {
+  const tracing = initTracing({
+    serviceName: SERVICE_NAME,
+    backend: config.tracingBackend,
+    daemonAddress: config.daemonAddress,
+    logLevel: config.logLevel,
+    ...(config.serviceVersion ? { serviceVersion: config.serviceVersion } : {}),
+  });
+  const pool = createPool(config);
+  pool.on('error', (err) => tracing.logger.warn({ err }, 'idle database connection failed'));
+  if (opts.migrate ?? true) {
+    try {
+      const applied = await migrate(pool);
+      const seeded = (opts.seed ?? true) ? await seedSampleParcels(pool) : 0;
+      tracing.logger.info({ applied, seeded }, 'database ready');
+    } catch (err) {
+      tracing.logger.error({ err }, 'database not ready at start-up');
+    }
+  }
+  const vendor = createVendorClient({
+    baseUrl: config.vendorBaseUrl,
+    timeoutMs: config.vendorTimeoutMs,
+    ...(config.vendorCaFile ? { caFile: config.vendorCaFile } : {}),
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.use(traceRequests(SERVICE_NAME));
+  app.get('/internal/warehouse/:id', warehouseRoute(pool, tracing.logger));
+  app.get('/internal/vendor/:id', vendorRoute(vendor));
+  app.use((_req, res) => {
+    res.status(404).json(errorBody('not_found', 'no such route'));
+  });
+  app.use(traceErrors());
+
+  const server = app.listen(opts.port ?? config.port, opts.host ?? '0.0.0.0');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const host = opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1';
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      vendor.close();
+      await pool.end();
+    },
+  };
+}
