@@ -154,7 +154,9 @@ export class CentralSampler {
   async reportTargets(): Promise<boolean> {
     if (this.rules.length === 0) return this.refreshRules();
     const timestamp = Math.floor(this.now() / 1000);
-    const statistics = [...this.states.values()].map((s) => ({
+    // The API takes at most 25 statistics documents per call; the busiest rules report first.
+    const reported = [...this.states.values()].sort((a, b) => b.requests - a.requests).slice(0, 25);
+    const statistics = reported.map((s) => ({
       RuleName: s.rule.RuleName,
       ClientID: this.clientId,
       RequestCount: s.requests,
@@ -167,7 +169,7 @@ export class CentralSampler {
         SamplingTargetDocuments?: unknown;
         LastRuleModification?: unknown;
       };
-      for (const s of this.states.values()) {
+      for (const s of reported) {
         s.requests = 0;
         s.borrows = 0;
         s.sampled = 0;

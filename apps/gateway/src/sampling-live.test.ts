@@ -1,0 +1,122 @@
+import { BatchGetTracesCommand, UpdateSamplingRuleCommand, XRayClient } from '@aws-sdk/client-xray';
+import { LOCAL_CREDENTIALS, readGatewayConfig } from '@parcel/config';
+import { makeParcelId } from '@parcel/contract';
+import { PARCEL_API_RULE } from '@parcel/sampling-rules';
+import { type RunningDaemon, startXrayDaemon } from '@parcel/xray-daemon';
+import { parseTraceHeader } from '@parcel/xray-protocol';
+import { type RunningXrayService, startXrayService } from '@parcel/xray-service';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningGateway, startGateway } from './gateway';
+import { send, startUpstream, type Upstream } from './test-helpers';
+
+/**
+ * The stage against the project's real X-Ray pieces: rules come from the local X-Ray service through the
+ * daemon's TCP proxy, stage segments go to the daemon over UDP and land in the service's trace store.
+ */
+const ID = makeParcelId('RR', '12345678', 'GB');
+
+let service: RunningXrayService;
+let daemon: RunningDaemon;
+let upstream: Upstream;
+let gateway: RunningGateway;
+let xray: XRayClient;
+
+beforeAll(async () => {
+  service = await startXrayService({ port: 0, bindHost: '127.0.0.1', maxTraces: 1000 });
+  daemon = await startXrayDaemon({
+    address: { host: '127.0.0.1', port: 0 },
+    endpoint: service.url,
+    region: 'us-east-1',
+    bufferMb: 1,
+    concurrency: 2,
+    batchSize: 50,
+    flushIntervalMs: 50,
+  });
+  upstream = await startUpstream();
+  xray = new XRayClient({ endpoint: service.url, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  gateway = await startGateway(
+    readGatewayConfig({
+      PORT: '0',
+      PARCEL_API_URL: upstream.url,
+      WAREHOUSE_QUERY_URL: upstream.url,
+      AWS_XRAY_DAEMON_ADDRESS: daemon.address,
+      LOG_LEVEL: 'silent',
+    }),
+  );
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await upstream?.close();
+  await daemon?.close();
+  await service?.close();
+});
+
+const sampledFlag = async () => {
+  await send(gateway.url, `/parcels/${ID}`);
+  return parseTraceHeader(upstream.seen[upstream.seen.length - 1]?.headers['x-amzn-trace-id'])?.sampled;
+};
+
+describe('sampling rules from the local X-Ray service, through the daemon', () => {
+  it('uses the project rules, and a rule change applies without a restart', async () => {
+    expect(gateway.sampler.source).toBe('central');
+    expect(gateway.sampler.ruleNames).toEqual(['parcel-api', 'Default']);
+
+    // parcel-api rule: 1/s then 5 %. Turn it off (reservoir 0, rate 0) live.
+    await xray.send(
+      new UpdateSamplingRuleCommand({
+        SamplingRuleUpdate: { RuleName: PARCEL_API_RULE.RuleName, FixedRate: 0, ReservoirSize: 0 },
+      }),
+    );
+    expect(await gateway.sampler.reportTargets()).toBe(true); // sees LastRuleModification, refetches
+    await sampledFlag(); // may be this second's borrowed one
+    const off = [];
+    for (let i = 0; i < 5; i++) off.push(await sampledFlag());
+    expect(off.filter((f) => f === '1').length).toBeLessThanOrEqual(1);
+
+    // And fully on.
+    await xray.send(
+      new UpdateSamplingRuleCommand({
+        SamplingRuleUpdate: { RuleName: PARCEL_API_RULE.RuleName, FixedRate: 1 },
+      }),
+    );
+    await gateway.sampler.reportTargets();
+    const on = [];
+    for (let i = 0; i < 5; i++) on.push(await sampledFlag());
+    expect(on).toEqual(['1', '1', '1', '1', '1']);
+  });
+
+  it('lands the stage segment, with its integration subsegment, in the trace store', async () => {
+    await xray.send(
+      new UpdateSamplingRuleCommand({
+        SamplingRuleUpdate: { RuleName: PARCEL_API_RULE.RuleName, FixedRate: 1 },
+      }),
+    );
+    await gateway.sampler.reportTargets();
+    const reply = await send(gateway.url, `/local/parcels/${ID}`);
+    const root = parseTraceHeader(reply.headers['x-amzn-trace-id'])?.root as string;
+    expect(parseTraceHeader(reply.headers['x-amzn-trace-id'])?.sampled).toBe('1');
+    const parent = parseTraceHeader(
+      upstream.seen[upstream.seen.length - 1]?.headers['x-amzn-trace-id'],
+    )?.parent;
+
+    const deadline = Date.now() + 5000;
+    let documents: Record<string, unknown>[] = [];
+    while (Date.now() < deadline) {
+      const out = await xray.send(new BatchGetTracesCommand({ TraceIds: [root] }));
+      documents = (out.Traces?.[0]?.Segments ?? []).map((s) => JSON.parse(s.Document ?? '{}'));
+      if (documents.length) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(documents).toHaveLength(1);
+    expect(documents[0]).toMatchObject({
+      name: 'parcelapi/local',
+      origin: 'AWS::ApiGateway::Stage',
+      aws: {
+        xray: { sampling_rule_name: 'parcel-api' },
+        api_gateway: { rest_api_id: 'parcelapi', stage: 'local' },
+      },
+      subsegments: [{ id: parent, namespace: 'remote', http: { response: { status: 200 } } }],
+    });
+  });
+});
