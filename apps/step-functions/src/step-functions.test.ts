@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeExecutionCommand,
@@ -410,5 +412,42 @@ describe('the rest of the API, through the real SDK client', () => {
     ).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
     const health = await fetch(`${sfn.url}/health`);
     expect(await health.json()).toEqual({ status: 'ok' });
+  });
+});
+
+const hasAwsCli = await promisify(execFile)('aws', ['--version']).then(
+  () => true,
+  () => false,
+);
+
+describe.runIf(hasAwsCli)('the AWS CLI with --endpoint-url', () => {
+  const cli = async (...args: string[]) => {
+    const { stdout } = await promisify(execFile)(
+      'aws',
+      ['stepfunctions', ...args, '--endpoint-url', sfn.url, '--output', 'json'],
+      {
+        env: {
+          ...process.env,
+          AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+          AWS_DEFAULT_REGION: LOCAL_REGION,
+          // StartSyncExecution's endpoint has a `sync-` host prefix; a custom endpoint needs it off.
+          AWS_DISABLE_HOST_PREFIX_INJECTION: 'true',
+        },
+      },
+    );
+    return JSON.parse(stdout) as Record<string, unknown>;
+  };
+
+  it('runs a synchronous execution (one CLI call: the CLI starts slowly)', async () => {
+    const out = await cli(
+      'start-sync-execution',
+      '--state-machine-arn',
+      LOCAL_STATE_MACHINE_ARN,
+      '--input',
+      '{"parcelId":"LX314159268US"}',
+    );
+    expect(out.status).toBe('SUCCEEDED');
+    expect(JSON.parse(String(out.output)).vendorStatus).toBe('not_found');
   });
 });
