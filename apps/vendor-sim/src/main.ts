@@ -1,0 +1,31 @@
+import { readVendorSimConfig } from '@parcel/config';
+import pino from 'pino';
+import { startVendorSim } from './server';
+
+const config = readVendorSimConfig();
+const logger = pino({ name: 'vendor-sim', level: config.logLevel });
+const vendor = await startVendorSim({
+  port: config.port,
+  host: config.bindHost,
+  certDir: config.certDir,
+  profile: {
+    medianMs: config.medianMs,
+    slowFraction: config.slowFraction,
+    slowMs: config.slowMs,
+    errorRate: config.errorRate,
+    resetRate: config.resetRate,
+  },
+  logger,
+});
+logger.info(
+  { url: vendor.url, namedUrl: vendor.namedUrl, caFile: vendor.caFile },
+  `vendor-sim listening on ${vendor.namedUrl} (trust ${vendor.caFile})`,
+);
+
+const stop = async (signal: string) => {
+  logger.info({ signal }, 'stopping');
+  await vendor.close();
+  process.exit(0);
+};
+process.once('SIGTERM', () => void stop('SIGTERM'));
+process.once('SIGINT', () => void stop('SIGINT'));
