@@ -1,9 +1,10 @@
 import { newTraceId, parseTraceHeader } from '@parcel/xray-protocol';
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { type TraceContext, traceStorage } from './context';
+import { NOOP_SPAN } from './noop';
 import { TRACE_HEADER_NAME } from './propagation';
 import type { Span } from './provider';
-import { activeTracing } from './tracing';
+import { activeTracing, type Tracing } from './tracing';
 
 function clientIp(req: Request): { ip?: string; forwarded: boolean } {
   const xff = req.headers['x-forwarded-for'];
@@ -20,6 +21,31 @@ export function recordResponseStatus(span: Span, status: number, contentLength?:
   if (status === 429) span.markThrottle();
   if (status >= 400 && status < 500) span.markError();
   else if (status >= 500) span.markFault();
+}
+
+function startServerSpan(
+  tracing: Tracing,
+  serviceName: string,
+  req: Request,
+  traceId: string,
+  parentId: string | undefined,
+  sampled: boolean,
+): Span {
+  const ip = clientIp(req);
+  return tracing.provider.startServerSpan({
+    name: serviceName,
+    traceId,
+    ...(parentId ? { parentId } : {}),
+    sampled,
+    ...(tracing.serviceVersion ? { serviceVersion: tracing.serviceVersion } : {}),
+    request: {
+      method: req.method,
+      url: `${req.protocol}://${req.headers.host ?? 'localhost'}${req.originalUrl ?? req.url}`.slice(0, 2000),
+      ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
+      ...(ip.ip ? { clientIp: ip.ip } : {}),
+      xForwardedFor: ip.forwarded,
+    },
+  });
 }
 
 /**
@@ -44,24 +70,11 @@ export function traceRequests(serviceName: string): RequestHandler {
       });
     }
     const traceId = incoming?.root ?? newTraceId();
-    const ip = clientIp(req);
-    const span = tracing.provider.startServerSpan({
-      name: serviceName,
-      traceId,
-      ...(incoming?.parent ? { parentId: incoming.parent } : {}),
-      sampled,
-      ...(tracing.serviceVersion ? { serviceVersion: tracing.serviceVersion } : {}),
-      request: {
-        method: req.method,
-        url: `${req.protocol}://${req.headers.host ?? 'localhost'}${req.originalUrl ?? req.url}`.slice(
-          0,
-          2000,
-        ),
-        ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
-        ...(ip.ip ? { clientIp: ip.ip } : {}),
-        xForwardedFor: ip.forwarded,
-      },
-    });
+    // Fast path: an unsampled request records nothing, so no SDK segment is built at all; the request
+    // context still carries the header on (Sampled=0) to every downstream call.
+    const span = sampled
+      ? startServerSpan(tracing, serviceName, req, traceId, incoming?.parent, sampled)
+      : NOOP_SPAN;
     const trace: TraceContext = { traceId, sampled, extra: incoming?.extra ?? [], segment: span };
     if (incoming?.parent) trace.incomingParentId = incoming.parent;
     res.setHeader(TRACE_HEADER_NAME, `Root=${traceId};Sampled=${sampled ? '1' : '0'}`);

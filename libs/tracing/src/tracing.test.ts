@@ -218,14 +218,17 @@ describe('express segments (X-Ray backend)', () => {
 
   it('sends nothing for Sampled=0 but carries the header on with Sampled=0', async () => {
     const root = newTraceId();
+    const parent = newSegmentId();
     const res = await fetch(`${baseUrl}/ok/1`, {
-      headers: { 'x-amzn-trace-id': sampledHeader(root, newSegmentId(), '0') },
+      headers: { 'x-amzn-trace-id': sampledHeader(root, parent, '0') },
     });
     expect(res.headers.get('x-amzn-trace-id')).toBe(`Root=${root};Sampled=0`);
     await new Promise((r) => setTimeout(r, 100));
     expect(segmentsOf(root)).toEqual([]);
+    // No segment was built (fast path): the hop passes the caller's parent on, as an unrecorded hop.
     expect(parseTraceHeader(downstream.received[0]?.headers['x-amzn-trace-id'])).toMatchObject({
       root,
+      parent,
       sampled: '0',
     });
   });
