@@ -240,7 +240,9 @@ describe('xray-daemon with the X-Ray API down', () => {
     hung.on('connection', (s) => sockets.add(s));
     await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
     const endpoint = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
-    const daemon = await startXrayDaemon(baseConfig(endpoint, { bufferMb: 1, concurrency: 2 }));
+    const daemon = await startXrayDaemon(
+      baseConfig(endpoint, { bufferMb: 1, concurrency: 2, flushIntervalMs: 60_000 }),
+    );
     try {
       const filler = 'x'.repeat(900);
       const datagrams = Array.from({ length: 1500 }, () =>
@@ -252,7 +254,7 @@ describe('xray-daemon with the X-Ray API down', () => {
       expect(s.invalid).toBe(1);
       expect(s.droppedByReason.buffer_full).toBeGreaterThan(300);
       expect(s.bufferedBytes).toBeLessThanOrEqual(1024 * 1024);
-      expect(s.inFlight).toBe(100); // two uploads of 50, hanging
+      expect(s.inFlight).toBe(100); // two full uploads of 50, hanging (no partial batch: long flush interval)
       expect(s.forwarded).toBe(0);
 
       // The API dies: in-flight uploads fail and are dropped, not retried; then nothing can be sent.

@@ -151,6 +151,8 @@ export function assembleSegments(
     // An inline copy of the same subsegment (sent once in progress, once closed) is replaced in place.
     const node = cloneTree(rest, index);
     if (existing) {
+      // Replace the whole document (an in-progress flag must not survive), keeping its place in the tree.
+      for (const key of Object.keys(existing)) delete (existing as unknown as Record<string, unknown>)[key];
       Object.assign(existing, node);
       index.set(rest.id, existing);
       continue;
