@@ -82,7 +82,9 @@ export class StepFunctionsService {
       },
       record,
     ).then((done) => {
-      this.logger.info(
+      // Successes are the common case at load; failures are what someone will look for.
+      const level = done.status === 'SUCCEEDED' ? 'debug' : 'warn';
+      this.logger[level](
         {
           executionArn: done.executionArn,
           status: done.status,
