@@ -6,16 +6,20 @@
  *   npx tsx infra/images/bundle.ts parcel-api --out dist/parcel-api
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { CONTAINER_PORTS, IMAGE_SERVICES, type ImageService, REPO_ROOT } from '../src/image-context';
 
 /** Optional native or cloud-only modules that dependencies require lazily inside try/catch. */
-const ABSENT_OPTIONAL = ['pg-native', 'aws-crt', '@aws-sdk/signature-v4-crt'];
-/** Modules that must stay files on disk (none yet); each becomes a production dependency. */
-const RUNTIME_EXTERNALS: string[] = [];
+const ABSENT_OPTIONAL = ['pg-native', 'aws-crt', '@aws-sdk/signature-v4-crt', '@aws-sdk/signature-v4a'];
+/**
+ * Modules that stay files on disk, each a production dependency of the image. @parcel/tracing loads the
+ * X-Ray SDK lazily through createRequire (so `TRACING_BACKEND=off` never loads it), which a bundler cannot
+ * follow; marking them external also keeps one SDK instance if anything imports them statically.
+ */
+export const RUNTIME_EXTERNALS = ['aws-xray-sdk-core', 'aws-xray-sdk-postgres'];
 
 export interface BundleResult {
   readonly entry: string;
@@ -45,7 +49,16 @@ export async function bundleService(service: ImageService, outDir: string): Prom
   });
   const port = CONTAINER_PORTS[service];
   await writeFile(join(out, 'healthcheck.mjs'), healthcheckSource(port));
-  const dependencies = await pinnedVersions(RUNTIME_EXTERNALS);
+  // Whatever the bundle still requires by name must be installed next to it: find it, and refuse a
+  // module nobody declared (it would crash the container at start, not the build).
+  const required = requiredPackages(await readFile(join(out, entry), 'utf8'));
+  const undeclared = required.filter((name) => !RUNTIME_EXTERNALS.includes(name));
+  if (undeclared.length > 0) {
+    throw new Error(
+      `${service}: the bundle requires ${undeclared.join(', ')} at run time; add to RUNTIME_EXTERNALS`,
+    );
+  }
+  const dependencies = await pinnedVersions(required);
   await writeFile(
     join(out, 'package.json'),
     `${JSON.stringify(
@@ -72,6 +85,19 @@ fetch('http://127.0.0.1:' + port + '/health', { signal: AbortSignal.timeout(2000
   () => process.exit(1),
 );
 `;
+}
+
+/** Bare package names the bundle `require`s at run time (builtins and the absent optionals excluded). */
+export function requiredPackages(code: string): string[] {
+  const names = new Set<string>();
+  for (const m of code.matchAll(/\brequire\d*\(\s*["']([^"'./][^"']*)["']\s*\)/g)) {
+    const spec = m[1] as string;
+    if (isBuiltin(spec)) continue;
+    const parts = spec.split('/');
+    const name = spec.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] as string);
+    if (!ABSENT_OPTIONAL.includes(name)) names.add(name);
+  }
+  return [...names].sort();
 }
 
 async function pinnedVersions(names: readonly string[]): Promise<Record<string, string>> {

@@ -1,0 +1,114 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IMAGE_SERVICES, type ImageService, REPO_ROOT } from '../src/image-context';
+import { bundleService } from './bundle';
+
+/** The `ENV` lines of a Dockerfile's last stage: the environment the image's command starts with. */
+async function imageEnvironment(dockerfile: string): Promise<Record<string, string>> {
+  const text = (await readFile(join(REPO_ROOT, dockerfile), 'utf8')).replace(/\\\n\s*/g, ' ');
+  const runtime = text.slice(text.lastIndexOf('\nFROM '));
+  const env: Record<string, string> = {};
+  for (const line of runtime.matchAll(/^ENV (.+)$/gm)) {
+    for (const pair of (line[1] as string).trim().split(/\s+/)) {
+      const [k, v] = pair.split('=');
+      if (k && v !== undefined) env[k] = v;
+    }
+  }
+  return env;
+}
+
+/** What the image's CMD runs, as a process: the bundle, from the folder the image copies it into. */
+async function startImageCommand(service: ImageService, dir: string) {
+  const env = await imageEnvironment(IMAGE_SERVICES[service].dockerfile);
+  expect(Object.keys(env)).toEqual(expect.arrayContaining(['PORT', 'NODE_ENV', 'AWS_XRAY_DAEMON_ADDRESS']));
+  const child = spawn(process.execPath, [join(dir, `${service}.mjs`)], {
+    cwd: dir,
+    // Only the image's environment (plus the fields a deployment must give warehouse-query), and port 0:
+    // tests never take fixed ports.
+    env: {
+      PATH: process.env.PATH,
+      ...env,
+      PORT: '0',
+      ...(service === 'warehouse-query' ? { DB_HOST: '127.0.0.1', DB_PORT: '9' } : {}),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${service} did not announce its port:\n${output}`)),
+      20_000,
+    );
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      for (const line of output.split('\n')) {
+        try {
+          const msg = JSON.parse(line) as { port?: number };
+          if (typeof msg.port === 'number' && msg.port > 0) {
+            clearTimeout(timer);
+            resolve(msg.port);
+          }
+        } catch {
+          // not a JSON line (yet)
+        }
+      }
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on('exit', (code) => reject(new Error(`${service} exited with ${code}:\n${output}`)));
+  });
+  return { child, port };
+}
+
+const runHealthcheck = (dir: string, port: number) =>
+  new Promise<number | null>((resolve) => {
+    const hc = spawn(process.execPath, [join(dir, 'healthcheck.mjs')], {
+      env: { PORT: String(port) },
+      stdio: 'ignore',
+    });
+    hc.on('exit', (code) => resolve(code));
+  });
+
+describe.each(Object.keys(IMAGE_SERVICES) as ImageService[])('the %s image command', (service) => {
+  let dir: string;
+  let running: { child: ChildProcess; port: number } | undefined;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), `${service}-image-`));
+    const result = await bundleService(service, dir);
+    // Stand-in for the image's `npm install --omit=dev`: the same installed versions, linked.
+    await mkdir(join(dir, 'node_modules'), { recursive: true });
+    for (const name of Object.keys(result.dependencies)) {
+      await symlink(join(REPO_ROOT, 'node_modules', name), join(dir, 'node_modules', name), 'dir');
+    }
+    running = await startImageCommand(service, dir);
+  }, 120_000);
+
+  afterAll(async () => {
+    running?.child.kill('SIGTERM');
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes every file the runtime stage copies, declaring what it did not bundle', async () => {
+    const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    expect(Object.keys(pkg.dependencies)).toEqual(['aws-xray-sdk-core', 'aws-xray-sdk-postgres']);
+    for (const version of Object.values(pkg.dependencies)) expect(version).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('starts with the image environment and answers /health', async () => {
+    const res = await fetch(`http://127.0.0.1:${running?.port}/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('passes the HEALTHCHECK command, which fails when nothing answers', async () => {
+    expect(await runHealthcheck(dir, running?.port as number)).toBe(0);
+    expect(await runHealthcheck(dir, 9)).toBe(1);
+  });
+});

@@ -1,0 +1,306 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeSpec, parcelApiSpec, warehouseQuerySpec } from '@parcel/config';
+import { ROUTES } from '@parcel/routes';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { environmentFor } from './container-env';
+import { ParcelStack } from './parcel-stack';
+import { XRAY_DAEMON_IMAGE, XRAY_WRITE_ACTIONS } from './telemetry-sidecar';
+
+type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: unknown }>;
+
+// One synthesis per stack for the whole file: the machine is shared and has two cores.
+let outdir: string;
+let stack: ParcelStack;
+let template: Template;
+let resources: Resources;
+let adotTemplate: Template;
+
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'parcel-cdk-'));
+  const app = new App({ outdir, context: { region: 'us-east-1' } });
+  stack = new ParcelStack(app, 'Test', { env: { region: 'eu-west-1' } });
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources as Resources;
+  // The sidecar switch does not touch the app images: skip staging their build context a second time.
+  const adotApp = new App({ outdir: join(outdir, 'adot') });
+  const images = {
+    'parcel-api': ecs.ContainerImage.fromRegistry('parcel-api:test'),
+    'warehouse-query': ecs.ContainerImage.fromRegistry('warehouse-query:test'),
+  };
+  adotTemplate = Template.fromStack(
+    new ParcelStack(adotApp, 'Adot', {
+      env: { region: 'eu-west-1' },
+      sidecar: { kind: 'adot', cpu: 64 },
+      images,
+    }),
+  );
+});
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const json = (v: unknown) => JSON.stringify(v);
+
+describe('cdk-nag AwsSolutions', () => {
+  it('has no unacknowledged finding', () => {
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    const findings = report.violations.map(
+      (v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.resourceLogicalId).join(', ')}`,
+    );
+    expect(findings).toEqual([]);
+  });
+});
+
+describe('front door', () => {
+  it('traces, logs and throttles the stage', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'prod',
+      TracingEnabled: true,
+      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ ThrottlingRateLimit: 5000, ThrottlingBurstLimit: 2000, HttpMethod: '*' }),
+      ]),
+    });
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+    });
+  });
+
+  it('builds one method per shared route, IAM on /internal/*, validation where the route asks', () => {
+    const methods = ofType('AWS::ApiGateway::Method').map(([, r]) => r.Properties ?? {});
+    expect(methods).toHaveLength(ROUTES.length);
+    const paths = ofType('AWS::ApiGateway::Resource').map(([, r]) => r.Properties?.PathPart);
+    for (const route of ROUTES) {
+      for (const part of route.resourcePath.split('/').filter(Boolean)) expect(paths).toContain(part);
+    }
+    const auths = methods.map((m) => m.AuthorizationType).sort();
+    expect(auths).toEqual(ROUTES.map((r) => (r.authorization === 'AWS_IAM' ? 'AWS_IAM' : 'NONE')).sort());
+    const validated = methods.filter((m) => m.RequestValidatorId !== undefined);
+    expect(validated).toHaveLength(ROUTES.filter((r) => r.validateRequestParameters).length);
+    for (const m of methods) expect(m.RequestParameters).toEqual({ 'method.request.path.id': true });
+  });
+
+  it('routes every method through VPC link V2 to the internal ALB', () => {
+    const [linkId] = ofType('AWS::ApiGatewayV2::VpcLink')[0] ?? [];
+    const [albId, alb] = ofType('AWS::ElasticLoadBalancingV2::LoadBalancer')[0] ?? [];
+    expect(linkId).toBeDefined();
+    expect(alb?.Properties?.Scheme).toBe('internal');
+    for (const [, m] of ofType('AWS::ApiGateway::Method')) {
+      const integration = m.Properties?.Integration as Record<string, unknown>;
+      expect(integration.Type).toBe('HTTP_PROXY');
+      expect(integration.ConnectionType).toBe('VPC_LINK');
+      expect(integration.ConnectionId).toEqual({ Ref: linkId });
+      expect(integration.IntegrationTarget).toEqual({ Ref: albId });
+      expect(integration.RequestParameters).toEqual({
+        'integration.request.path.id': 'method.request.path.id',
+      });
+    }
+    const rules = ofType('AWS::ElasticLoadBalancingV2::ListenerRule').map(([, r]) => json(r.Properties));
+    expect(rules.some((r) => r.includes('/parcels/*'))).toBe(true);
+    expect(rules.some((r) => r.includes('/internal/warehouse/*') && r.includes('/internal/vendor/*'))).toBe(
+      true,
+    );
+  });
+
+  it('associates the WAF ACL with the stage only after the stage exists', () => {
+    const [stageId] = ofType('AWS::ApiGateway::Stage')[0] ?? [];
+    const [, assoc] = ofType('AWS::WAFv2::WebACLAssociation')[0] ?? [];
+    expect([assoc?.DependsOn].flat()).toContain(stageId);
+    const acl = ofType('AWS::WAFv2::WebACL')[0]?.[1].Properties ?? {};
+    expect(acl.Scope).toBe('REGIONAL');
+    const rules = json(acl.Rules);
+    for (const name of [
+      'AWSManagedRulesCommonRuleSet',
+      'AWSManagedRulesKnownBadInputsRuleSet',
+      'RateBasedStatement',
+    ])
+      expect(rules).toContain(name);
+  });
+});
+
+describe('fan-out', () => {
+  it('is the shared EXPRESS definition, traced, logging ALL', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'parcel-fanout',
+      StateMachineType: 'EXPRESS',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+    });
+    const sm = ofType('AWS::StepFunctions::StateMachine')[0]?.[1].Properties ?? {};
+    const definition = json(sm.DefinitionString);
+    expect(definition).toContain('arn:aws:states:::apigateway:invoke');
+    expect(definition).toContain('IAM_ROLE');
+    expect(definition).toContain('execute-api.eu-west-1');
+  });
+
+  it('may invoke only GET /internal/* on the stage and put items only in the table', () => {
+    const role = ofType('AWS::IAM::Role').find(([, r]) =>
+      json(r.Properties).includes('states.amazonaws.com'),
+    );
+    const policy = ofType('AWS::IAM::Policy').find(([, p]) =>
+      json(p.Properties?.Roles).includes(role?.[0] ?? '-'),
+    );
+    const doc = json(policy?.[1].Properties?.PolicyDocument);
+    expect(doc).toContain('"execute-api:Invoke"');
+    expect(doc).toContain('/prod/GET/internal/*');
+    expect(doc).toContain('"dynamodb:PutItem"');
+    expect(doc).not.toMatch(/"dynamodb:\*"|"execute-api:\*"/);
+  });
+});
+
+describe('services', () => {
+  const taskDefs = () => ofType('AWS::ECS::TaskDefinition').map(([, r]) => r.Properties ?? {});
+  const containers = (td: Record<string, unknown>) =>
+    td.ContainerDefinitions as {
+      Name: string;
+      Image: unknown;
+      PortMappings?: unknown[];
+      Environment?: { Name: string }[];
+      User?: string;
+      ReadonlyRootFilesystem?: boolean;
+      HealthCheck?: { Command: string[] };
+    }[];
+
+  it('runs an X-Ray daemon sidecar on UDP 2000 in both task definitions, non-root, shell-less health check', () => {
+    expect(taskDefs()).toHaveLength(2);
+    for (const td of taskDefs()) {
+      const daemon = containers(td).find((c) => c.Name === 'xray-daemon');
+      expect(daemon?.Image).toBe(XRAY_DAEMON_IMAGE);
+      expect(daemon?.PortMappings).toContainEqual(
+        expect.objectContaining({ ContainerPort: 2000, Protocol: 'udp' }),
+      );
+      expect(daemon?.User).toBe('10001');
+      expect(daemon?.HealthCheck?.Command).toEqual(['CMD', '/xray', '--version']);
+      expect(td.NetworkMode).toBe('awsvpc');
+    }
+  });
+
+  it('sets only variables the @parcel/config specs read', () => {
+    const specs = { 'parcel-api': parcelApiSpec, 'warehouse-query': warehouseQuerySpec } as const;
+    for (const td of taskDefs()) {
+      const app = containers(td).find((c) => c.Name in specs);
+      expect(app).toBeDefined();
+      const known = new Set(describeSpec(specs[app?.Name as keyof typeof specs]).map((f) => f.variable));
+      for (const v of app?.Environment ?? []) expect(known, `${app?.Name}: ${v.Name}`).toContain(v.Name);
+      expect(app?.ReadonlyRootFilesystem).toBe(true);
+      expect(app?.User).toBe('1000');
+      expect(app?.HealthCheck?.Command).toEqual(['CMD', 'node', '/app/healthcheck.mjs']);
+    }
+    expect(() => environmentFor('parcel-api', parcelApiSpec, { PARCEL_TABLES: 'typo' })).toThrow(
+      /PARCEL_TABLES/,
+    );
+  });
+
+  it('grants the daemon rights and nothing wider than each task needs', () => {
+    const taskRolePolicies = ofType('AWS::IAM::Policy')
+      .filter(([id]) => /TaskTaskRoleDefaultPolicy/.test(id))
+      .map(([id, p]) => [id, json(p.Properties?.PolicyDocument)] as const);
+    expect(taskRolePolicies).toHaveLength(2);
+    for (const [, doc] of taskRolePolicies) {
+      for (const action of XRAY_WRITE_ACTIONS) expect(doc).toContain(action);
+      expect(doc).not.toMatch(/"[a-z0-9-]+:\*"/);
+    }
+    const parcelApi = taskRolePolicies.find(([id]) => id.startsWith('ParcelApi'))?.[1] ?? '';
+    expect(parcelApi).toContain('"dynamodb:GetItem"');
+    expect(parcelApi).not.toContain('dynamodb:PutItem');
+    expect(parcelApi).toContain('"states:StartSyncExecution"');
+    const warehouse = taskRolePolicies.find(([id]) => id.startsWith('WarehouseQuery'))?.[1] ?? '';
+    expect(warehouse).toContain('"rds-db:connect"');
+    expect(warehouse).not.toContain('dynamodb:');
+  });
+
+  it('scales each service on CPU and on requests per target', () => {
+    const policies = ofType('AWS::ApplicationAutoScaling::ScalingPolicy').map(([, p]) => json(p.Properties));
+    expect(policies.filter((p) => p.includes('ECSServiceAverageCPUUtilization'))).toHaveLength(2);
+    expect(policies.filter((p) => p.includes('ALBRequestCountPerTarget'))).toHaveLength(2);
+    template.hasResourceProperties('AWS::ECS::Cluster', {
+      ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
+    });
+  });
+
+  it('swaps the daemon for the ADOT collector with the same UDP port when asked', () => {
+    const tds = adotTemplate.findResources('AWS::ECS::TaskDefinition');
+    for (const td of Object.values(tds)) {
+      const defs = td.Properties.ContainerDefinitions as {
+        Name: string;
+        Image: string;
+        Cpu: number;
+        Environment?: { Name: string; Value: string }[];
+        PortMappings: unknown[];
+      }[];
+      expect(defs.map((c) => c.Name)).not.toContain('xray-daemon');
+      const collector = defs.find((c) => c.Name === 'otel-collector');
+      expect(collector?.Image).toMatch(/aws-otel-collector:v\d+\.\d+\.\d+$/);
+      expect(collector?.Cpu).toBe(64);
+      expect(collector?.PortMappings).toContainEqual(
+        expect.objectContaining({ ContainerPort: 2000, Protocol: 'udp' }),
+      );
+      const config = collector?.Environment?.find((e) => e.Name === 'AOT_CONFIG_CONTENT')?.Value ?? '';
+      expect(config).toMatch(/awsxray:\n\s+endpoint: 0\.0\.0\.0:2000\n\s+transport: udp/);
+    }
+  });
+});
+
+describe('data and tracing resources', () => {
+  it('keys the table on parcelId, on demand, with PITR, TTL and a customer key', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'parcelId', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }),
+    });
+  });
+
+  it('puts PostgreSQL behind an IAM-auth, TLS-only proxy with rotated credentials', () => {
+    template.hasResourceProperties('AWS::RDS::DBProxy', {
+      RequireTLS: true,
+      Auth: [Match.objectLike({ IAMAuth: 'REQUIRED' })],
+    });
+    template.hasResourceProperties('AWS::RDS::DBInstance', {
+      StorageEncrypted: true,
+      EnableIAMDatabaseAuthentication: true,
+    });
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 1);
+  });
+
+  it('deploys the shared sampling rules (all but Default) and the fault group', () => {
+    template.hasResourceProperties('AWS::XRay::SamplingRule', {
+      SamplingRule: Match.objectLike({
+        RuleName: 'parcel-api',
+        ServiceType: 'AWS::ApiGateway::Stage',
+        Version: 1,
+      }),
+    });
+    template.resourceCountIs('AWS::XRay::SamplingRule', 1);
+    template.hasResourceProperties('AWS::XRay::Group', {
+      FilterExpression: 'service("parcel-api") { fault }',
+    });
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('reaches AWS from the private subnets through endpoints', () => {
+    const services = ofType('AWS::EC2::VPCEndpoint').map(([, e]) => json(e.Properties?.ServiceName));
+    for (const s of [
+      'dynamodb',
+      's3',
+      '.states',
+      '.sync-states',
+      '.xray',
+      '.ecr.api',
+      '.ecr.dkr',
+      '.logs',
+      '.secretsmanager',
+    ])
+      expect(
+        services.some((n) => n.includes(s)),
+        s,
+      ).toBe(true);
+  });
+});
