@@ -1,4 +1,10 @@
-import { Agent as HttpAgent, type IncomingHttpHeaders, type OutgoingHttpHeaders, request } from 'node:http';
+import {
+  type ClientRequest,
+  Agent as HttpAgent,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  request,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 /** Headers that describe one connection, never the message (RFC 9110 §7.6.1), plus a few proxies drop. */
@@ -75,58 +81,70 @@ export function callIntegration(
 ): Promise<IntegrationResult> {
   return new Promise((resolve) => {
     let settled = false;
+    let current: ClientRequest | undefined;
     const finish = (result: IntegrationResult) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       resolve(result);
     };
-    const send = req.url.protocol === 'https:' ? httpsRequest : request;
-    const outgoing = send(
-      req.url,
-      {
-        method: req.method,
-        headers: req.headers,
-        agent: req.url.protocol === 'https:' ? agents.https : agents.http,
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        response.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > req.maxResponseBytes) {
-            outgoing.destroy();
-            finish({ kind: 'too_large' });
-            return;
-          }
-          chunks.push(chunk);
-        });
-        response.on('end', () =>
-          finish({
-            kind: 'response',
-            status: response.statusCode ?? 502,
-            headers: response.headers,
-            body: Buffer.concat(chunks),
-          }),
-        );
-        response.on('error', (error) => finish({ kind: 'bad_gateway', error }));
-        response.on('aborted', () => finish({ kind: 'bad_gateway', error: new Error('response aborted') }));
-      },
-    );
     const timer = setTimeout(() => {
       finish({ kind: 'timeout' });
-      outgoing.destroy();
+      current?.destroy();
     }, req.timeoutMs);
-    outgoing.on('error', (error: NodeJS.ErrnoException) => {
-      finish(
-        CONNECT_ERRORS.has(error.code ?? '')
-          ? { kind: 'unavailable', error }
-          : { kind: 'bad_gateway', error },
+    const https = req.url.protocol === 'https:';
+    const send = https ? httpsRequest : request;
+
+    const attempt = (mayRetry: boolean) => {
+      const outgoing = send(
+        req.url,
+        { method: req.method, headers: req.headers, agent: https ? agents.https : agents.http },
+        (response) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          response.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > req.maxResponseBytes) {
+              outgoing.destroy();
+              finish({ kind: 'too_large' });
+              return;
+            }
+            chunks.push(chunk);
+          });
+          response.on('end', () =>
+            finish({
+              kind: 'response',
+              status: response.statusCode ?? 502,
+              headers: response.headers,
+              body: Buffer.concat(chunks),
+            }),
+          );
+          response.on('error', (error) => finish({ kind: 'bad_gateway', error }));
+          response.on('aborted', () => finish({ kind: 'bad_gateway', error: new Error('response aborted') }));
+        },
       );
-    });
-    outgoing.end(req.body.length ? req.body : undefined);
+      current = outgoing;
+      outgoing.on('error', (error: NodeJS.ErrnoException) => {
+        if (settled) return;
+        // A pooled keep-alive socket the target closed while idle: the request never reached it, so an
+        // idempotent one is sent again on a fresh connection (the pattern Node's documentation gives).
+        if (mayRetry && outgoing.reusedSocket && error.code === 'ECONNRESET') {
+          attempt(false);
+          return;
+        }
+        finish(
+          CONNECT_ERRORS.has(error.code ?? '')
+            ? { kind: 'unavailable', error }
+            : { kind: 'bad_gateway', error },
+        );
+      });
+      outgoing.end(req.body.length ? req.body : undefined);
+    };
+    attempt(IDEMPOTENT.has(req.method));
   });
 }
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 export function closeIntegrationAgents(agents: IntegrationAgents): void {
   agents.http.destroy();
