@@ -65,6 +65,12 @@ export interface TraceView {
   root?: SegmentDoc;
   /** Top-level segments with every subsegment nested, separately sent ones included. */
   segments: SegmentDoc[];
+  /**
+   * The stored documents as received: segments, then separately sent subsegments. What
+   * `@parcel/xray-filter`'s `buildTraceView(id, documents)` takes; this object is replaced whenever the
+   * trace changes, so a `WeakMap` keyed on it memoises anything derived from it.
+   */
+  documents: SegmentDoc[];
   nodes: TraceNode[];
   edges: TraceEdge[];
   annotations: Map<string, AnnotationEntry[]>;
@@ -194,7 +200,9 @@ export function analyzeTrace(
   segments: Iterable<SegmentDoc>,
   sentSubsegments: Iterable<SegmentDoc>,
 ): TraceView {
-  const { segments: assembled, orphans } = assembleSegments(segments, sentSubsegments);
+  const ownSegments = [...segments];
+  const ownSubsegments = [...sentSubsegments];
+  const { segments: assembled, orphans } = assembleSegments(ownSegments, ownSubsegments);
   let startTime = Number.POSITIVE_INFINITY;
   let endTime = Number.NEGATIVE_INFINITY;
   let hasFault = false;
@@ -345,6 +353,7 @@ export function analyzeTrace(
     isPartial,
     ...(root ? { root } : {}),
     segments: assembled,
+    documents: [...ownSegments, ...ownSubsegments],
     nodes: [...nodes.values()],
     edges: [...edges.values()],
     annotations,

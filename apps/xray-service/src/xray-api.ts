@@ -14,6 +14,16 @@ export type TracePredicate = (trace: TraceView) => boolean;
  * expression is invalid — the API answers 400 InvalidRequestException.
  */
 export type FilterCompiler = (expression: string) => TracePredicate;
+// Plugging in @parcel/xray-filter, with its per-trace digest built once per trace change:
+//   const digests = new WeakMap<TraceView, FilterView>();
+//   service.setFilterCompiler((text) => {
+//     const matches = compileFilter(text);
+//     return (trace) => {
+//       let view = digests.get(trace);
+//       if (!view) digests.set(trace, (view = buildTraceView(trace.id, trace.documents)));
+//       return matches(view);
+//     };
+//   });
 
 /** Who asks: the AWS SDKs and CLI read REST-JSON timestamps as epoch seconds; others get milliseconds. */
 export interface CallContext {
