@@ -11,7 +11,7 @@ import type {
 } from './ast';
 import { FilterSyntaxError } from './errors';
 import { parseFilter } from './parser';
-import type { NodeFacts, NodeRef, ServiceView, TraceView } from './trace-view';
+import type { NodeFacts, NodeRef, TraceView } from './trace-view';
 
 export type TracePredicate = (trace: TraceView) => boolean;
 type Predicate<T> = (subject: T) => boolean;
@@ -267,8 +267,12 @@ function compileAnnotation(
   key: string,
   comparison: { op: ComparisonOp; value: AnnotationValue } | null,
 ): TracePredicate {
-  const valuesOf = (t: TraceView): readonly AnnotationValue[] | undefined =>
-    Object.hasOwn(t.annotations, key) ? t.annotations[key] : undefined;
+  // One property read per trace. Views from buildTraceView have a null prototype; for hand-built ones the
+  // array check keeps inherited members (`constructor`, `__proto__`) from passing for annotations.
+  const valuesOf = (t: TraceView): readonly AnnotationValue[] | undefined => {
+    const values = t.annotations[key];
+    return Array.isArray(values) ? values : undefined;
+  };
   if (comparison === null) return (t) => (valuesOf(t)?.length ?? 0) > 0;
   const { op, value } = comparison;
   if (op === '!=') {
@@ -277,10 +281,11 @@ function compileAnnotation(
       return values !== undefined && values.length > 0 && !values.includes(value);
     };
   }
-  let test: Predicate<AnnotationValue>;
   if (op === '=') {
-    test = (v) => v === value;
-  } else if (typeof value === 'number') {
+    return (t) => valuesOf(t)?.includes(value) ?? false;
+  }
+  let test: Predicate<AnnotationValue>;
+  if (typeof value === 'number') {
     const numeric = numberTest(op as NumberOp, value);
     test = (v) => typeof v === 'number' && numeric(v);
   } else {
@@ -298,11 +303,31 @@ function selectorTest(node: NodeSelector): Predicate<NodeRef> {
   return () => true;
 }
 
+/** Status flags every service and edge view keeps in aggregate, so `{ fault }` needs no per-segment scan. */
+type Summary = { hasError: boolean; hasFault: boolean; hasThrottle: boolean };
+const SUMMARY_FIELDS: Partial<Record<FlagKeyword, keyof Summary>> = {
+  error: 'hasError',
+  fault: 'hasFault',
+  throttle: 'hasThrottle',
+};
+
+/** `{ fault }`, `{ error = true }`…: the aggregate flag answers for all segments at once. */
+function summaryField(filter: FilterAst | null): keyof Summary | undefined {
+  return filter?.kind === 'flag' && filter.value ? SUMMARY_FIELDS[filter.keyword] : undefined;
+}
+
 function compileService(node: NodeSelector, filter: FilterAst | null): TracePredicate {
   const matches = selectorTest(node);
+  const field = summaryField(filter);
+  if (field !== undefined) {
+    return (t) => {
+      for (const service of t.services) if (service[field] && matches(service)) return true;
+      return false;
+    };
+  }
   const inner = filter === null ? null : compile(filter, NODE_SCOPE);
   return (t) => {
-    for (const service of t.services as ServiceView[]) {
+    for (const service of t.services) {
       if (matches(service) && (inner === null || service.segments.some(inner))) return true;
     }
     return false;
@@ -312,6 +337,14 @@ function compileService(node: NodeSelector, filter: FilterAst | null): TracePred
 function compileEdge(from: NodeSelector, to: NodeSelector, filter: FilterAst | null): TracePredicate {
   const fromMatches = selectorTest(from);
   const toMatches = selectorTest(to);
+  const field = summaryField(filter);
+  if (field !== undefined) {
+    return (t) => {
+      for (const edge of t.edges)
+        if (edge[field] && fromMatches(edge.from) && toMatches(edge.to)) return true;
+      return false;
+    };
+  }
   const inner = filter === null ? null : compile(filter, NODE_SCOPE);
   return (t) => {
     for (const edge of t.edges) {

@@ -52,6 +52,9 @@ export interface EdgeView {
   from: NodeRef;
   to: NodeRef;
   calls: NodeFacts[];
+  hasError: boolean;
+  hasFault: boolean;
+  hasThrottle: boolean;
 }
 
 /**
@@ -126,22 +129,24 @@ export function buildTraceView(traceId: string, documents: readonly SegmentDoc[]
   for (const sub of loose) if (!located.has(sub.id)) visited.push(sub); // orphans still count for annotations
 
   const root = findRoot(segments, located);
+  const factsBySegment = new Map<SegmentDoc, NodeFacts>();
+  for (const segment of segments) factsBySegment.set(segment, segmentFacts(segment, segment === root));
+  const factsOf = (segment: SegmentDoc): NodeFacts => factsBySegment.get(segment) as NodeFacts;
   const graph = new GraphBuilder();
   for (const segment of segments) {
-    const facts = segmentFacts(segment, segment === root);
+    const facts = factsOf(segment);
     const node = graph.node(facts, false, segment === root);
     node.segments.push(facts);
     const parent = segment.parent_id === undefined ? undefined : located.get(segment.parent_id);
     if (parent && parent.owner !== segment) {
-      const callerFacts = segmentFacts(parent.owner, parent.owner === root);
       const call = parent.doc === parent.owner ? facts : mergeCall(facts, parent.doc);
-      graph.edge(callerFacts, facts).calls.push(call);
+      graph.call(factsOf(parent.owner), facts, call);
     }
   }
   for (const { owner, sub } of inferredCalls) {
     const facts = inferredFacts(sub);
     graph.node(facts, true, false).segments.push(facts);
-    graph.edge(segmentFacts(owner, owner === root), facts).calls.push(facts);
+    graph.call(factsOf(owner), facts, facts);
   }
 
   let start = Number.POSITIVE_INFINITY;
@@ -166,7 +171,7 @@ export function buildTraceView(traceId: string, documents: readonly SegmentDoc[]
     if (typeof segment.user === 'string' && !users.includes(segment.user)) users.push(segment.user);
   }
 
-  const rootFacts = root ? segmentFacts(root, true) : undefined;
+  const rootFacts = root ? factsOf(root) : undefined;
   return {
     id: traceId,
     segments,
@@ -247,47 +252,54 @@ function findRoot(segments: SegmentDoc[], located: Map<string, Located>): Segmen
   return root;
 }
 
+// Every view object below is built with all its fields present (undefined when absent) so that each kind
+// has one hidden class: compiled filters then read them through monomorphic property accesses.
 function httpOf(doc: Doc): HttpView | undefined {
   const http = doc.http;
   if (!http || typeof http !== 'object') return undefined;
   const request = http.request ?? {};
   const response = http.response ?? {};
-  const view: HttpView = {};
-  if (typeof request.url === 'string') view.url = request.url;
-  if (typeof request.method === 'string') view.method = request.method;
-  if (typeof request.user_agent === 'string') view.userAgent = request.user_agent;
-  if (typeof request.client_ip === 'string') view.clientIp = request.client_ip;
-  if (typeof response.status === 'number') view.status = response.status;
-  return view;
+  return {
+    url: typeof request.url === 'string' ? request.url : undefined,
+    method: typeof request.method === 'string' ? request.method : undefined,
+    status: typeof response.status === 'number' ? response.status : undefined,
+    userAgent: typeof request.user_agent === 'string' ? request.user_agent : undefined,
+    clientIp: typeof request.client_ip === 'string' ? request.client_ip : undefined,
+  };
 }
 
-function baseFacts(doc: Doc, type: string | undefined, inferred: boolean, root: boolean): NodeFacts {
-  const facts: NodeFacts = {
+function baseFacts(
+  doc: Doc,
+  type: string | undefined,
+  inferred: boolean,
+  root: boolean,
+  user?: string,
+): NodeFacts {
+  const inProgress = isInProgress(doc);
+  return {
     id: doc.id,
     name: doc.name,
+    type,
     error: doc.error === true,
     fault: doc.fault === true,
     throttle: doc.throttle === true,
-    inProgress: isInProgress(doc),
+    inProgress,
     inferred,
     root,
+    responseTime: inProgress ? undefined : Math.max(0, (doc.end_time as number) - doc.start_time),
+    http: httpOf(doc),
+    user,
   };
-  if (type !== undefined) facts.type = type;
-  if (!facts.inProgress) facts.responseTime = Math.max(0, (doc.end_time as number) - doc.start_time);
-  const http = httpOf(doc);
-  if (http) facts.http = http;
-  return facts;
 }
 
 function segmentFacts(segment: SegmentDoc, root: boolean): NodeFacts {
-  const facts = baseFacts(
+  return baseFacts(
     segment,
     typeof segment.origin === 'string' ? segment.origin : undefined,
     false,
     root,
+    typeof segment.user === 'string' ? segment.user : undefined,
   );
-  if (typeof segment.user === 'string') facts.user = segment.user;
-  return facts;
 }
 
 /** Node types X-Ray gives inferred AWS nodes where it differs from `AWS::<subsegment name>`. */
@@ -311,16 +323,20 @@ function inferredFacts(sub: SubsegmentDoc): NodeFacts {
  */
 function mergeCall(callee: NodeFacts, callerSub: Doc): NodeFacts {
   const caller = baseFacts(callerSub, undefined, false, false);
-  const call: NodeFacts = {
-    ...callee,
+  return {
+    id: callee.id,
+    name: callee.name,
+    type: callee.type,
     error: callee.error || caller.error,
     fault: callee.fault || caller.fault,
     throttle: callee.throttle || caller.throttle,
     inProgress: callee.inProgress || caller.inProgress,
+    inferred: callee.inferred,
+    root: callee.root,
+    responseTime: caller.responseTime ?? callee.responseTime,
+    http: callee.http ?? caller.http,
+    user: callee.user,
   };
-  if (caller.responseTime !== undefined) call.responseTime = caller.responseTime;
-  if (call.http === undefined && caller.http !== undefined) call.http = caller.http;
-  return call;
 }
 
 class GraphBuilder {
@@ -357,11 +373,26 @@ class GraphBuilder {
     const key = `${nodeKey(from)}\u0001${nodeKey(to)}`;
     let edge = this.edgesByKey.get(key);
     if (edge === undefined) {
-      edge = { from: ref(from), to: ref(to), calls: [] };
+      edge = {
+        from: ref(from),
+        to: ref(to),
+        calls: [],
+        hasError: false,
+        hasFault: false,
+        hasThrottle: false,
+      };
       this.edgesByKey.set(key, edge);
       this.edges.push(edge);
     }
     return edge;
+  }
+
+  call(from: NodeFacts, to: NodeFacts, call: NodeFacts): void {
+    const edge = this.edge(from, to);
+    edge.calls.push(call);
+    edge.hasError ||= call.error;
+    edge.hasFault ||= call.fault;
+    edge.hasThrottle ||= call.throttle;
   }
 }
 
@@ -370,5 +401,5 @@ function nodeKey(node: NodeRef): string {
 }
 
 function ref(node: NodeRef): NodeRef {
-  return node.type === undefined ? { name: node.name } : { name: node.name, type: node.type };
+  return { name: node.name, type: node.type };
 }
