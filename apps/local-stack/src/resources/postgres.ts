@@ -1,7 +1,6 @@
-// PostgreSQL as its own process: embedded (real binaries from npm) unless DATABASE_URL names a server;
-// migrated and seeded with the sample parcels either way.
+// PostgreSQL as its own process: embedded (real binaries from npm) unless DATABASE_URL names a server.
+// warehouse-query applies its migrations and the sample seed when it starts.
 import { startPostgres } from '@parcel/local-resources';
-import { migrate, seed } from '@parcel/warehouse-query';
 import { announceReady, stopOnSignal } from './lifecycle';
 
 const pg = await startPostgres({
@@ -10,6 +9,4 @@ const pg = await startPostgres({
   dataDir: process.env.POSTGRES_DATA_DIR,
 });
 stopOnSignal(() => pg.close());
-await migrate(pg.url);
-await seed(pg.url);
-announceReady({ url: pg.url }, `PostgreSQL ${pg.embedded ? '(embedded) ' : ''}ready, migrated and seeded`);
+announceReady({ url: pg.url }, `PostgreSQL ${pg.embedded ? '(embedded) ' : ''}ready on ${pg.url.replace(/:[^:@/]*@/, ':***@')}`);
