@@ -13,7 +13,7 @@ export interface StartPostgresOptions {
   port?: number;
   /** Cluster folder, initialised once and reused (the launcher passes `.local/postgres`); absent = a fresh temp dir. */
   dataDir?: string;
-  /** An existing PostgreSQL to use instead of starting one (falls back to env `DATABASE_URL`). */
+  /** An existing PostgreSQL to use instead of starting one (absent: env `DATABASE_URL`; `''`: always embedded). */
   databaseUrl?: string;
   /** Receives PostgreSQL's own log lines (default: kept in memory and shown only when start-up fails). */
   onLog?: (line: string) => void;
@@ -86,7 +86,7 @@ async function startEmbedded(opts: StartPostgresOptions): Promise<RunningPostgre
 
   try {
     if (tempRoot && asRoot) await chmod(tempRoot, 0o755); // the postgres user must reach `data` inside it
-    await prepareDataDir(dataDir, { fromTemplate: tempRoot !== undefined, asRoot, onLog });
+    await prepareDataDir(dataDir, { asRoot, onLog });
 
     const fixedPort = opts.port && opts.port > 0 ? opts.port : undefined;
     for (let attempt = 1; ; attempt++) {
@@ -162,28 +162,23 @@ function clusterOptions(
 }
 
 /**
- * Leaves an initialised cluster at `dataDir`, owned by the user PostgreSQL runs as. initdb runs once per
- * data dir; throw-away clusters are copied from a template initialised once per machine (a copy takes a
- * fraction of initdb's time, and tests start many clusters).
+ * Leaves an initialised cluster at `dataDir`, owned by the user PostgreSQL runs as. A new data dir is a
+ * copy of a template initialised once per machine (initdb with the same options): a copy takes a
+ * fraction of initdb's time, and tests start many clusters. An initialised data dir is reused as is.
  */
 async function prepareDataDir(
   dataDir: string,
-  { fromTemplate, asRoot, onLog }: { fromTemplate: boolean; asRoot: boolean; onLog: (line: unknown) => void },
-): Promise<void> {
-  if (await exists(join(dataDir, 'PG_VERSION'))) {
-    if (asRoot) await ownAndCheckReachable(dataDir);
-    return;
-  }
-  await mustBeEmptyOrMissing(dataDir);
-  if (fromTemplate) {
-    const template = await templateCluster(onLog);
-    await rm(dataDir, { recursive: true, force: true });
-    // -a keeps the postgres user's ownership and the 0700 mode PostgreSQL insists on.
-    await execFileAsync('cp', ['-a', template, dataDir]);
-    return;
-  }
+  { asRoot, onLog }: { asRoot: boolean; onLog: (line: unknown) => void },
+) {
+  const initialised = await exists(join(dataDir, 'PG_VERSION'));
+  if (!initialised) await mustBeEmptyOrMissing(dataDir);
+  // Before the copy, so an unreachable folder fails fast and names the problem.
   if (asRoot) await ownAndCheckReachable(dataDir);
-  await new EmbeddedPostgres(clusterOptions(dataDir, 0, { throwAway: false, onLog })).initialise();
+  if (initialised) return;
+  const template = await templateCluster(onLog);
+  // -a keeps the files' owner (the postgres user when we are root); PostgreSQL wants the folder 0700.
+  await execFileAsync('cp', ['-a', `${template}/.`, dataDir]);
+  await chmod(dataDir, 0o700);
 }
 
 async function templateCluster(onLog: (line: unknown) => void): Promise<string> {
