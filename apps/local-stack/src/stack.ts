@@ -16,8 +16,14 @@ import { Child } from './supervisor';
 const repoRoot = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const appEntry = (app: string) => join(repoRoot, 'apps', app, 'src', 'main.ts');
 const resourceEntry = (name: string) => fileURLToPath(new URL(`./resources/${name}.ts`, import.meta.url));
-/** Resolves `*.localhost` to loopback (RFC 6761) in every local process, so the vendor has a name. */
-const LOCALHOST_DNS = '@parcel/local-resources/localhost-dns';
+/**
+ * Loaded into every piece: `*.localhost` resolves to loopback (RFC 6761) so the vendor has a name, and a
+ * piece stops when the launcher goes away.
+ */
+const PRELOAD = [
+  '@parcel/local-resources/localhost-dns',
+  new URL('./child-preload.ts', import.meta.url).href,
+];
 
 export interface StackEndpoints {
   gateway: string;
@@ -96,7 +102,7 @@ export async function startStack(
       entry,
       env: { ...common, ...env },
       logDir,
-      preload: [LOCALHOST_DNS],
+      preload: PRELOAD,
       onLine: options.onLine,
     });
     children.push(child);

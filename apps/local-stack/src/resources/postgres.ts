@@ -9,4 +9,7 @@ const pg = await startPostgres({
   dataDir: process.env.POSTGRES_DATA_DIR,
 });
 stopOnSignal(() => pg.close());
-announceReady({ url: pg.url }, `PostgreSQL ${pg.embedded ? '(embedded) ' : ''}ready on ${pg.url.replace(/:[^:@/]*@/, ':***@')}`);
+announceReady(
+  { url: pg.url },
+  `PostgreSQL ${pg.embedded ? '(embedded) ' : ''}ready on ${pg.url.replace(/:[^:@/]*@/, ':***@')}`,
+);
