@@ -232,6 +232,46 @@ describe('xray-daemon → xray-service', () => {
   });
 });
 
+describe('xray-daemon with the lean HTTP uploader (XRAY_UPLOAD_CLIENT=http)', () => {
+  it('delivers the same documents to the X-Ray service', async () => {
+    const service = await startXrayService({ port: 0, bindHost: '127.0.0.1', maxTraces: 1000 });
+    const daemon = await startXrayDaemon(
+      baseConfig(service.url, { uploadClient: 'http', flushIntervalMs: 60_000 }),
+    );
+    const xray = new XRayClient({
+      endpoint: service.url,
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+    });
+    try {
+      const docs = Array.from({ length: 75 }, () =>
+        segment(newTraceId(), { annotations: { quote: 'say "hi"\n', emoji: '📦' } }),
+      );
+      await sendAll(
+        daemon,
+        docs.map((d) => encodeDatagram(d)),
+      );
+      await until(daemon.stats, (x) => x.received === 75);
+      await daemon.drain(); // the full batch went at once; drain sends the partial one
+      const s = daemon.stats();
+      expect(s.forwarded).toBe(75);
+      expect(s.batchesSent).toBe(2);
+      const out = await xray.send(
+        new BatchGetTracesCommand({ TraceIds: docs.slice(0, 5).map((d) => d.trace_id) }),
+      );
+      expect(out.Traces).toHaveLength(5);
+      for (const trace of out.Traces ?? []) {
+        const sent = docs.find((d) => d.trace_id === trace.Id);
+        expect(JSON.parse(trace.Segments?.[0]?.Document ?? '{}')).toEqual(sent);
+      }
+    } finally {
+      xray.destroy();
+      await daemon.close();
+      await service.close();
+    }
+  });
+});
+
 describe('xray-daemon with the X-Ray API down', () => {
   it('buffers, then drops what does not fit and what fails to upload; the counters add up exactly', async () => {
     // An X-Ray API that accepts connections and never answers: uploads hang, the buffer fills.

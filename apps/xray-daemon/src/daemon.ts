@@ -6,7 +6,7 @@ import type { XrayDaemonConfig } from '@parcel/config';
 import pino, { type Logger } from 'pino';
 import type { DaemonStats } from './counters';
 import { MAX_DOCUMENT_BYTES, readDatagram } from './datagram-reader';
-import { createXrayClient, xrayUpload } from './forwarder';
+import { createXrayClient, httpUpload, xrayUpload } from './forwarder';
 import { createSamplingProxy, PROXIED_PATHS, type ProxyTarget } from './sampling-proxy';
 import { SegmentPipeline, type Upload } from './segment-pipeline';
 
@@ -20,7 +20,8 @@ const UDP_RECEIVE_BUFFER = 8 * 1024 * 1024;
 export type DaemonConfig = Pick<
   XrayDaemonConfig,
   'address' | 'endpoint' | 'region' | 'bufferMb' | 'concurrency' | 'batchSize' | 'flushIntervalMs'
->;
+> &
+  Partial<Pick<XrayDaemonConfig, 'uploadClient'>>;
 
 export interface DaemonOptions {
   logger?: Logger;
@@ -57,7 +58,15 @@ export async function startXrayDaemon(
 ): Promise<RunningDaemon> {
   const logger = options.logger ?? pino({ name: 'xray-daemon', level: 'silent' });
   let client: XRayClient | undefined;
+  let closeUploader: (() => void) | undefined;
   let upload = options.upload;
+  if (!upload && config.uploadClient === 'http') {
+    if (!config.endpoint)
+      throw new Error('XRAY_UPLOAD_CLIENT=http needs XRAY_ENDPOINT (it does not sign for AWS)');
+    const lean = httpUpload(config.endpoint, config.concurrency);
+    upload = lean.upload;
+    closeUploader = lean.close;
+  }
   if (!upload) {
     client = createXrayClient(config);
     upload = xrayUpload(client);
@@ -157,6 +166,7 @@ export async function startXrayDaemon(
         http.closeAllConnections();
       });
       client?.destroy();
+      closeUploader?.();
     },
   };
 }

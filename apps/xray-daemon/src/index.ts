@@ -7,6 +7,6 @@ export {
   startXrayDaemon,
 } from './daemon';
 export { type InvalidReason, MAX_DOCUMENT_BYTES, readDatagram } from './datagram-reader';
-export { createXrayClient, xrayUpload } from './forwarder';
+export { createXrayClient, httpUpload, xrayUpload } from './forwarder';
 export { createSamplingProxy, type ProxyTarget } from './sampling-proxy';
 export { SegmentPipeline, type Upload } from './segment-pipeline';

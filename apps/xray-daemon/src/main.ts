@@ -13,6 +13,7 @@ logger.info(
     bufferCapacityBytes: bufferCapacityBytes(config.bufferMb),
     batchSize: config.batchSize,
     concurrency: config.concurrency,
+    uploadClient: config.uploadClient,
   },
   'xray-daemon listening (udp + tcp)',
 );

@@ -30,6 +30,11 @@ export const xrayDaemonSpec = {
     default: '1000',
     min: 1,
   }),
+  uploadClient: oneOf('XRAY_UPLOAD_CLIENT', ['sdk', 'http'] as const, {
+    description:
+      'how batches are uploaded: sdk = @aws-sdk/client-xray PutTraceSegmentsCommand; http = a lean keep-alive POST of the same request (unsigned: XRAY_ENDPOINT only), for throughput',
+    default: 'sdk',
+  }),
   logLevel: oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const, {
     description: 'minimum level of the JSON logs',
     default: 'info',
