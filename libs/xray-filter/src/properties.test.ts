@@ -284,6 +284,36 @@ describe('filter properties', () => {
     );
   });
 
+  it('the aggregate shortcut for { fault } / { error } / { throttle } agrees with the per-segment scan', () => {
+    const node = fc.oneof(
+      fc.constant(''),
+      fc
+        .constantFrom('parcel-api', 'warehouse-query', 'DynamoDB', 'vendor.localhost', 'parcel-api/local')
+        .map((n) => `"${n}"`),
+      fc.constantFrom('id(type: "remote")', 'id(type: "AWS::ECS::Container")'),
+    );
+    fc.assert(
+      fc.property(
+        node,
+        node,
+        fc.constantFrom('fault', 'error', 'throttle'),
+        traceArbitrary,
+        (a, b, flag, trace) => {
+          // `{ f OR f }` is the same test but does not take the shortcut.
+          expect(compileFilter(`service(${a}) { ${flag} }`)(trace)).toBe(
+            compileFilter(`service(${a}) { ${flag} OR ${flag} }`)(trace),
+          );
+          if (a !== '' && b !== '') {
+            expect(compileFilter(`edge(${a}, ${b}) { ${flag} }`)(trace)).toBe(
+              compileFilter(`edge(${a}, ${b}) { ${flag} OR ${flag} }`)(trace),
+            );
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
   it('evaluation over random traces covers both outcomes (the properties above are not vacuous)', () => {
     const outcomes = new Set<boolean>();
     fc.assert(
