@@ -102,7 +102,21 @@ function matchSegments(candidate: CompiledRoute, segments: string[]): Record<str
 
 export type ParameterProblem = { name: string; reason: 'missing' | 'too_long' | 'pattern' };
 
-/** What an API Gateway request validator would reject, when the route asks for validation. */
+const patterns = new Map<string, RegExp>();
+function compiledPattern(source: string): RegExp {
+  let re = patterns.get(source);
+  if (!re) {
+    re = new RegExp(source);
+    patterns.set(source, re);
+  }
+  return re;
+}
+
+/**
+ * The stage's request validation for routes that ask for it: presence (all an API Gateway request
+ * validator checks on a path parameter) plus the declared shape (pattern, length), which in AWS needs
+ * its own enforcement point (a WAF regex rule) — the service still validates the check digit itself.
+ */
 export function validatePathParameters(
   route: RouteDefinition,
   params: Record<string, string>,
@@ -113,7 +127,7 @@ export function validatePathParameters(
     const value = Object.hasOwn(params, name) ? params[name] : undefined;
     if (value === undefined || value === '') problems.push({ name, reason: 'missing' });
     else if (value.length > spec.maxLength) problems.push({ name, reason: 'too_long' });
-    else if (!new RegExp(spec.pattern).test(value)) problems.push({ name, reason: 'pattern' });
+    else if (!compiledPattern(spec.pattern).test(value)) problems.push({ name, reason: 'pattern' });
   }
   return problems;
 }
