@@ -11,8 +11,22 @@ interface StoredTrace {
   subsegments: Map<string, SegmentDoc>;
   /** Bumped on every accepted document; the summary's `Revision`. */
   revision: number;
+  /** Earliest start and latest end of the top-level segments, kept as documents arrive (epoch seconds). */
+  startTime: number;
+  endTime: number;
   view?: TraceView;
 }
+
+/** A trace found by a range query: its sort keys at hand, its analysis only when asked for. */
+export interface TraceEntry {
+  id: string;
+  startTime: number;
+  endTime: number;
+  revision: number;
+  view(): TraceView;
+}
+
+const endOf = (doc: SegmentDoc) => (typeof doc.end_time === 'number' ? doc.end_time : doc.start_time);
 
 /**
  * A bounded, in-memory trace store. Segments and separately sent subsegments of one trace are grouped as
@@ -34,6 +48,8 @@ export class TraceStore {
         segments: new Map(),
         subsegments: new Map(),
         revision: 0,
+        startTime: Number.POSITIVE_INFINITY,
+        endTime: Number.NEGATIVE_INFINITY,
       };
       this.traces.set(doc.trace_id, trace);
       // Map iteration order is insertion order: the first key is the oldest trace.
@@ -44,7 +60,22 @@ export class TraceStore {
       }
     }
     if (doc.type === 'subsegment') trace.subsegments.set(doc.id, doc);
-    else trace.segments.set(doc.id, doc);
+    else {
+      const replaced = trace.segments.has(doc.id);
+      trace.segments.set(doc.id, doc);
+      if (replaced) {
+        // A re-sent segment may have moved its bounds: recompute them from scratch (rare).
+        trace.startTime = Number.POSITIVE_INFINITY;
+        trace.endTime = Number.NEGATIVE_INFINITY;
+        for (const seg of trace.segments.values()) {
+          trace.startTime = Math.min(trace.startTime, seg.start_time);
+          trace.endTime = Math.max(trace.endTime, endOf(seg));
+        }
+      } else {
+        trace.startTime = Math.min(trace.startTime, doc.start_time);
+        trace.endTime = Math.max(trace.endTime, endOf(doc));
+      }
+    }
     trace.revision++;
     trace.view = undefined;
   }
@@ -69,22 +100,23 @@ export class TraceStore {
 
   /**
    * Traces whose time falls in [start, end] (epoch seconds): by the time in the trace id, or by the
-   * segments' event times (the trace overlaps the window), as X-Ray's TimeRangeType says.
+   * segments' event times (the trace overlaps the window), as X-Ray's TimeRangeType says. Nothing is
+   * analysed unless the caller asks an entry for its view. A trace whose segments have not arrived yet
+   * (only subsegments) is not listed.
    */
-  *inRange(
-    start: number,
-    end: number,
-    by: 'TraceId' | 'Event',
-  ): Generator<{ view: TraceView; revision: number }> {
+  *inRange(start: number, end: number, by: 'TraceId' | 'Event'): Generator<TraceEntry> {
     for (const trace of this.traces.values()) {
+      if (trace.segments.size === 0) continue;
       if (by === 'TraceId') {
         if (trace.idTime < Math.floor(start) || trace.idTime > end) continue;
-        yield { view: this.analysed(trace), revision: trace.revision };
-      } else {
-        const view = this.analysed(trace);
-        if (view.endTime < start || view.startTime > end) continue;
-        yield { view, revision: trace.revision };
-      }
+      } else if (trace.endTime < start || trace.startTime > end) continue;
+      yield {
+        id: trace.id,
+        startTime: trace.startTime,
+        endTime: trace.endTime,
+        revision: trace.revision,
+        view: () => this.analysed(trace),
+      };
     }
   }
 

@@ -3,7 +3,7 @@ import { ApiError, invalidRequest } from './api-error';
 import type { SamplingTable, StoredRule } from './sampling-table';
 import { buildServiceGraph } from './service-graph';
 import type { TraceView } from './trace-analysis';
-import type { TraceStore } from './trace-store';
+import type { TraceEntry, TraceStore } from './trace-store';
 import { traceSummaryWire } from './trace-summary';
 import { readEpochSeconds } from './wire-time';
 
@@ -114,29 +114,27 @@ export class XrayApi {
     const after = body.NextToken === undefined ? undefined : decodeToken(body.NextToken);
 
     let processed = 0;
-    const matched: { view: TraceView; revision: number }[] = [];
+    const matched: TraceEntry[] = [];
     for (const entry of this.store.inRange(start, end, rangeType)) {
       processed++;
-      if (predicate && !predicate(entry.view)) continue;
+      if (predicate && !predicate(entry.view())) continue;
       matched.push(entry);
     }
-    // Newest first; ties by id so a page boundary is exact.
-    matched.sort((a, b) => b.view.startTime - a.view.startTime || (a.view.id < b.view.id ? -1 : 1));
+    // Newest first; ties by id so a page boundary is exact. Only the page's traces are summarised.
+    matched.sort((a, b) => b.startTime - a.startTime || (a.id < b.id ? -1 : 1));
     let from = 0;
     if (after) {
-      from = matched.findIndex(
-        ({ view }) => view.startTime < after.t || (view.startTime === after.t && view.id > after.id),
-      );
+      from = matched.findIndex((e) => e.startTime < after.t || (e.startTime === after.t && e.id > after.id));
       if (from < 0) from = matched.length;
     }
     const page = matched.slice(from, from + this.pageSize);
     const last = page[page.length - 1];
     const more = from + this.pageSize < matched.length && last !== undefined;
     return {
-      TraceSummaries: page.map(({ view, revision }) => traceSummaryWire(view, revision)),
+      TraceSummaries: page.map((e) => traceSummaryWire(e.view(), e.revision)),
       ApproximateTime: Math.floor(Date.now() / 1000),
       TracesProcessedCount: processed,
-      ...(more ? { NextToken: encodeToken(last.view.startTime, last.view.id) } : {}),
+      ...(more ? { NextToken: encodeToken(last.startTime, last.id) } : {}),
     };
   }
 
@@ -168,7 +166,7 @@ export class XrayApi {
     const start = readEpochSeconds(body.StartTime, 'StartTime');
     const end = readEpochSeconds(body.EndTime, 'EndTime');
     if (end < start) throw invalidRequest('EndTime must not be before StartTime');
-    const views = [...this.store.inRange(start, end, 'Event')].map((e) => e.view);
+    const views = [...this.store.inRange(start, end, 'Event')].map((e) => e.view());
     return {
       Services: buildServiceGraph(views),
       StartTime: start,
