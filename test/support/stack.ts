@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLocalStackConfig } from '@parcel/config';
@@ -16,6 +16,8 @@ export interface TestStack extends RunningStack {
  */
 export async function startTestStack(env: NodeJS.ProcessEnv = {}): Promise<TestStack> {
   const stateDir = mkdtempSync(join(tmpdir(), 'parcel-stack-'));
+  // Run as root, embedded PostgreSQL runs as its own user, which must reach its data folder in here.
+  chmodSync(stateDir, 0o755);
   const port = () => findFreePort();
   const [gw, api, wq, sfn, ddb, xray, daemon, vendor, pg] = await Promise.all(
     Array.from({ length: 9 }, port),

@@ -79,12 +79,22 @@ export function traceRequests(serviceName: string): RequestHandler {
     if (incoming?.parent) trace.incomingParentId = incoming.parent;
     res.setHeader(TRACE_HEADER_NAME, `Root=${traceId};Sampled=${sampled ? '1' : '0'}`);
     let ended = false;
+    // The segment ends when the response is handed over (res.end), not when 'finish' fires a tick or more
+    // later: the caller's own span must never end before ours does.
+    let endTime: number | undefined;
+    if (sampled) {
+      const handOver = res.end;
+      res.end = function (this: typeof res, ...args: unknown[]) {
+        endTime ??= Date.now() / 1000;
+        return (handOver as (...a: unknown[]) => typeof res).apply(this, args);
+      } as typeof res.end;
+    }
     const end = () => {
       if (ended) return;
       ended = true;
       const length = Number(res.getHeader('content-length'));
       recordResponseStatus(span, res.statusCode, Number.isFinite(length) ? length : undefined);
-      span.end();
+      span.end(undefined, endTime);
     };
     res.on('finish', end);
     res.on('close', end);

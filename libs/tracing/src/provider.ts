@@ -27,8 +27,11 @@ export interface Span {
   markThrottle(): void;
   /** Attaches an exception as the cause (and marks fault unless `asError`: a 4xx-like failure). */
   recordException(err: unknown, opts?: { remote?: boolean; asError?: boolean }): void;
-  /** Ends the span; an error passed here is recorded as its cause (fault). Idempotent. */
-  end(err?: unknown): void;
+  /**
+   * Ends the span; an error passed here is recorded as its cause (fault). `endTime` (epoch seconds) is when
+   * the work really ended, if that was earlier than now. Idempotent.
+   */
+  end(err?: unknown, endTime?: number): void;
 }
 
 export interface ServerSpanOptions {

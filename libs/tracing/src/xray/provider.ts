@@ -29,6 +29,7 @@ type MutableEntity = SdkEntity & {
   namespace?: string;
   service?: { version?: string };
   fault?: boolean;
+  end_time?: number;
   error?: boolean;
 };
 
@@ -77,9 +78,11 @@ export class XraySpan implements Span {
       this.entity.addErrorFlag();
     }
   }
-  end(err?: unknown): void {
+  end(err?: unknown, endTime?: number): void {
     if (this.ended) return;
     this.ended = true;
+    // Segment.close keeps an end_time already set; a subsegment's close overwrites it (not used here).
+    if (endTime !== undefined) (this.entity as MutableEntity).end_time = endTime;
     if (err !== undefined) this.entity.close(toError(err));
     else this.entity.close();
   }

@@ -95,5 +95,8 @@ export function loadXraySdk(namespace: SdkNamespace): { sdk: XRaySdk; contextUti
 }
 
 export function loadPgPatcher(): (pg: unknown) => unknown {
+  // Record the statement text as `sql.sanitized_query`: every query is parameterised ($1, …), so the
+  // text carries no values, and the query is what an on-call engineer needs to see.
+  process.env.AWS_XRAY_COLLECT_SQL_QUERIES ??= 'true';
   return require('aws-xray-sdk-postgres') as (pg: unknown) => unknown;
 }
