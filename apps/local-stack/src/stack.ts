@@ -40,7 +40,14 @@ export interface StackEndpoints {
 
 export interface RunningStack {
   endpoints: StackEndpoints;
+  /** Every process started, in start order (restarted pieces appear again). */
   children: Child[];
+  /** The current process of a piece: dynamodb, postgres, xray-service, xray-daemon, vendor-sim, parcel-api, … */
+  piece(name: string): Child;
+  /** Stops one piece (fault tests: the daemon down, the database down, …). */
+  stopPiece(name: string): Promise<void>;
+  /** (Re)starts one piece, with extra environment, and waits until it is ready. */
+  startPiece(name: string, env?: NodeJS.ProcessEnv): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -95,8 +102,31 @@ export async function startStack(
     ...options.env,
   };
 
+  interface Piece {
+    entry: string;
+    env: NodeJS.ProcessEnv;
+    /** Resolves when the piece is ready; resource wrappers announce readiness (and their URL) over IPC. */
+    ready: (child: Child) => Promise<{ url?: string }>;
+    child: Child;
+  }
+  const pieces = new Map<string, Piece>();
   const children: Child[] = [];
-  const spawnPiece = (name: string, entry: string, env: NodeJS.ProcessEnv) => {
+  const died = (child: Child) => () =>
+    child.running ? undefined : `${child.name} exited (see ${logDir}/${child.name}.log)`;
+  const healthAt =
+    (url: string, caPem?: string) =>
+    async (child: Child): Promise<{ url?: string }> => {
+      await waitUntil(child.name, () => probe(url, caPem), config.readyTimeoutMs, died(child));
+      return {};
+    };
+  const announced = async (child: Child): Promise<{ url?: string }> =>
+    (await Promise.race([
+      child.nextMessage(),
+      child.exited.then(() => {
+        throw new Error(`${child.name} did not start: it exited (see ${logDir}/${child.name}.log)`);
+      }),
+    ])) as { url?: string };
+  const spawnChild = (name: string, entry: string, env: NodeJS.ProcessEnv) => {
     const child = new Child({
       name,
       entry,
@@ -108,21 +138,18 @@ export async function startStack(
     children.push(child);
     return child;
   };
-  const died = (child: Child) => () =>
-    child.running ? undefined : `${child.name} exited (see ${logDir}/${child.name}.log)`;
-  const healthy = async (child: Child, url: string, caPem?: string) => {
-    await waitUntil(child.name, () => probe(url, caPem), config.readyTimeoutMs, died(child));
-    progress(`${child.name} ready`);
+  /** Starts a piece and waits until it is ready. */
+  const launch = async (name: string, spec: Omit<Piece, 'child'>) => {
+    const child = spawnChild(name, spec.entry, spec.env);
+    pieces.set(name, { ...spec, child });
+    const result = await spec.ready(child);
+    progress(`${name} ready`);
+    return result;
   };
-  const announced = async (child: Child) => {
-    const message = await Promise.race([
-      child.nextMessage(),
-      child.exited.then(() => {
-        throw new Error(`${child.name} did not start: it exited (see ${logDir}/${child.name}.log)`);
-      }),
-    ]);
-    progress(`${child.name} ready`);
-    return message as { url?: string };
+  const pieceNamed = (name: string) => {
+    const piece = pieces.get(name);
+    if (!piece) throw new Error(`no piece named ${name}; pieces: ${[...pieces.keys()].join(', ')}`);
+    return piece;
   };
 
   const stop = async () => {
@@ -130,63 +157,84 @@ export async function startStack(
   };
 
   try {
-    const dynamodb = spawnPiece('dynamodb', resourceEntry('dynamodb'), {
-      PORT: String(portOf(config.dynamodbEndpoint)),
+    const databaseReady = launch('postgres', {
+      entry: resourceEntry('postgres'),
+      env: {
+        DATABASE_URL: config.databaseUrl ?? '',
+        POSTGRES_PORT: String(config.postgresPort),
+        POSTGRES_DATA_DIR: join(stateDir, 'postgres'),
+      },
+      ready: announced,
     });
-    const postgres = spawnPiece('postgres', resourceEntry('postgres'), {
-      DATABASE_URL: config.databaseUrl ?? '',
-      POSTGRES_PORT: String(config.postgresPort),
-      POSTGRES_DATA_DIR: join(stateDir, 'postgres'),
-    });
-    const xray = spawnPiece('xray-service', appEntry('xray-service'), {
-      PORT: String(portOf(config.xrayEndpoint)),
-      XRAY_BIND_HOST: new URL(config.xrayEndpoint).hostname,
-      LOCAL_LOG_DIR: logDir,
-    });
-    const xrayDaemon = spawnPiece('xray-daemon', appEntry('xray-daemon'), {
-      XRAY_ENDPOINT: config.xrayEndpoint,
-    });
-    const vendor = spawnPiece('vendor-sim', appEntry('vendor-sim'), {
-      PORT: String(portOf(config.vendorBaseUrl)),
-      VENDOR_CERT_DIR: join(stateDir, 'certs'),
-    });
-    const parcelApi = spawnPiece('parcel-api', appEntry('parcel-api'), {
-      PORT: String(portOf(config.parcelApiUrl)),
-      DYNAMODB_ENDPOINT: config.dynamodbEndpoint,
-      SFN_ENDPOINT: config.sfnEndpoint,
-      STATE_MACHINE_ARN: process.env.STATE_MACHINE_ARN ?? LOCAL_STATE_MACHINE_ARN,
-    });
-    const stepFunctions = spawnPiece('step-functions', appEntry('step-functions'), {
-      PORT: String(portOf(config.sfnEndpoint)),
-      API_GATEWAY_URL: config.gatewayUrl,
-      DYNAMODB_ENDPOINT: config.dynamodbEndpoint,
-    });
-    const gateway = spawnPiece('gateway', appEntry('gateway'), {
-      PORT: String(portOf(config.gatewayUrl)),
-      PARCEL_API_URL: config.parcelApiUrl,
-      WAREHOUSE_QUERY_URL: config.warehouseQueryUrl,
-    });
-
-    const { url: databaseUrl } = await announced(postgres);
+    const started = [
+      launch('dynamodb', {
+        entry: resourceEntry('dynamodb'),
+        env: { PORT: String(portOf(config.dynamodbEndpoint)) },
+        ready: announced,
+      }),
+      launch('xray-service', {
+        entry: appEntry('xray-service'),
+        env: {
+          PORT: String(portOf(config.xrayEndpoint)),
+          XRAY_BIND_HOST: new URL(config.xrayEndpoint).hostname,
+          LOCAL_LOG_DIR: logDir,
+        },
+        ready: healthAt(`${config.xrayEndpoint}/health`),
+      }),
+      launch('xray-daemon', {
+        entry: appEntry('xray-daemon'),
+        env: { XRAY_ENDPOINT: config.xrayEndpoint },
+        ready: healthAt(`http://${daemon}/health`),
+      }),
+      launch('vendor-sim', {
+        entry: appEntry('vendor-sim'),
+        env: { PORT: String(portOf(config.vendorBaseUrl)), VENDOR_CERT_DIR: join(stateDir, 'certs') },
+        ready: healthAt(`https://127.0.0.1:${portOf(config.vendorBaseUrl)}/health`, ca),
+      }),
+      launch('parcel-api', {
+        entry: appEntry('parcel-api'),
+        env: {
+          PORT: String(portOf(config.parcelApiUrl)),
+          DYNAMODB_ENDPOINT: config.dynamodbEndpoint,
+          SFN_ENDPOINT: config.sfnEndpoint,
+          STATE_MACHINE_ARN: process.env.STATE_MACHINE_ARN ?? LOCAL_STATE_MACHINE_ARN,
+        },
+        ready: healthAt(`${config.parcelApiUrl}/health`),
+      }),
+      launch('step-functions', {
+        entry: appEntry('step-functions'),
+        env: {
+          PORT: String(portOf(config.sfnEndpoint)),
+          API_GATEWAY_URL: config.gatewayUrl,
+          DYNAMODB_ENDPOINT: config.dynamodbEndpoint,
+        },
+        ready: healthAt(`${config.sfnEndpoint}/health`),
+      }),
+      launch('gateway', {
+        entry: appEntry('gateway'),
+        env: {
+          PORT: String(portOf(config.gatewayUrl)),
+          PARCEL_API_URL: config.parcelApiUrl,
+          WAREHOUSE_QUERY_URL: config.warehouseQueryUrl,
+        },
+        ready: healthAt(`${config.gatewayUrl}/__gateway/health`),
+      }),
+    ];
+    const { url: databaseUrl } = await databaseReady;
     if (!databaseUrl) throw new Error('postgres did not say where it listens');
-    const warehouseQuery = spawnPiece('warehouse-query', appEntry('warehouse-query'), {
-      PORT: String(portOf(config.warehouseQueryUrl)),
-      DATABASE_URL: databaseUrl,
-      VENDOR_BASE_URL: config.vendorBaseUrl,
-      VENDOR_CA_FILE: certs.caFile,
-    });
-
-    const daemonHealth = `http://${daemon}/health`;
-    await Promise.all([
-      announced(dynamodb),
-      healthy(xray, `${config.xrayEndpoint}/health`),
-      healthy(xrayDaemon, daemonHealth),
-      healthy(vendor, `https://127.0.0.1:${portOf(config.vendorBaseUrl)}/health`, ca),
-      healthy(parcelApi, `${config.parcelApiUrl}/health`),
-      healthy(warehouseQuery, `${config.warehouseQueryUrl}/health`),
-      healthy(stepFunctions, `${config.sfnEndpoint}/health`),
-      healthy(gateway, `${config.gatewayUrl}/__gateway/health`),
-    ]);
+    started.push(
+      launch('warehouse-query', {
+        entry: appEntry('warehouse-query'),
+        env: {
+          PORT: String(portOf(config.warehouseQueryUrl)),
+          DATABASE_URL: databaseUrl,
+          VENDOR_BASE_URL: config.vendorBaseUrl,
+          VENDOR_CA_FILE: certs.caFile,
+        },
+        ready: healthAt(`${config.warehouseQueryUrl}/health`),
+      }),
+    );
+    await Promise.all(started);
 
     return {
       endpoints: {
@@ -202,6 +250,15 @@ export async function startStack(
         caFile: certs.caFile,
       },
       children,
+      piece: (name) => pieceNamed(name).child,
+      stopPiece: async (name) => {
+        await pieceNamed(name).child.stop();
+      },
+      startPiece: async (name, env = {}) => {
+        const piece = pieceNamed(name);
+        await piece.child.stop();
+        await launch(name, { entry: piece.entry, env: { ...piece.env, ...env }, ready: piece.ready });
+      },
       stop,
     };
   } catch (err) {
