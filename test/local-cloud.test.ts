@@ -115,7 +115,9 @@ describe('the local cloud, end to end', () => {
     expect(vendor?.name).toBe('vendor.localhost');
     expect(vendor?.doc.http?.request?.method).toBe('GET');
     // The X-Ray SDK records the host without its port (ClientRequest.host); the vendor's real port is 443.
-    expect(vendor?.doc.http?.request?.url).toMatch(/^https:\/\/vendor\.localhost(:\d+)?\/v2\/parcels\/RR123456785GB$/);
+    expect(vendor?.doc.http?.request?.url).toMatch(
+      /^https:\/\/vendor\.localhost(:\d+)?\/v2\/parcels\/RR123456785GB$/,
+    );
     expect(vendor?.doc.http?.response?.status).toBe(200);
     expect((vendor?.end ?? 0) - (vendor?.start ?? 0)).toBeGreaterThan(0);
 
