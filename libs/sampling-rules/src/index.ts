@@ -1,2 +1,3 @@
+export * from './keep';
 export * from './match';
 export * from './rules';

@@ -1,4 +1,4 @@
-import { hostPort, oneOf, optionalStr, str } from '../schema';
+import { hostPort, int, oneOf, optionalStr, str } from '../schema';
 
 /** Variables every traced service reads (the names the X-Ray SDK and our containers use). */
 export const tracingSpec = {
@@ -14,6 +14,12 @@ export const tracingSpec = {
   logLevel: oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const, {
     description: 'minimum level of the JSON logs',
     default: 'info',
+  }),
+  traceKeepSlowMs: int('TRACE_KEEP_SLOW_MS', {
+    description:
+      'keep-on-error: an unsampled request that takes at least this long keeps its segment (trace_kept=latency); 0 disables',
+    default: '1000',
+    min: 0,
   }),
   region: str('AWS_REGION', { description: 'AWS region of the SDK clients', default: 'us-east-1' }),
 };
