@@ -3,6 +3,13 @@ import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Serv
 import type { AddressInfo, Socket } from 'node:net';
 import type { GatewayConfig } from '@parcel/config';
 import { matchRoute, type RouteDefinition, validatePathParameters } from '@parcel/routes';
+import {
+  type KeepReason,
+  KeepStats,
+  keepReason,
+  parseKeptHeader,
+  TRACE_KEPT_HEADER,
+} from '@parcel/sampling-rules';
 import type { Logger } from 'pino';
 import {
   badRequestParameters,
@@ -33,6 +40,8 @@ export interface GatewayOptions {
    */
   samplingEndpoint?: string | null;
   samplingTargetsIntervalMs?: number;
+  /** How often the sampling/keep counters are logged (default 60 s; 0 = never). */
+  statsLogIntervalMs?: number;
   /** Address to bind; the stand-in listens on loopback unless told otherwise. */
   host?: string;
 }
@@ -42,10 +51,13 @@ export interface RunningGateway {
   port: number;
   sampler: CentralSampler;
   emitter: SegmentEmitter;
+  /** What was head-sampled (by rule), kept on error/latency/downstream, or discarded. */
+  stats: KeepStats;
   close(): Promise<void>;
 }
 
 const HEALTH_PATHS = new Set(['/health', '/__gateway/health']);
+const STATS_PATH = '/__gateway/stats';
 
 export async function startGateway(
   config: GatewayConfig,
@@ -71,6 +83,12 @@ export async function startGateway(
       log?.debug({ err: error, what }, 'sampling rules unavailable; local Default applies'),
   });
   const emitter = new SegmentEmitter(daemon);
+  const stats = new KeepStats();
+  const statsSnapshot = () => ({
+    ...stats.snapshot(),
+    segments: { sent: emitter.sent, dropped: emitter.dropped },
+    sampling: sampler.source,
+  });
   const agents = createIntegrationAgents();
   const targets: Record<RouteDefinition['target'], string> = {
     'parcel-api': config.parcelApiUrl,
@@ -116,6 +134,12 @@ export async function startGateway(
       res.end(body);
       return;
     }
+    if (req.method === 'GET' && rawPath === STATS_PATH) {
+      const body = JSON.stringify(statsSnapshot());
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
 
     // Step Functions calls /{stage}/{path} on the execute-api host; clients here may omit the stage.
     const path = rawPath.startsWith(stagePrefix) ? rawPath.slice(stagePrefix.length - 1) : rawPath;
@@ -143,12 +167,38 @@ export async function startGateway(
     const forwardedFor = headerString(req.headers['x-forwarded-for']);
     const peer = req.socket.remoteAddress ?? '';
     let integration: IntegrationCall | undefined;
+    // Keep-on-error (libs/sampling-rules/src/keep.ts): an unsampled request's segments are built anyway and
+    // sent only when this request failed, was slow, or sits on a failed or kept downstream path.
+    let downstreamKept = false;
+    let kept: { reason: KeepReason | undefined } | undefined;
+    const decideKeep = (status: number | undefined): KeepReason | undefined => {
+      if (!tracingOn || trace.sampled) return undefined;
+      kept ??= {
+        reason: keepReason({
+          status,
+          durationMs: Date.now() - startMs,
+          slowMs: config.traceKeepSlowMs,
+          downstreamFailed: integration?.failure !== undefined || (integration?.status ?? 0) >= 500,
+          downstreamKept,
+        }),
+      };
+      return kept.reason;
+    };
+    // Only callers inside the system (the state machine, on the IAM-authorised routes) hear why it was kept.
+    let internalCaller = false;
 
     res.on('finish', () => {
       const status = res.statusCode;
       if (status >= 500) log?.warn({ requestId, method, path: clip(rawPath), status }, 'request failed');
       else log?.debug({ requestId, method, path: clip(rawPath), status }, 'request');
-      if (!tracingOn || !trace.sampled) return;
+      if (!tracingOn) return;
+      let keptFor: KeepReason | undefined;
+      if (trace.sampled) stats.sampled(trace.decision?.ruleName);
+      else {
+        keptFor = decideKeep(status);
+        stats.unsampled(keptFor);
+        if (!keptFor) return;
+      }
       const contentLength = Number(res.getHeader('content-length'));
       emitter.send(
         buildStageSegment(stage, trace, {
@@ -162,16 +212,19 @@ export async function startGateway(
           status,
           ...(Number.isFinite(contentLength) ? { contentLength } : {}),
           ...(integration ? { integration } : {}),
+          ...(keptFor ? { kept: keptFor } : {}),
         }),
       );
     });
 
+    const keptHeader = (status: number): Record<string, string> => {
+      const reason = decideKeep(status);
+      return reason && internalCaller ? { [TRACE_KEPT_HEADER]: reason } : {};
+    };
+
     const fail = (error: GatewayError, closeConnection = false) => {
-      sendGatewayError(
-        res,
-        error,
-        closeConnection ? { ...responseHeaders, connection: 'close' } : responseHeaders,
-      );
+      const headers = { ...responseHeaders, ...keptHeader(error.status) };
+      sendGatewayError(res, error, closeConnection ? { ...headers, connection: 'close' } : headers);
     };
 
     if (requestLineAndHeaderValuesBytes(req) > LIMITS.maxRequestLineAndHeaderValuesBytes) {
@@ -183,6 +236,7 @@ export async function startGateway(
     const match = matchRoute(method, path);
     if ('error' in match) return fail(GATEWAY_ERRORS.missingAuthenticationToken);
     const { route, params } = match;
+    internalCaller = route.authorization === 'AWS_IAM';
 
     const body = await readBody(req, LIMITS.maxPayloadBytes);
     if (body === 'too_large') return fail(GATEWAY_ERRORS.requestTooLarge, true);
@@ -250,9 +304,13 @@ export async function startGateway(
         const upstream = endToEndHeaders(result.headers);
         delete upstream['content-length'];
         delete upstream['x-amzn-trace-id'];
+        downstreamKept = parseKeptHeader(upstream[TRACE_KEPT_HEADER]) !== undefined;
+        // Replaced by this stage's own answer (internal routes) or dropped (clients outside never see it).
+        delete upstream[TRACE_KEPT_HEADER];
         res.writeHead(result.status, {
           ...upstream,
           ...responseHeaders,
+          ...keptHeader(result.status),
           'content-length': result.body.length,
         });
         res.end(method === 'HEAD' ? undefined : result.body);
@@ -262,6 +320,17 @@ export async function startGateway(
   }
 
   await sampler.start();
+  let lastLogged = -1;
+  const statsEvery = options.statsLogIntervalMs ?? 60_000;
+  const statsTimer =
+    statsEvery > 0 && tracingOn
+      ? setInterval(() => {
+          const snapshot = statsSnapshot();
+          if (snapshot.requests === lastLogged) return;
+          lastLogged = snapshot.requests;
+          log?.info({ stats: snapshot }, 'trace sampling');
+        }, statsEvery).unref()
+      : undefined;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, options.host ?? '127.0.0.1', () => {
@@ -277,7 +346,9 @@ export async function startGateway(
     port,
     sampler,
     emitter,
+    stats,
     async close() {
+      clearInterval(statsTimer);
       sampler.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

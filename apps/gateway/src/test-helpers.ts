@@ -26,7 +26,9 @@ export async function startUpstream(
   respond: (
     req: SeenRequest,
     raw: IncomingMessage,
-  ) => { status?: number; body?: string; delayMs?: number } | undefined = () => ({}),
+  ) =>
+    | { status?: number; body?: string; delayMs?: number; headers?: Record<string, string> }
+    | undefined = () => ({}),
 ): Promise<Upstream> {
   const seen: SeenRequest[] = [];
   const server: Server = createServer((req, res) => {
@@ -47,6 +49,7 @@ export async function startUpstream(
           'content-type': 'application/json',
           'x-upstream': 'yes',
           'keep-alive': 'timeout=5',
+          ...answer.headers,
         });
         res.end(body);
       };

@@ -1,3 +1,4 @@
+import { type KeepReason, TRACE_KEPT_ANNOTATION } from '@parcel/sampling-rules';
 import type { Cause, SegmentDoc, SubsegmentDoc } from '@parcel/xray-protocol';
 import type { EdgeTrace } from './edge-trace';
 
@@ -31,6 +32,8 @@ export interface StageRequestRecord {
   status: number;
   contentLength?: number;
   integration?: IntegrationCall;
+  /** Set when an unsampled request's segment is kept (keep-on-error): becomes the `trace_kept` annotation. */
+  kept?: KeepReason;
 }
 
 /** API Gateway names the stage `{api name}/{stage}`; that is also the ServiceName sampling rules match. */
@@ -76,7 +79,11 @@ export function buildStageSegment(
         request_id: record.requestId,
       },
     },
-    annotations: { 'aws:api_id': stage.apiId, 'aws:api_stage': stage.stageName },
+    annotations: {
+      'aws:api_id': stage.apiId,
+      'aws:api_stage': stage.stageName,
+      ...(record.kept ? { [TRACE_KEPT_ANNOTATION]: record.kept } : {}),
+    },
     metadata: { default: { request_id: record.requestId } },
     ...statusFlags(record.status),
   };

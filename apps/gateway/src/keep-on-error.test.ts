@@ -1,0 +1,262 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { readGatewayConfig } from '@parcel/config';
+import { makeParcelId } from '@parcel/contract';
+import {
+  DEFAULT_RULE,
+  getSamplingRulesResponse,
+  PARCEL_API_RULE,
+  type SamplingRule,
+} from '@parcel/sampling-rules';
+import {
+  parseTraceHeader,
+  type SegmentDoc,
+  startUdpCollector,
+  type UdpCollector,
+} from '@parcel/xray-protocol';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningGateway, startGateway } from './gateway';
+import { send, startUpstream, type Upstream } from './test-helpers';
+
+/**
+ * Keep-on-error at the stage: an unsampled request's stage segment is sent only when the request failed,
+ * was slow, or its integration failed or said `X-Trace-Kept`; internal callers hear why, clients do not.
+ */
+const ID = makeParcelId('RR', '12345678', 'GB');
+const KEY = { accessKeyId: 'AKIDKEEPTEST', secretAccessKey: 'keep-test-secret' };
+const CALLER_PARENT = '53995c3f42cd8ad8';
+
+/** The daemon's TCP side serving the project's own rules (from @parcel/sampling-rules), rates overridden. */
+async function startRulesServer(rules: SamplingRule[]): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const body =
+        req.url === '/GetSamplingRules'
+          ? getSamplingRulesResponse(rules, { region: 'us-east-1', account: '000000000000', createdAt: 1 })
+          : { SamplingTargetDocuments: [], LastRuleModification: 0 };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+let parcelApi: Upstream;
+let warehouse: Upstream;
+let collector: UdpCollector;
+let rules: { url: string; close(): Promise<void> };
+let gateway: RunningGateway;
+let impatient: RunningGateway;
+
+beforeAll(async () => {
+  collector = await startUdpCollector();
+  // Everything sampled by the team's and the default rule: the rule-selection cases read the rule names.
+  rules = await startRulesServer([
+    { ...PARCEL_API_RULE, FixedRate: 1 },
+    { ...DEFAULT_RULE, FixedRate: 1 },
+  ]);
+  const respond = (req: { url: string }) => {
+    if (req.url.includes('fail')) return { status: 500, body: '{"error":"boom"}' };
+    if (req.url.includes('kept')) return { headers: { 'x-trace-kept': 'error' } };
+    if (req.url.includes('slow')) return { delayMs: 400 };
+    return {};
+  };
+  parcelApi = await startUpstream(respond);
+  warehouse = await startUpstream(respond);
+  const config = (overrides: Record<string, string>) =>
+    readGatewayConfig({
+      PORT: '0',
+      PARCEL_API_URL: parcelApi.url,
+      WAREHOUSE_QUERY_URL: warehouse.url,
+      AWS_XRAY_DAEMON_ADDRESS: collector.address,
+      AWS_ACCESS_KEY_ID: KEY.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey,
+      LOG_LEVEL: 'silent',
+      ...overrides,
+    });
+  // 250 ms: well under the 400 ms "slow" upstream, well over a loopback call on a loaded machine.
+  gateway = await startGateway(config({ TRACE_KEEP_SLOW_MS: '250' }), { samplingEndpoint: rules.url });
+  impatient = await startGateway(config({ INTEGRATION_TIMEOUT_MS: '100', TRACE_KEEP_SLOW_MS: '0' }), {
+    samplingEndpoint: rules.url,
+  });
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await impatient?.close();
+  await Promise.all([parcelApi?.close(), warehouse?.close(), rules?.close(), collector?.close()]);
+});
+
+let traceSeq = 0;
+const newRoot = () => `1-5759e988-${(++traceSeq).toString(16).padStart(24, 'a')}`;
+const unsampled = (root: string) => ({ 'x-amzn-trace-id': `Root=${root};Parent=${CALLER_PARENT};Sampled=0` });
+const segmentsOf = (root: string) => collector.segments.filter((s) => s.trace_id === root);
+const lastSeen = (u: Upstream) => u.seen[u.seen.length - 1];
+const settle = () => new Promise((r) => setTimeout(r, 150));
+
+async function signed(base: string, path: string, extra: Record<string, string> = {}) {
+  const host = new URL(base).host;
+  const [pathname, search] = path.split('?');
+  const signer = new SignatureV4({
+    credentials: KEY,
+    region: 'us-east-1',
+    service: 'execute-api',
+    sha256: Sha256,
+  });
+  const request = await signer.sign({
+    method: 'GET',
+    protocol: 'http:',
+    hostname: host.split(':')[0] as string,
+    path: pathname as string,
+    query: Object.fromEntries(new URLSearchParams(search ?? '')),
+    headers: { host },
+  });
+  return send(base, path, { headers: { ...(request.headers as Record<string, string>), ...extra } });
+}
+
+describe('unsampled requests', () => {
+  it('still get a segment id: the integration sees Parent=<integration id>;Sampled=0, and nothing is sent', async () => {
+    const root = newRoot();
+    const before = gateway.stats.snapshot();
+    const reply = await send(gateway.url, `/parcels/${ID}`, { headers: unsampled(root) });
+    expect(reply.status).toBe(200);
+    const downstream = parseTraceHeader(lastSeen(parcelApi)?.headers['x-amzn-trace-id']);
+    expect(downstream).toMatchObject({ root, sampled: '0' });
+    expect(downstream?.parent).toMatch(/^[0-9a-f]{16}$/);
+    expect(downstream?.parent).not.toBe(CALLER_PARENT);
+    expect(reply.headers['x-trace-kept']).toBeUndefined();
+    await settle();
+    expect(segmentsOf(root)).toHaveLength(0);
+    expect(gateway.stats.snapshot().discarded).toBe(before.discarded + 1);
+  });
+
+  it('keep the stage segment of a 5xx as error, linked to the caller and to the service', async () => {
+    const root = newRoot();
+    const before = gateway.stats.snapshot();
+    const reply = await send(gateway.url, `/parcels/${ID}?fail=1`, { headers: unsampled(root) });
+    expect(reply.status).toBe(500);
+    // A client outside the system never hears about keeping.
+    expect(reply.headers['x-trace-kept']).toBeUndefined();
+    expect(parseTraceHeader(reply.headers['x-amzn-trace-id'])?.sampled).toBe('0');
+    const downstream = parseTraceHeader(lastSeen(parcelApi)?.headers['x-amzn-trace-id']);
+    await collector.waitFor(() => segmentsOf(root).length > 0);
+    const stage = segmentsOf(root)[0];
+    expect(stage).toMatchObject({
+      name: 'parcelapi/local',
+      parent_id: CALLER_PARENT,
+      fault: true,
+      annotations: { trace_kept: 'error' },
+      http: { response: { status: 500 } },
+    });
+    expect(stage?.subsegments?.[0]).toMatchObject({ id: downstream?.parent, fault: true });
+    expect(gateway.stats.snapshot().kept.error).toBe(before.kept.error + 1);
+  });
+
+  it('keep a healthy answer whose service said X-Trace-Kept as downstream, and hide the header from clients', async () => {
+    const root = newRoot();
+    const reply = await send(gateway.url, `/parcels/${ID}?kept=1`, { headers: unsampled(root) });
+    expect(reply.status).toBe(200);
+    expect(reply.headers['x-trace-kept']).toBeUndefined();
+    await collector.waitFor(() => segmentsOf(root).length > 0);
+    const stage = segmentsOf(root)[0] as SegmentDoc;
+    expect(stage.annotations).toMatchObject({ trace_kept: 'downstream' });
+    expect(stage.fault ?? stage.error).toBeUndefined();
+  });
+
+  it('keep a slow request as latency (TRACE_KEEP_SLOW_MS)', async () => {
+    const root = newRoot();
+    const reply = await send(gateway.url, `/parcels/${ID}?slow=1`, { headers: unsampled(root) });
+    expect(reply.status).toBe(200);
+    await collector.waitFor(() => segmentsOf(root).length > 0);
+    expect(segmentsOf(root)[0]?.annotations).toMatchObject({ trace_kept: 'latency' });
+  });
+
+  it('keep an integration timeout as error, with the failed call as a faulted subsegment', async () => {
+    const root = newRoot();
+    const reply = await send(impatient.url, `/parcels/${ID}?slow=1`, { headers: unsampled(root) });
+    expect(reply.status).toBe(504);
+    await collector.waitFor(() => segmentsOf(root).length > 0);
+    const stage = segmentsOf(root)[0] as SegmentDoc;
+    expect(stage).toMatchObject({ fault: true, annotations: { trace_kept: 'error' } });
+    expect(JSON.stringify(stage.subsegments?.[0]?.cause)).toContain('IntegrationTimeout');
+  });
+});
+
+describe('internal routes (the state machine calls them)', () => {
+  it('answer X-Trace-Kept with the reason, so the calling task keeps its own segment', async () => {
+    const failed = newRoot();
+    const failedReply = await signed(
+      gateway.url,
+      `/local/internal/warehouse/${ID}?fail=1`,
+      unsampled(failed),
+    );
+    expect(failedReply.status).toBe(500);
+    expect(failedReply.headers['x-trace-kept']).toBe('error');
+
+    const kept = newRoot();
+    const keptReply = await signed(gateway.url, `/local/internal/vendor/${ID}?kept=1`, unsampled(kept));
+    expect(keptReply.status).toBe(200);
+    expect(keptReply.headers['x-trace-kept']).toBe('downstream');
+
+    const quiet = newRoot();
+    const quietReply = await signed(gateway.url, `/local/internal/vendor/${ID}`, unsampled(quiet));
+    expect(quietReply.status).toBe(200);
+    expect(quietReply.headers['x-trace-kept']).toBeUndefined();
+
+    await collector.waitFor(() => segmentsOf(failed).length > 0 && segmentsOf(kept).length > 0);
+    expect(segmentsOf(failed)[0]).toMatchObject({
+      parent_id: CALLER_PARENT,
+      annotations: { trace_kept: 'error' },
+    });
+    expect(segmentsOf(kept)[0]?.annotations).toMatchObject({ trace_kept: 'downstream' });
+    await settle();
+    expect(segmentsOf(quiet)).toHaveLength(0);
+  });
+
+  it('pass a sampled caller decision on unchanged and record it as upstream', async () => {
+    const root = newRoot();
+    const before = gateway.stats.snapshot();
+    await signed(gateway.url, `/local/internal/warehouse/${ID}`, {
+      'x-amzn-trace-id': `Root=${root};Parent=${CALLER_PARENT};Sampled=1`,
+    });
+    expect(parseTraceHeader(lastSeen(warehouse)?.headers['x-amzn-trace-id'])).toMatchObject({
+      root,
+      sampled: '1',
+    });
+    await collector.waitFor(() => segmentsOf(root).length > 0);
+    expect(segmentsOf(root)[0]?.annotations?.trace_kept).toBeUndefined();
+    expect(gateway.stats.snapshot().sampled.byRule.upstream).toBe((before.sampled.byRule.upstream ?? 0) + 1);
+  });
+});
+
+describe('the team rule at the stage', () => {
+  it('decides /parcels/{id} with parcel-api and /internal/… with Default (what the stage reports matches)', async () => {
+    const parcel = await send(gateway.url, '/parcels/RR123456785GB');
+    const internal = await signed(gateway.url, `/local/internal/warehouse/${ID}`);
+    const parcelRoot = parseTraceHeader(parcel.headers['x-amzn-trace-id'])?.root as string;
+    const internalRoot = parseTraceHeader(internal.headers['x-amzn-trace-id'])?.root as string;
+    await collector.waitFor(() => segmentsOf(parcelRoot).length > 0 && segmentsOf(internalRoot).length > 0);
+    expect(segmentsOf(parcelRoot)[0]?.aws).toMatchObject({ xray: { sampling_rule_name: 'parcel-api' } });
+    expect(segmentsOf(internalRoot)[0]?.aws).toMatchObject({ xray: { sampling_rule_name: 'Default' } });
+  });
+
+  it('serves its counters at /__gateway/stats', async () => {
+    const reply = await send(gateway.url, '/__gateway/stats');
+    expect(reply.status).toBe(200);
+    const stats = JSON.parse(reply.body);
+    expect(stats).toMatchObject({
+      sampled: { byRule: { 'parcel-api': expect.any(Number), Default: expect.any(Number) } },
+      kept: { error: expect.any(Number), latency: expect.any(Number), downstream: expect.any(Number) },
+      discarded: expect.any(Number),
+      sampling: 'central',
+    });
+    expect(stats.kept.error).toBeGreaterThanOrEqual(2);
+    expect(stats.kept.latency).toBeGreaterThanOrEqual(1);
+    expect(stats.kept.downstream).toBeGreaterThanOrEqual(2);
+    expect(stats).toEqual({ ...gateway.stats.snapshot(), segments: expect.any(Object), sampling: 'central' });
+  });
+});
