@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { StepFunctionsConfig } from '@parcel/config';
+import { KeepStats } from '@parcel/sampling-rules';
 import {
   API_GATEWAY_INVOKE,
   buildParcelFanoutDefinition,
@@ -12,6 +13,7 @@ import {
 import { type Logger, pino } from 'pino';
 import { SfnApiError } from './api/errors';
 import { OPERATIONS } from './api/operations';
+import { responseHeadersOf } from './api/response-headers';
 import type { ExecutionEnv, TaskHandler } from './engine/interpreter';
 import { SegmentEmitter } from './engine/segment-emitter';
 import { StepFunctionsService } from './service';
@@ -24,17 +26,22 @@ export interface StartStepFunctionsOptions {
   host?: string;
   /** Retry waits (tests may shorten them; the definition's values are used otherwise). */
   sleep?: ExecutionEnv['sleep'];
+  /** How often the sampling/keep counters are logged (default 60 s; 0 = never). */
+  statsLogIntervalMs?: number;
 }
 
 export interface RunningStepFunctions {
   url: string;
   port: number;
   service: StepFunctionsService;
+  /** Executions recorded because the caller sampled them, kept on error/latency/downstream, or discarded. */
+  stats: KeepStats;
   close(): Promise<void>;
 }
 
 const JSON_10 = 'application/x-amz-json-1.0';
 const MAX_BODY_BYTES = 1024 * 1024;
+const STATS_PATH = '/__stepfunctions/stats';
 
 /**
  * The Step Functions stand-in: the JSON 1.0 API on POST / (X-Amz-Target: AWSStepFunctions.<Op>), with
@@ -79,10 +86,18 @@ export async function startStepFunctions(
       authType: 'IAM_ROLE',
     }),
   );
-  const service = new StepFunctionsService(registry, tasks, logger, emitter, opts.sleep);
+  const stats = new KeepStats();
+  const service = new StepFunctionsService(registry, tasks, logger, emitter, opts.sleep, {
+    slowMs: config.traceKeepSlowMs,
+    stats,
+  });
+  const statsSnapshot = () => ({
+    ...stats.snapshot(),
+    segments: { sent: emitter?.sent ?? 0, dropped: emitter?.dropped ?? 0 },
+  });
 
   const server = createServer((req, res) => {
-    handle(service, req, res).catch((err) => {
+    handle(service, req, res, statsSnapshot).catch((err) => {
       logger.error({ err }, 'request failed');
       if (!res.headersSent) send(res, 500, { __type: 'InternalFailure', message: 'internal error' });
     });
@@ -97,11 +112,24 @@ export async function startStepFunctions(
   });
   const { port, address } = server.address() as AddressInfo;
   const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  let lastLogged = -1;
+  const statsEvery = opts.statsLogIntervalMs ?? 60_000;
+  const statsTimer =
+    statsEvery > 0 && emitter
+      ? setInterval(() => {
+          const snapshot = statsSnapshot();
+          if (snapshot.requests === lastLogged) return;
+          lastLogged = snapshot.requests;
+          logger.info({ stats: snapshot }, 'trace sampling');
+        }, statsEvery).unref()
+      : undefined;
   return {
     url,
     port,
     service,
+    stats,
     async close() {
+      clearInterval(statsTimer);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -115,6 +143,7 @@ export async function startStepFunctions(
 function send(res: ServerResponse, status: number, body: unknown, contentType = JSON_10): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
+    ...responseHeadersOf(body),
     'content-type': contentType,
     'content-length': Buffer.byteLength(text),
     'x-amzn-requestid': randomUUID(),
@@ -137,9 +166,11 @@ async function handle(
   service: StepFunctionsService,
   req: IncomingMessage,
   res: ServerResponse,
+  statsSnapshot: () => unknown,
 ): Promise<void> {
   const path = (req.url ?? '/').split('?')[0];
   if (req.method === 'GET' && path === '/health') return send(res, 200, { status: 'ok' }, 'application/json');
+  if (req.method === 'GET' && path === STATS_PATH) return send(res, 200, statsSnapshot(), 'application/json');
   if (req.method !== 'POST' || path !== '/') {
     return send(res, 404, { __type: 'UnknownOperationException', message: 'Not found' });
   }

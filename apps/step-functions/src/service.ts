@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { SfnApiError } from './api/errors';
-import { type ExecutionRecord, execute } from './engine/execution';
+import { type ExecutionRecord, execute, type KeepSettings } from './engine/execution';
 import type { ExecutionEnv, TaskHandler } from './engine/interpreter';
 import type { SegmentEmitter } from './engine/segment-emitter';
 import {
@@ -27,6 +27,7 @@ export class StepFunctionsService {
     private readonly logger: Logger,
     private readonly emitter?: SegmentEmitter,
     private readonly sleep?: ExecutionEnv['sleep'],
+    private readonly keep?: KeepSettings,
   ) {}
 
   stateMachine(arn: string): StateMachine {
@@ -79,6 +80,7 @@ export class StepFunctionsService {
         tasks: this.tasks,
         emitter: this.emitter,
         sleep: this.sleep,
+        keep: this.keep,
       },
       record,
     ).then((done) => {

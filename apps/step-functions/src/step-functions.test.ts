@@ -74,6 +74,11 @@ const SCRIPT: Record<string, [Answer, Answer]> = {
     { status: 500, body: { message: 'db down' } },
     { status: 200, body: vendor('WH000000003XX') },
   ],
+  // The gateway kept its segment (say the warehouse query was slow) though it answered 200.
+  KP000000004XX: [
+    { status: 200, body: warehouse('KP000000004XX'), headers: { 'x-trace-kept': 'latency' } },
+    { status: 200, body: vendor('KP000000004XX') },
+  ],
 };
 
 let ddb: RunningDynalite;
@@ -332,16 +337,119 @@ describe('tracing', () => {
     expect(getWarehouse?.subsegments?.map((s) => s.http?.response?.status)).toEqual([500, 500, 500]);
   });
 
-  it('Sampled=0 records nothing but carries the header on unchanged', async () => {
+  it('Sampled=0 records nothing for a healthy execution; calls carry Sampled=0 with their own Parent', async () => {
     const traceId = newTraceId();
-    const header = `Root=${traceId};Parent=${newSegmentId()};Sampled=0`;
+    const header = `Root=${traceId};Parent=${newSegmentId()};Sampled=0;Lineage=a87bd80c:0`;
+    const before = sfn.stats.snapshot();
     await fanout('RR123456785GB', header);
     const marker = newTraceId();
     await fanout('RR123456785GB', `Root=${marker};Parent=${newSegmentId()};Sampled=1`);
     await collector.waitFor((s) => s.some((x) => x.trace_id === marker));
     expect(collector.segments.filter((s) => s.trace_id === traceId)).toHaveLength(0);
     const received = upstream.received.filter((r) => String(r.headers['x-amzn-trace-id']).includes(traceId));
-    expect(received.map((r) => r.headers['x-amzn-trace-id'])).toEqual([header, header]);
+    const parents = new Set<string>();
+    for (const r of received) {
+      const h = parseTraceHeader(r.headers['x-amzn-trace-id']);
+      // The decision is passed on as it came (never re-decided); only Parent names this hop's call.
+      expect(h).toMatchObject({ root: traceId, sampled: '0', extra: [['Lineage', 'a87bd80c:0']] });
+      expect(h?.parent).toMatch(/^[0-9a-f]{16}$/);
+      parents.add(h?.parent as string);
+    }
+    expect(received).toHaveLength(2);
+    expect(parents.size).toBe(2);
+    const after = sfn.stats.snapshot();
+    expect(after.discarded).toBe(before.discarded + 1);
+    expect(after.sampled.total).toBe(before.sampled.total + 1);
+  });
+});
+
+/** StartSyncExecution over raw HTTP: the SDK does not surface response headers. */
+async function rawFanout(parcelId: string, traceHeader: string) {
+  const response = await fetch(sfn.url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': 'AWSStepFunctions.StartSyncExecution',
+    },
+    body: JSON.stringify({
+      stateMachineArn: LOCAL_STATE_MACHINE_ARN,
+      input: JSON.stringify({ parcelId }),
+      traceHeader,
+    }),
+  });
+  return {
+    kept: response.headers.get('x-trace-kept'),
+    body: (await response.json()) as Record<string, unknown>,
+  };
+}
+
+describe('keep-on-error (Sampled=0)', () => {
+  const executionSegment = async (traceId: string) => {
+    await collector.waitFor((s) => s.some((x) => x.trace_id === traceId));
+    return collector.segments.find((s) => s.trace_id === traceId) as SegmentDoc;
+  };
+  const callsOf = (traceId: string) =>
+    upstream.received
+      .filter((r) => String(r.headers['x-amzn-trace-id']).includes(traceId))
+      .map((r) => parseTraceHeader(r.headers['x-amzn-trace-id'])?.parent);
+  const remoteIds = (doc: SubsegmentDoc): string[] => [
+    ...(doc.namespace === 'remote' ? [doc.id] : []),
+    ...(doc.subsegments ?? []).flatMap(remoteIds),
+  ];
+
+  it('a failed execution keeps its segment as error and answers X-Trace-Kept: error', async () => {
+    const traceId = newTraceId();
+    const caller = newSegmentId();
+    const before = sfn.stats.snapshot();
+    const out = await rawFanout('WH000000003XX', `Root=${traceId};Parent=${caller};Sampled=0`);
+    expect(out.body.status).toBe('FAILED');
+    expect(out.kept).toBe('error');
+    // The JSON body stays exactly the API's shape.
+    expect(Object.keys(out.body)).not.toContain('x-trace-kept');
+    const segment = await executionSegment(traceId);
+    expect(segment).toMatchObject({
+      parent_id: caller,
+      fault: true,
+      annotations: { trace_kept: 'error', execution_status: 'FAILED' },
+    });
+    // Every call the gateway saw is a subsegment here: its kept segments will find their parent.
+    expect(remoteIds(segment).sort()).toEqual(callsOf(traceId).sort());
+    expect(sfn.stats.snapshot().kept.error).toBe(before.kept.error + 1);
+  });
+
+  it('a failed task caught by a Catch keeps the (successful) execution as downstream', async () => {
+    const traceId = newTraceId();
+    const out = await rawFanout('ER000000002XX', `Root=${traceId};Parent=${newSegmentId()};Sampled=0`);
+    expect(out.body.status).toBe('SUCCEEDED');
+    expect(out.kept).toBe('downstream');
+    const segment = await executionSegment(traceId);
+    expect(segment.annotations).toMatchObject({ trace_kept: 'downstream', execution_status: 'SUCCEEDED' });
+    expect(segment.fault).toBeUndefined();
+    const getVendor = segment.subsegments?.[0]?.subsegments?.[1]?.subsegments?.[0];
+    expect(getVendor).toMatchObject({ name: 'GetVendor', fault: true });
+  });
+
+  it('a task whose answer says X-Trace-Kept keeps the execution as downstream', async () => {
+    const traceId = newTraceId();
+    const out = await rawFanout('KP000000004XX', `Root=${traceId};Parent=${newSegmentId()};Sampled=0`);
+    expect(out.body.status).toBe('SUCCEEDED');
+    expect(out.kept).toBe('downstream');
+    expect((await executionSegment(traceId)).annotations).toMatchObject({ trace_kept: 'downstream' });
+  });
+
+  it('a 404 caught as "unknown parcel" is an answer, not a failure: nothing kept, no header', async () => {
+    const traceId = newTraceId();
+    const out = await rawFanout('EE271828189FR', `Root=${traceId};Parent=${newSegmentId()};Sampled=0`);
+    expect(out.body.status).toBe('SUCCEEDED');
+    expect(out.kept).toBeNull();
+  });
+
+  it('serves its counters at /__stepfunctions/stats', async () => {
+    const response = await fetch(`${sfn.url}/__stepfunctions/stats`);
+    const stats = (await response.json()) as Record<string, unknown>;
+    expect(stats).toEqual({ ...sfn.stats.snapshot(), segments: expect.any(Object) });
+    expect(stats).toMatchObject({ kept: { error: expect.any(Number), downstream: expect.any(Number) } });
+    expect((stats.kept as { downstream: number }).downstream).toBeGreaterThanOrEqual(2);
   });
 });
 

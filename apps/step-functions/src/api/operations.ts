@@ -1,5 +1,7 @@
+import { TRACE_KEPT_HEADER } from '@parcel/sampling-rules';
 import type { StepFunctionsService } from '../service';
 import { SfnApiError } from './errors';
+import { RESPONSE_HEADERS } from './response-headers';
 
 type Body = Record<string, unknown>;
 export type Operation = (service: StepFunctionsService, body: Body) => Promise<unknown> | unknown;
@@ -61,6 +63,8 @@ export const OPERATIONS: Record<string, Operation> = {
       outputDetails: r.output !== undefined ? { included: true } : undefined,
       traceHeader: r.traceHeader,
       billingDetails: { billedMemoryUsedInMB: 64, billedDurationInMilliseconds: billedMs },
+      // Keep-on-error: the caller (parcel-api) keeps its own segment when the execution kept its own.
+      ...(r.kept ? { [RESPONSE_HEADERS]: { [TRACE_KEPT_HEADER]: r.kept } } : {}),
     };
   },
 

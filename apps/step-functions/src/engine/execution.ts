@@ -1,9 +1,10 @@
+import { type KeepReason, type KeepStats, keepReason, TRACE_KEPT_ANNOTATION } from '@parcel/sampling-rules';
 import type { StateMachineDefinition } from '@parcel/state-machine';
 import { formatTraceHeader, parseTraceHeader, type SegmentDoc } from '@parcel/xray-protocol';
 import { type ExecutionEnv, runStates, type TaskHandler } from './interpreter';
 import type { SegmentEmitter } from './segment-emitter';
 import { asStatesError, StatesError } from './states-error';
-import { failureKind, TraceSpan } from './trace-span';
+import { failureKind, pathNeedsKeeping, TraceSpan } from './trace-span';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
 
@@ -19,6 +20,14 @@ export interface ExecutionRecord {
   error?: string;
   cause?: string;
   traceHeader?: string;
+  /** Set when an unsampled execution kept its segment (keep-on-error); StartSyncExecution answers it. */
+  kept?: KeepReason;
+}
+
+/** Keep-on-error settings: the latency threshold (`TRACE_KEEP_SLOW_MS`, 0 = off) and the counters. */
+export interface KeepSettings {
+  slowMs: number;
+  stats?: KeepStats;
 }
 
 export interface ExecuteOptions {
@@ -34,15 +43,17 @@ export interface ExecuteOptions {
   tasks: ReadonlyMap<string, TaskHandler>;
   emitter?: SegmentEmitter;
   sleep?: ExecutionEnv['sleep'];
+  keep?: KeepSettings;
 }
 
 export const EXECUTION_ORIGIN = 'AWS::StepFunctions::StateMachine';
 
 /**
- * Runs one execution to its end and reports it as DescribeExecution does. When the caller's trace header
- * says Sampled=1, the execution is a segment named after the state machine, parented to the caller's
- * Parent, with a subsegment per state, per branch and per downstream call; otherwise nothing is recorded
- * and the header is carried on as it came.
+ * Runs one execution to its end and reports it as DescribeExecution does. The execution is a segment named
+ * after the state machine, parented to the caller's Parent, with a subsegment per state, per branch and per
+ * downstream call; each call carries `Parent=<its subsegment id>` with the caller's Sampled flag unchanged
+ * (the decision is the edge's). When Sampled=1 the segment is sent; otherwise it is built in memory and
+ * sent only when keep-on-error says so (failed execution, slow, a faulted or kept downstream call).
  */
 export async function execute(opts: ExecuteOptions, record: ExecutionRecord): Promise<ExecutionRecord> {
   const header = parseTraceHeader(opts.traceHeader);
@@ -50,8 +61,7 @@ export async function execute(opts: ExecuteOptions, record: ExecutionRecord): Pr
   const root = new TraceSpan(opts.stateMachineName);
   const traceHeaderFor = (span: TraceSpan): string | undefined => {
     if (!header) return undefined;
-    if (!sampled) return opts.traceHeader;
-    return formatTraceHeader({ root: header.root, parent: span.id, sampled: '1', extra: header.extra });
+    return formatTraceHeader({ ...header, parent: span.id });
   };
 
   const controller = new AbortController();
@@ -105,16 +115,32 @@ export async function execute(opts: ExecuteOptions, record: ExecutionRecord): Pr
   record.stopDate = new Date();
   root.close();
 
-  if (sampled && header && opts.emitter) {
-    const segment: SegmentDoc = {
-      ...root.toDoc(),
-      trace_id: header.root,
-      origin: EXECUTION_ORIGIN,
-      aws: { execution_arn: opts.executionArn, state_machine_arn: opts.stateMachineArn },
-      annotations: { execution_status: record.status },
-    };
-    if (header.parent) segment.parent_id = header.parent;
-    opts.emitter.emit(segment);
+  if (!header || !opts.emitter) return record;
+  if (sampled) opts.keep?.stats?.sampled();
+  else {
+    const below = pathNeedsKeeping(root);
+    record.kept = keepReason({
+      // A failed execution is this hop's 5xx: the caller gets no answer it can use.
+      status: record.status === 'SUCCEEDED' ? 200 : 500,
+      durationMs: record.stopDate.getTime() - record.startDate.getTime(),
+      slowMs: opts.keep?.slowMs ?? 0,
+      downstreamFailed: below.failed,
+      downstreamKept: below.kept,
+    });
+    opts.keep?.stats?.unsampled(record.kept);
+    if (!record.kept) return record;
   }
+  const segment: SegmentDoc = {
+    ...root.toDoc(),
+    trace_id: header.root,
+    origin: EXECUTION_ORIGIN,
+    aws: { execution_arn: opts.executionArn, state_machine_arn: opts.stateMachineArn },
+    annotations: {
+      execution_status: record.status,
+      ...(record.kept ? { [TRACE_KEPT_ANNOTATION]: record.kept } : {}),
+    },
+  };
+  if (header.parent) segment.parent_id = header.parent;
+  opts.emitter.emit(segment);
   return record;
 }

@@ -17,6 +17,8 @@ export class TraceSpan {
   fault = false;
   throttle = false;
   cause: Cause | undefined;
+  /** The downstream answered `X-Trace-Kept`: it kept its segment, so the path to it must be kept too. */
+  downstreamKept = false;
 
   constructor(readonly name: string) {}
 
@@ -57,6 +59,19 @@ export class TraceSpan {
     if (this.children.length > 0) doc.subsegments = this.children.map((c) => c.toDoc());
     return doc;
   }
+}
+
+/** Whether anything below `span` (not `span` itself) faulted or reported a kept downstream segment. */
+export function pathNeedsKeeping(span: TraceSpan): { failed: boolean; kept: boolean } {
+  let failed = false;
+  let kept = false;
+  const visit = (s: TraceSpan) => {
+    if (s.fault) failed = true;
+    if (s.downstreamKept) kept = true;
+    for (const c of s.children) visit(c);
+  };
+  for (const c of span.children) visit(c);
+  return { failed, kept };
 }
 
 /** How a Step Functions error reads in a trace: API Gateway 4xx answers are errors, the rest faults. */

@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Sha256 } from '@aws-crypto/sha256-js';
+import { parseKeptHeader, TRACE_KEPT_HEADER } from '@parcel/sampling-rules';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { TaskHandler } from '../engine/interpreter';
 import { runtimeError, StatesError } from '../engine/states-error';
@@ -112,6 +113,7 @@ export function apiGatewayInvoke(opts: ApiGatewayInvokeOptions): TaskHandler {
       throw new StatesError('States.TaskFailed', `apigateway:invoke ${url.toString()}: ${message}`);
     }
     call.http.response = { status: res.status, content_length: Buffer.byteLength(res.text) };
+    if (parseKeptHeader(res.headers[TRACE_KEPT_HEADER]) !== undefined) call.downstreamKept = true;
     if (res.status >= 400) {
       const kind = res.status === 429 ? 'throttle' : res.status < 500 ? 'error' : 'fault';
       call.fail(kind, `HTTP ${res.status}`, res.text.slice(0, 500), true);

@@ -6,6 +6,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 export interface Answer {
   status: number;
   body?: unknown;
+  headers?: Record<string, string>;
 }
 
 export interface ReceivedRequest {
@@ -44,7 +45,7 @@ export async function startFakeUpstream(opts: {
         ? opts.answer(m[1] as 'warehouse' | 'vendor', decodeURIComponent(m[2] as string))
         : { status: 404, body: { message: 'no route' } };
     const text = answer.body === undefined ? '' : JSON.stringify(answer.body);
-    res.writeHead(answer.status, { 'content-type': 'application/json' }).end(text);
+    res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(text);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
