@@ -1,4 +1,5 @@
 export { ApiError } from './api-error';
+export { xrayFilterCompiler } from './filter-compiler';
 export { SamplingTable } from './sampling-table';
 export {
   DEFAULT_BODY_LIMIT,

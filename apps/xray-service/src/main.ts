@@ -1,10 +1,15 @@
 import { readXrayServiceConfig } from '@parcel/config';
 import pino from 'pino';
+import { xrayFilterCompiler } from './filter-compiler';
 import { startXrayService } from './server';
 
 const config = readXrayServiceConfig();
 const logger = pino({ name: 'xray-service', level: config.logLevel });
-const service = await startXrayService(config, { logger });
+const service = await startXrayService(config, {
+  logger,
+  filterCompiler: xrayFilterCompiler(),
+  ...(config.logDir ? { logDir: config.logDir } : {}),
+});
 logger.info({ url: service.url, maxTraces: config.maxTraces }, 'xray-service listening');
 
 const stop = async (signal: string) => {

@@ -4,6 +4,7 @@ import { LOCAL_ACCOUNT, LOCAL_REGION, type XrayServiceConfig } from '@parcel/con
 import { SAMPLING_RULES, type SamplingRule } from '@parcel/sampling-rules';
 import pino, { type Logger } from 'pino';
 import { ApiError } from './api-error';
+import { consoleRoutes } from './console/console-routes';
 import { parseJsonObject, readBody, sendError, sendJson } from './http-io';
 import { SamplingTable } from './sampling-table';
 import { TraceStore } from './trace-store';
@@ -21,6 +22,8 @@ export interface XrayServiceOptions {
   bodyLimitBytes?: number;
   /** GetTraceSummaries page size. */
   pageSize?: number;
+  /** LOCAL_LOG_DIR: the console shows each trace's lines from the `<piece>.log` files in it. */
+  logDir?: string;
 }
 
 export interface RunningXrayService {
@@ -70,13 +73,17 @@ export async function startXrayService(
     ...(options.filterCompiler ? { filterCompiler: options.filterCompiler } : {}),
     ...(options.pageSize ? { pageSize: options.pageSize } : {}),
   });
+  // The console (GET / and /console/**) filters with whatever compiler the API has.
+  let filterCompiler = options.filterCompiler;
+  const web = consoleRoutes({ store, compiler: () => filterCompiler, logDir: options.logDir });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '/').split('?')[0] as string;
+    const [path = '/', search = ''] = (req.url ?? '/').split('?', 2);
     if (req.method === 'GET' && path === '/health') {
       sendJson(res, 200, { status: 'ok', traces: store.size, evicted: store.evictedCount });
       return;
     }
+    if (await web.handle(req, res, path, new URLSearchParams(search))) return;
     const operation = OPERATIONS[path];
     if (!operation) {
       req.resume();
@@ -116,7 +123,10 @@ export async function startXrayService(
     url: `http://${host}:${port}`,
     port,
     api,
-    setFilterCompiler: (compiler) => api.setFilterCompiler(compiler),
+    setFilterCompiler: (compiler) => {
+      filterCompiler = compiler;
+      api.setFilterCompiler(compiler);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

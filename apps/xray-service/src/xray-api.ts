@@ -14,16 +14,8 @@ export type TracePredicate = (trace: TraceView) => boolean;
  * expression is invalid — the API answers 400 InvalidRequestException.
  */
 export type FilterCompiler = (expression: string) => TracePredicate;
-// Plugging in @parcel/xray-filter, with its per-trace digest built once per trace change:
-//   const digests = new WeakMap<TraceView, FilterView>();
-//   service.setFilterCompiler((text) => {
-//     const matches = compileFilter(text);
-//     return (trace) => {
-//       let view = digests.get(trace);
-//       if (!view) digests.set(trace, (view = buildTraceView(trace.id, trace.documents)));
-//       return matches(view);
-//     };
-//   });
+// `xrayFilterCompiler()` (filter-compiler.ts) plugs in @parcel/xray-filter, its per-trace digest built once
+// per trace change; main.ts uses it.
 
 /** Who asks: the AWS SDKs and CLI read REST-JSON timestamps as epoch seconds; others get milliseconds. */
 export interface CallContext {
@@ -106,7 +98,10 @@ export class XrayApi {
       try {
         predicate = this.filterCompiler(body.FilterExpression);
       } catch (err) {
-        throw invalidRequest(`Invalid filter expression: ${(err as Error).message}`);
+        // A syntax error carries the 0-based offset it was found at: name it, so the caller can point at it.
+        const position = (err as { position?: unknown }).position;
+        const where = typeof position === 'number' ? ` at position ${position}` : '';
+        throw invalidRequest(`Invalid filter expression${where}: ${(err as Error).message}`);
       }
     } else if (body.FilterExpression !== undefined && typeof body.FilterExpression !== 'string') {
       throw invalidRequest('FilterExpression must be a string');

@@ -1,5 +1,5 @@
 import { LOCAL_PORTS } from '../local-defaults';
-import { type Env, int, oneOf, port, readConfig, str } from '../schema';
+import { type Env, int, oneOf, optionalStr, port, readConfig, str } from '../schema';
 
 export const xrayServiceSpec = {
   port: port('PORT', {
@@ -14,6 +14,9 @@ export const xrayServiceSpec = {
     description: 'traces kept before the oldest are evicted',
     default: '100000',
     min: 1,
+  }),
+  logDir: optionalStr('LOCAL_LOG_DIR', {
+    description: "folder of the stack pieces' `<piece>.log` JSON logs; the console shows each trace's lines",
   }),
   logLevel: oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const, {
     description: 'minimum level of the JSON logs',

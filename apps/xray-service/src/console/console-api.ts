@@ -1,0 +1,256 @@
+import { type Analysis, analyze, type GroupBy } from '@parcel/trace-analysis';
+import { ApiError } from '../api-error';
+import { buildServiceGraph } from '../service-graph';
+import type { TraceView } from '../trace-analysis';
+import type { TraceStore } from '../trace-store';
+import type { FilterCompiler, TracePredicate } from '../xray-api';
+import type { LogIndex, TraceLogLine } from './log-index';
+
+/**
+ * The JSON the console reads. Each method takes the query string's parameters and returns the body; a
+ * bad parameter is a `ConsoleError` (400). Traces are chosen as `npm run traces -- analyze` chooses them
+ * (by the time in the trace id, newest first, at most `MAX_ANALYSED` of them), so both show the same numbers.
+ */
+
+/** How many traces the list returns. */
+const MAX_LISTED = 200;
+/** The traces-cli's default `--limit`: the window's newest this many traces are analysed. */
+export const MAX_ANALYSED = 5000;
+const MAX_WINDOW_S = 24 * 60 * 60;
+
+export class ConsoleError extends ApiError {
+  constructor(
+    message: string,
+    /** For a bad filter expression: the 0-based offset of the problem. */
+    readonly position?: number,
+  ) {
+    super(400, 'InvalidRequestException', message);
+  }
+}
+
+export interface TraceListItem {
+  id: string;
+  startTime: number;
+  duration: number;
+  responseTime: number;
+  method?: string;
+  url?: string;
+  status?: number;
+  fault: boolean;
+  error: boolean;
+  throttle: boolean;
+  partial: boolean;
+  annotations: Record<string, (string | number | boolean)[]>;
+  services: string[];
+}
+
+export interface ServiceMapNode {
+  id: number;
+  name: string;
+  type?: string;
+  root: boolean;
+  count: number;
+  okCount: number;
+  errorRate: number;
+  faultRate: number;
+  throttleRate: number;
+  /** Seconds. */
+  p50: number;
+  p99: number;
+  edges: { to: number; count: number; errorRate: number; faultRate: number; p50: number; p99: number }[];
+}
+
+interface Window {
+  start: number;
+  end: number;
+}
+
+export class ConsoleApi {
+  constructor(
+    private readonly store: TraceStore,
+    private readonly compiler: () => FilterCompiler | undefined,
+    private readonly logs: LogIndex | undefined,
+  ) {}
+
+  /** `?start&end&filter`: the window's traces that match, newest first. */
+  traces(query: URLSearchParams) {
+    const window = readWindow(query);
+    const selected = this.select(window, query.get('filter'), MAX_LISTED);
+    return { ...window, ...selected.counts, traces: selected.views.map(listItem) };
+  }
+
+  /** One trace: its assembled segment documents and the log lines of it from every piece. */
+  async trace(id: string) {
+    const view = this.store.view(id);
+    if (!view) throw new ApiError(404, 'ResourceNotFoundException', `No trace ${id}`);
+    const logs: TraceLogLine[] = this.logs ? await this.logs.linesOf(id) : [];
+    return {
+      ...listItem(view),
+      endTime: view.endTime,
+      segments: view.segments,
+      logs,
+      logsAvailable: this.logs !== undefined,
+    };
+  }
+
+  /** `?start&end`: GetServiceGraph's nodes and edges, with rates and percentiles worked out. */
+  serviceMap(query: URLSearchParams) {
+    const window = readWindow(query);
+    const views = [...this.store.inRange(window.start, window.end, 'Event')].map((e) => e.view());
+    const services = buildServiceGraph(views) as unknown as WireService[];
+    return { ...window, traces: views.length, nodes: services.map(mapNode) };
+  }
+
+  /**
+   * `?start&end&groupBy=name|service|annotation:KEY&filter[&compareStart&compareEnd]`: `analyze()` over the
+   * window, and over a second window to compare with.
+   */
+  analytics(query: URLSearchParams) {
+    const window = readWindow(query);
+    const groupBy = readGroupBy(query.get('groupBy') ?? 'name');
+    const filter = query.get('filter');
+    const run = (w: Window): Analysis & Window & { truncated: boolean } => {
+      const { views, counts } = this.select(w, filter, MAX_ANALYSED);
+      const traces = views.map((v) => ({ id: v.id, segments: v.segments }));
+      return { ...w, ...analyze(traces, groupBy), truncated: counts.matched > views.length };
+    };
+    const current = run(window);
+    const compareStart = query.get('compareStart');
+    const compareEnd = query.get('compareEnd');
+    if (compareStart === null || compareEnd === null) return { groupBy, current };
+    const previous = run(readWindow(new URLSearchParams({ start: compareStart, end: compareEnd })));
+    return { groupBy, current, previous };
+  }
+
+  private select(window: Window, filter: string | null, limit: number) {
+    const predicate = this.predicate(filter);
+    let processed = 0;
+    const matched: { startTime: number; id: string; view: () => TraceView }[] = [];
+    for (const entry of this.store.inRange(window.start, window.end, 'TraceId')) {
+      processed++;
+      if (predicate && !predicate(entry.view())) continue;
+      matched.push(entry);
+    }
+    matched.sort((a, b) => b.startTime - a.startTime || (a.id < b.id ? -1 : 1));
+    return {
+      views: matched.slice(0, limit).map((e) => e.view()),
+      counts: { processed, matched: matched.length },
+    };
+  }
+
+  private predicate(filter: string | null): TracePredicate | undefined {
+    if (filter === null || filter.trim() === '') return undefined;
+    const compile = this.compiler();
+    if (!compile) throw new ConsoleError('Filter expressions are not supported by this service');
+    try {
+      return compile(filter);
+    } catch (err) {
+      const position = (err as { position?: unknown }).position;
+      throw new ConsoleError((err as Error).message, typeof position === 'number' ? position : undefined);
+    }
+  }
+}
+
+function readWindow(query: URLSearchParams): Window {
+  const start = Number(query.get('start'));
+  const end = Number(query.get('end'));
+  if (!query.has('start') || !query.has('end') || !Number.isFinite(start) || !Number.isFinite(end))
+    throw new ConsoleError('start and end (epoch seconds) are required');
+  if (end < start) throw new ConsoleError('end must not be before start');
+  if (end - start > MAX_WINDOW_S) throw new ConsoleError('the window must not exceed 24 hours');
+  return { start, end };
+}
+
+export function readGroupBy(text: string): GroupBy {
+  if (text === 'name' || text === 'service') return { by: text };
+  const match = /^annotation:([A-Za-z0-9_]{1,100})$/.exec(text);
+  if (match) return { by: 'annotation', key: match[1] as string };
+  throw new ConsoleError('groupBy is name, service or annotation:KEY');
+}
+
+function listItem(view: TraceView): TraceListItem {
+  const http = view.root?.http;
+  const annotations: TraceListItem['annotations'] = {};
+  for (const [key, entries] of view.annotations) annotations[key] = entries.map((e) => e.value);
+  const status = http?.response?.status;
+  return {
+    id: view.id,
+    startTime: view.startTime,
+    duration: view.duration,
+    responseTime: view.responseTime,
+    ...(typeof http?.request?.method === 'string' ? { method: http.request.method } : {}),
+    ...(typeof http?.request?.url === 'string' ? { url: http.request.url } : {}),
+    ...(typeof status === 'number' ? { status } : {}),
+    fault: view.hasFault,
+    error: view.hasError,
+    throttle: view.hasThrottle,
+    partial: view.isPartial,
+    annotations,
+    services: [...new Set(view.nodes.filter((n) => !n.inferred).map((n) => n.name))],
+  };
+}
+
+interface WireStats {
+  OkCount: number;
+  ErrorStatistics: { ThrottleCount: number; TotalCount: number };
+  FaultStatistics: { TotalCount: number };
+  TotalCount: number;
+}
+interface WireHistogramEntry {
+  Value: number;
+  Count: number;
+}
+interface WireEdge {
+  ReferenceId: number;
+  SummaryStatistics: WireStats;
+  ResponseTimeHistogram: WireHistogramEntry[];
+}
+interface WireService {
+  ReferenceId: number;
+  Name: string;
+  Type?: string;
+  Root?: boolean;
+  SummaryStatistics: WireStats;
+  ResponseTimeHistogram: WireHistogramEntry[];
+  Edges: WireEdge[];
+}
+
+/** Nearest-rank percentile over a histogram (ascending values), as @parcel/trace-analysis's `percentile` over samples. */
+export function histogramPercentile(histogram: readonly WireHistogramEntry[], p: number): number {
+  const total = histogram.reduce((n, h) => n + h.Count, 0);
+  if (total === 0) return 0;
+  const rank = Math.max(1, Math.ceil((p / 100) * total));
+  let seen = 0;
+  for (const h of histogram) {
+    seen += h.Count;
+    if (seen >= rank) return h.Value;
+  }
+  return histogram[histogram.length - 1]?.Value ?? 0;
+}
+
+const rate = (n: number, total: number) => (total ? n / total : 0);
+
+function mapNode(s: WireService): ServiceMapNode {
+  const st = s.SummaryStatistics;
+  return {
+    id: s.ReferenceId,
+    name: s.Name,
+    ...(s.Type ? { type: s.Type } : {}),
+    root: s.Root === true,
+    count: st.TotalCount,
+    okCount: st.OkCount,
+    errorRate: rate(st.ErrorStatistics.TotalCount, st.TotalCount),
+    faultRate: rate(st.FaultStatistics.TotalCount, st.TotalCount),
+    throttleRate: rate(st.ErrorStatistics.ThrottleCount, st.TotalCount),
+    p50: histogramPercentile(s.ResponseTimeHistogram, 50),
+    p99: histogramPercentile(s.ResponseTimeHistogram, 99),
+    edges: s.Edges.map((e) => ({
+      to: e.ReferenceId,
+      count: e.SummaryStatistics.TotalCount,
+      errorRate: rate(e.SummaryStatistics.ErrorStatistics.TotalCount, e.SummaryStatistics.TotalCount),
+      faultRate: rate(e.SummaryStatistics.FaultStatistics.TotalCount, e.SummaryStatistics.TotalCount),
+      p50: histogramPercentile(e.ResponseTimeHistogram, 50),
+      p99: histogramPercentile(e.ResponseTimeHistogram, 99),
+    })),
+  };
+}

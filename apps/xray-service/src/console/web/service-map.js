@@ -1,0 +1,203 @@
+import { getJson, h, replace, s } from './dom.js';
+import { ms, pct } from './format.js';
+
+const BOX_W = 210;
+const BOX_H = 84;
+const COL_GAP = 90;
+const ROW_GAP = 22;
+
+/** Columns by call depth: a node sits one column right of the deepest caller that reaches it first. */
+export function layoutByDepth(nodes) {
+  const incoming = new Map(nodes.map((n) => [n.id, 0]));
+  for (const n of nodes) for (const e of n.edges) incoming.set(e.to, (incoming.get(e.to) ?? 0) + 1);
+  const depth = new Map();
+  const queue = nodes.filter((n) => incoming.get(n.id) === 0).map((n) => n.id);
+  for (const id of queue) depth.set(id, 0);
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  while (queue.length) {
+    const id = queue.shift();
+    for (const e of byId.get(id)?.edges ?? []) {
+      if (depth.has(e.to)) continue; // first (shallowest) placement wins; cycles stop here
+      depth.set(e.to, depth.get(id) + 1);
+      queue.push(e.to);
+    }
+  }
+  for (const n of nodes) if (!depth.has(n.id)) depth.set(n.id, 0);
+  const columns = [];
+  for (const n of nodes) {
+    const d = depth.get(n.id);
+    if (!columns[d]) columns[d] = [];
+    columns[d].push(n);
+  }
+  const position = new Map();
+  for (const [c, col] of columns.entries()) {
+    for (const [r, n] of col.entries()) {
+      position.set(n.id, { x: 10 + c * (BOX_W + COL_GAP), y: 10 + r * (BOX_H + ROW_GAP) });
+    }
+  }
+  const width = 20 + columns.length * (BOX_W + COL_GAP) - COL_GAP;
+  const height = 20 + Math.max(1, ...columns.map((c) => c.length)) * (BOX_H + ROW_GAP) - ROW_GAP;
+  return { position, width, height };
+}
+
+function health(n) {
+  if (n.faultRate > 0) return 'fault';
+  if (n.errorRate > 0) return 'error';
+  return 'ok';
+}
+
+/** The service map: GetServiceGraph's nodes and edges over the window, with counts, rates and p50/p99. */
+export function renderMap(main, state) {
+  const figure = h('div', { class: 'map-wrap' });
+  const summary = h('p', { class: 'summary' }, 'Loading…');
+  const body = h('tbody');
+  replace(
+    main,
+    h(
+      'section',
+      { class: 'view' },
+      h('h2', {}, 'Service map'),
+      summary,
+      figure,
+      h('h3', {}, 'Nodes'),
+      h(
+        'div',
+        { class: 'scroll' },
+        h(
+          'table',
+          { class: 'nodes', 'aria-label': 'Service map nodes' },
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ['Node', 'Type', 'Requests', 'Error rate', 'Fault rate', 'p50', 'p99', 'Calls'].map((t) =>
+                h('th', { scope: 'col' }, t),
+              ),
+            ),
+          ),
+          body,
+        ),
+      ),
+    ),
+  );
+  let last = '';
+  return {
+    async refresh() {
+      const w = state.window();
+      const data = await getJson('/console/api/service-map', { start: w.start, end: w.end });
+      summary.textContent = `${data.traces} traces in the window. Node colour: red = faults, amber = errors.`;
+      const text = JSON.stringify(data.nodes);
+      if (text === last) return;
+      last = text;
+      const nodes = data.nodes;
+      const byId = new Map(nodes.map((n) => [n.id, n]));
+      const { position, width, height } = layoutByDepth(nodes);
+      const edges = [];
+      for (const n of nodes) {
+        for (const e of n.edges) {
+          const a = position.get(n.id);
+          const b = position.get(e.to);
+          if (!a || !b) continue;
+          const x1 = a.x + BOX_W;
+          const y1 = a.y + BOX_H / 2;
+          const x2 = b.x;
+          const y2 = b.y + BOX_H / 2;
+          const mid = (x1 + x2) / 2;
+          edges.push(
+            s(
+              'g',
+              { class: `edge edge-${e.faultRate > 0 ? 'fault' : e.errorRate > 0 ? 'error' : 'ok'}` },
+              s(
+                'title',
+                {},
+                `${n.name} → ${byId.get(e.to)?.name}: ${e.count} calls, p50 ${ms(e.p50)}, p99 ${ms(e.p99)}`,
+              ),
+              s('path', {
+                d: `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2 - 4},${y2}`,
+                'marker-end': 'url(#arrow)',
+              }),
+              s(
+                'text',
+                { x: mid, y: (y1 + y2) / 2 - 4, 'text-anchor': 'middle' },
+                `${e.count} · p99 ${ms(e.p99)}`,
+              ),
+            ),
+          );
+        }
+      }
+      const boxes = nodes.map((n) => {
+        const p = position.get(n.id);
+        const lines =
+          n.type === 'client'
+            ? ['client']
+            : [
+                `${n.count} req · p50 ${ms(n.p50)}`,
+                `p99 ${ms(n.p99)}`,
+                `err ${pct(n.errorRate)} · fault ${pct(n.faultRate)}`,
+              ];
+        return s(
+          'g',
+          { class: `node node-${health(n)}`, transform: `translate(${p.x},${p.y})` },
+          s('title', {}, `${n.name} (${n.type ?? 'service'})`),
+          s('rect', { width: BOX_W, height: BOX_H, rx: 8 }),
+          s(
+            'text',
+            { x: 10, y: 20, class: 'node-name' },
+            n.name.length > 28 ? `${n.name.slice(0, 27)}…` : n.name,
+          ),
+          lines.map((line, i) => s('text', { x: 10, y: 40 + i * 16, class: 'node-stat' }, line)),
+        );
+      });
+      replace(
+        figure,
+        nodes.length === 0
+          ? h('p', { class: 'muted' }, 'No traces in the window.')
+          : s(
+              'svg',
+              { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': 'Service map' },
+              s(
+                'defs',
+                {},
+                s(
+                  'marker',
+                  {
+                    id: 'arrow',
+                    viewBox: '0 0 10 10',
+                    refX: 9,
+                    refY: 5,
+                    markerWidth: 7,
+                    markerHeight: 7,
+                    orient: 'auto-start-reverse',
+                  },
+                  s('path', { d: 'M0,0 L10,5 L0,10 z' }),
+                ),
+              ),
+              edges,
+              boxes,
+            ),
+      );
+      replace(
+        body,
+        nodes
+          .filter((n) => n.type !== 'client')
+          .map((n) =>
+            h(
+              'tr',
+              { class: `row-${health(n)}`, dataset: { node: n.name } },
+              h('th', { scope: 'row' }, n.name),
+              h('td', {}, n.type ?? ''),
+              h('td', { class: 'num' }, n.count),
+              h('td', { class: 'num' }, pct(n.errorRate)),
+              h('td', { class: 'num' }, pct(n.faultRate)),
+              h('td', { class: 'num' }, ms(n.p50)),
+              h('td', { class: 'num' }, ms(n.p99)),
+              h('td', {}, n.edges.map((e) => byId.get(e.to)?.name).join(', ')),
+            ),
+          ),
+      );
+    },
+    stop() {},
+  };
+}

@@ -1,0 +1,300 @@
+import { getJson, h, replace } from './dom.js';
+import { annotationText, clock, dateTime, ms } from './format.js';
+import { badges } from './traces.js';
+
+/**
+ * Links every segment and subsegment into one tree: a segment hangs under the (sub)segment its
+ * `parent_id` names, wherever that is in the trace. Rows come out depth-first, children by start time.
+ */
+export function flattenTrace(segments) {
+  const byId = new Map();
+  const nodes = [];
+  const visit = (doc, kind, service, parentId) => {
+    const node = { doc, kind, service, parentId, children: [], depth: 0 };
+    nodes.push(node);
+    if (!byId.has(doc.id)) byId.set(doc.id, node);
+    for (const sub of doc.subsegments ?? []) visit(sub, 'subsegment', service, doc.id);
+  };
+  for (const seg of segments) visit(seg, 'segment', seg.name, seg.parent_id);
+  const roots = [];
+  for (const node of nodes) {
+    const parent = node.parentId === undefined ? undefined : byId.get(node.parentId);
+    if (parent && parent !== node) parent.children.push(node);
+    else roots.push(node);
+  }
+  const byStart = (a, b) => a.doc.start_time - b.doc.start_time;
+  const rows = [];
+  const seen = new Set();
+  const walk = (node, depth) => {
+    if (seen.has(node)) return; // a parent_id cycle is shown once
+    seen.add(node);
+    node.depth = depth;
+    rows.push(node);
+    for (const child of node.children.sort(byStart)) walk(child, depth + 1);
+  };
+  for (const root of roots.sort(byStart)) walk(root, 0);
+  return rows;
+}
+
+const endOf = (doc) => (typeof doc.end_time === 'number' ? doc.end_time : doc.start_time);
+
+function section(title, content) {
+  if (content === undefined || content === null) return null;
+  return h('section', { class: 'detail' }, h('h4', {}, title), content);
+}
+
+const json = (value) => h('pre', { class: 'json' }, JSON.stringify(value, null, 2));
+
+function pairs(object) {
+  const entries = Object.entries(object ?? {});
+  if (entries.length === 0) return undefined;
+  return h(
+    'dl',
+    { class: 'pairs' },
+    entries.map(([k, v]) => [
+      h('dt', {}, k),
+      h('dd', {}, typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)),
+    ]),
+  );
+}
+
+function causeView(cause) {
+  if (!cause) return undefined;
+  if (typeof cause === 'string') return h('p', {}, `exception id ${cause}`);
+  return h(
+    'div',
+    {},
+    (cause.exceptions ?? []).map((ex) =>
+      h(
+        'div',
+        { class: 'exception' },
+        h(
+          'p',
+          {},
+          h('strong', {}, ex.type ?? 'Exception'),
+          ex.remote ? ' (remote)' : '',
+          ': ',
+          ex.message ?? '',
+        ),
+        ex.stack?.length
+          ? h(
+              'pre',
+              { class: 'stack' },
+              ex.stack.map((f) => `at ${f.label ?? '?'} (${f.path ?? '?'}:${f.line ?? '?'})`).join('\n'),
+            )
+          : null,
+      ),
+    ),
+    cause.working_directory
+      ? h('p', { class: 'muted' }, `working directory: ${cause.working_directory}`)
+      : null,
+  );
+}
+
+function details(node) {
+  const d = node.doc;
+  return [
+    h(
+      'h3',
+      {},
+      d.name,
+      ' ',
+      badges({ fault: d.fault, error: d.error, throttle: d.throttle, partial: d.in_progress }),
+    ),
+    pairs({
+      kind: node.kind,
+      service: node.service,
+      id: d.id,
+      ...(node.parentId ? { parent: node.parentId } : {}),
+      ...(d.namespace ? { namespace: d.namespace } : {}),
+      ...(d.origin ? { origin: d.origin } : {}),
+      start: dateTime(d.start_time),
+      duration: ms(endOf(d) - d.start_time),
+    }),
+    section('Annotations', pairs(d.annotations)),
+    section('HTTP', d.http ? json(d.http) : undefined),
+    section('SQL', d.sql ? json(d.sql) : undefined),
+    section('AWS', d.aws ? json(d.aws) : undefined),
+    section('Cause', causeView(d.cause)),
+    section('Metadata', d.metadata ? json(d.metadata) : undefined),
+  ];
+}
+
+function logsView(trace) {
+  if (!trace.logsAvailable) return h('p', { class: 'muted' }, 'No log folder configured (LOCAL_LOG_DIR).');
+  if (trace.logs.length === 0) return h('p', { class: 'muted' }, 'No log line carries this trace id.');
+  return h(
+    'table',
+    { class: 'logs', 'aria-label': 'Log lines of this trace' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ['Time', 'Piece', 'Level', 'Message'].map((t) => h('th', { scope: 'col' }, t)),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      trace.logs.map((line) =>
+        h(
+          'tr',
+          { class: `log-${line.level ?? 'info'}` },
+          h('td', { class: 'num' }, line.time ? clock(line.time / 1000) : ''),
+          h('td', {}, line.piece),
+          h('td', {}, line.level ?? ''),
+          h(
+            'td',
+            {},
+            h(
+              'details',
+              {},
+              h('summary', {}, line.msg ?? '(no message)'),
+              h('pre', { class: 'json' }, line.raw),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/** One trace: the waterfall of every segment and subsegment, the selected span's details, and its logs. */
+export function renderTrace(main, _state, traceId) {
+  const view = h('section', { class: 'view trace-view' }, h('p', {}, 'Loading trace…'));
+  replace(main, view);
+  let lastText = '';
+  let selected;
+
+  const draw = (trace) => {
+    const rows = flattenTrace(trace.segments);
+    const t0 = Math.min(...rows.map((r) => r.doc.start_time));
+    const t1 = Math.max(...rows.map((r) => endOf(r.doc)));
+    const span = Math.max(t1 - t0, 1e-6);
+    const panel = h('aside', { class: 'panel', 'aria-label': 'Selected segment', 'aria-live': 'polite' });
+    const rowButtons = [];
+    const select = (node, button) => {
+      selected = node.doc.id;
+      for (const b of rowButtons) b.setAttribute('aria-pressed', String(b === button));
+      replace(panel, details(node));
+    };
+    const list = h(
+      'ol',
+      { class: 'waterfall', 'aria-label': 'Segments and subsegments' },
+      rows.map((node) => {
+        const d = node.doc;
+        const left = ((d.start_time - t0) / span) * 100;
+        const width = Math.max(((endOf(d) - d.start_time) / span) * 100, 0.3);
+        const status = d.fault ? 'fault' : d.throttle ? 'throttle' : d.error ? 'error' : 'ok';
+        const button = h(
+          'button',
+          {
+            type: 'button',
+            class: `span span-${status} span-${node.kind}`,
+            'aria-pressed': 'false',
+            dataset: { spanId: d.id, name: d.name },
+          },
+          h(
+            'span',
+            { class: 'span-name', style: undefined },
+            h('span', { class: 'indent', 'data-depth': node.depth }),
+            d.name,
+          ),
+          h(
+            'span',
+            { class: 'span-service' },
+            node.kind === 'segment' ? (d.origin ?? 'segment') : (d.namespace ?? ''),
+          ),
+          h('span', { class: 'span-track' }, h('span', { class: 'span-bar' })),
+          h('span', { class: 'span-duration num' }, ms(endOf(d) - d.start_time)),
+        );
+        // Positions through CSSOM, not a style attribute: the page's CSP forbids inline styles.
+        button.querySelector('.indent').style.width = `${node.depth * 14}px`;
+        const bar = button.querySelector('.span-bar');
+        bar.style.left = `${left}%`;
+        bar.style.width = `${width}%`;
+        button.addEventListener('click', () => select(node, button));
+        button.addEventListener('keydown', (event) => {
+          const index = rowButtons.indexOf(button);
+          if (event.key === 'ArrowDown') rowButtons[index + 1]?.focus();
+          else if (event.key === 'ArrowUp') rowButtons[index - 1]?.focus();
+          else return;
+          event.preventDefault();
+        });
+        rowButtons.push(button);
+        return h('li', {}, button);
+      }),
+    );
+    const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
+      const tick = h('span', { class: 'tick' }, ms(span * f));
+      tick.style.left = `${f * 100}%`;
+      return tick;
+    });
+    replace(
+      view,
+      h('p', {}, h('a', { href: '#/traces' }, '← Traces'), h('span', { class: 'muted' }, '  (Esc)')),
+      h('h2', {}, 'Trace ', h('span', { class: 'mono' }, trace.id), ' ', badges(trace)),
+      h(
+        'p',
+        { class: 'summary' },
+        `${trace.method ?? ''} ${trace.url ?? ''} → ${trace.status ?? '?'} · response ${ms(trace.responseTime)} · duration ${ms(trace.duration)} · started ${dateTime(trace.startTime)}`,
+      ),
+      Object.keys(trace.annotations).length
+        ? h('p', { class: 'annotations' }, annotationText(trace.annotations))
+        : null,
+      h(
+        'div',
+        { class: 'trace-grid' },
+        h(
+          'div',
+          { class: 'waterfall-wrap' },
+          h(
+            'div',
+            { class: 'axis', 'aria-hidden': 'true' },
+            h('span', {}),
+            h('span', {}),
+            h('span', { class: 'axis-track' }, ticks),
+            h('span', {}),
+          ),
+          list,
+        ),
+        panel,
+      ),
+      h('h3', {}, `Logs (${trace.logs.length})`),
+      logsView(trace),
+    );
+    const again = rows.findIndex((r) => r.doc.id === selected);
+    const initial = Math.max(again, 0);
+    if (rows[initial]) select(rows[initial], rowButtons[initial]);
+    if (again < 0) panel.prepend(h('p', { class: 'muted' }, 'Click a row, or Tab to it and press Enter.'));
+  };
+
+  return {
+    // A trace is complete once its segments are in; poll only while something may still arrive.
+    async refresh() {
+      let trace;
+      try {
+        trace = await getJson(`/console/api/traces/${encodeURIComponent(traceId)}`);
+      } catch (err) {
+        if (err.status === 404 || err.status === 400) {
+          replace(
+            view,
+            h('p', {}, h('a', { href: '#/traces' }, '← Traces')),
+            h('p', {}, `Trace ${traceId}: ${err.message}`),
+          );
+          return;
+        }
+        throw err;
+      }
+      const text = JSON.stringify(trace);
+      if (text === lastText) return;
+      lastText = text;
+      const focused = document.activeElement?.dataset?.spanId;
+      draw(trace);
+      if (focused) view.querySelector(`button[data-span-id="${CSS.escape(focused)}"]`)?.focus();
+    },
+    stop() {},
+  };
+}
