@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { LOCAL_CREDENTIALS, type ParcelApiConfig } from '@parcel/config';
 import { errorBody } from '@parcel/contract';
-import { initTracing, traceAwsClient, traceErrors, traceRequests } from '@parcel/tracing';
+import { initTracing, traceAwsClient, traceErrors, traceRequests, tracingStats } from '@parcel/tracing';
 import express from 'express';
 import { parcelRoute } from './parcel-route';
 
@@ -26,6 +26,7 @@ export async function startParcelApi(
     backend: config.tracingBackend,
     daemonAddress: config.daemonAddress,
     logLevel: config.logLevel,
+    keepSlowMs: config.traceKeepSlowMs,
     ...(config.serviceVersion ? { serviceVersion: config.serviceVersion } : {}),
   });
   // Local stand-ins take the static local credentials; in AWS the default provider chain applies.
@@ -57,6 +58,7 @@ export async function startParcelApi(
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  app.get('/__tracing/stats', tracingStats(SERVICE_NAME));
   app.use(traceRequests(SERVICE_NAME));
   app.get(
     '/parcels/:id',

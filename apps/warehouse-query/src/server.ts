@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { WarehouseQueryConfig } from '@parcel/config';
 import { errorBody } from '@parcel/contract';
-import { initTracing, traceErrors, traceRequests } from '@parcel/tracing';
+import { initTracing, traceErrors, traceRequests, tracingStats } from '@parcel/tracing';
 import express from 'express';
 import { createPool } from './db';
 import { migrate, seedSampleParcels } from './migrate';
@@ -30,6 +30,7 @@ export async function startWarehouseQuery(
     backend: config.tracingBackend,
     daemonAddress: config.daemonAddress,
     logLevel: config.logLevel,
+    keepSlowMs: config.traceKeepSlowMs,
     ...(config.serviceVersion ? { serviceVersion: config.serviceVersion } : {}),
   });
   const pool = createPool(config);
@@ -54,6 +55,7 @@ export async function startWarehouseQuery(
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  app.get('/__tracing/stats', tracingStats(SERVICE_NAME));
   app.use(traceRequests(SERVICE_NAME));
   app.get('/internal/warehouse/:id', warehouseRoute(pool, tracing.logger));
   app.get('/internal/vendor/:id', vendorRoute(vendor));

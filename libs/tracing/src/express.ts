@@ -1,10 +1,12 @@
+import { TRACE_KEPT_HEADER, UPSTREAM_DECISION } from '@parcel/sampling-rules';
 import { newTraceId, parseTraceHeader } from '@parcel/xray-protocol';
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { type TraceContext, traceStorage } from './context';
 import { NOOP_SPAN } from './noop';
 import { TRACE_HEADER_NAME } from './propagation';
-import type { Span } from './provider';
-import { activeTracing, type Tracing } from './tracing';
+import type { RequestFields, Span } from './provider';
+import { keepStatsFor } from './stats';
+import { activeTracing } from './tracing';
 
 function clientIp(req: Request): { ip?: string; forwarded: boolean } {
   const xff = req.headers['x-forwarded-for'];
@@ -23,81 +25,87 @@ export function recordResponseStatus(span: Span, status: number, contentLength?:
   else if (status >= 500) span.markFault();
 }
 
-function startServerSpan(
-  tracing: Tracing,
-  serviceName: string,
-  req: Request,
-  traceId: string,
-  parentId: string | undefined,
-  sampled: boolean,
-): Span {
+function requestFields(req: Request): RequestFields {
   const ip = clientIp(req);
-  return tracing.provider.startServerSpan({
-    name: serviceName,
-    traceId,
-    ...(parentId ? { parentId } : {}),
-    sampled,
-    ...(tracing.serviceVersion ? { serviceVersion: tracing.serviceVersion } : {}),
-    request: {
-      method: req.method,
-      url: `${req.protocol}://${req.headers.host ?? 'localhost'}${req.originalUrl ?? req.url}`.slice(0, 2000),
-      ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
-      ...(ip.ip ? { clientIp: ip.ip } : {}),
-      xForwardedFor: ip.forwarded,
-    },
-  });
+  return {
+    method: req.method,
+    url: `${req.protocol}://${req.headers.host ?? 'localhost'}${req.originalUrl ?? req.url}`.slice(0, 2000),
+    ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
+    ...(ip.ip ? { clientIp: ip.ip } : {}),
+    xForwardedFor: ip.forwarded,
+  };
 }
+
+/** Response header by which a service tells its caller that it kept its segment of an unsampled trace. */
+export { TRACE_KEPT_HEADER };
 
 /**
  * Opens one segment per request named after the service. The edge decides sampling: `Sampled=0|1` is
  * obeyed as sent; only a missing header or `Sampled=?` is decided here. A malformed header starts a new
  * trace. The trace header (Root, Sampled) is returned on the response.
+ *
+ * An unsampled request is still recorded, in memory (when the provider does that): if it ends in a 5xx,
+ * runs slow, or a call under it failed or was kept downstream, its segment is sent after all and the
+ * response says so in `X-Trace-Kept`, so the caller keeps its own segment too.
  */
 export function traceRequests(serviceName: string): RequestHandler {
   return (req, res, next) => {
     const tracing = activeTracing();
+    const provider = tracing.provider;
     const incoming = parseTraceHeader(req.headers['x-amzn-trace-id']);
-    const path = (req.originalUrl ?? req.url).split('?')[0] ?? '/';
     let sampled: boolean;
+    let rule: string = UPSTREAM_DECISION;
     if (incoming?.sampled === '1') sampled = true;
     else if (incoming?.sampled === '0') sampled = false;
     else {
-      sampled = tracing.provider.decideSampling({
+      const decision = provider.decideSampling({
         serviceName,
         host: req.headers.host,
         method: req.method,
-        path,
+        path: (req.originalUrl ?? req.url).split('?')[0] ?? '/',
       });
+      sampled = decision !== false;
+      rule = typeof decision === 'string' ? decision : 'local';
     }
     const traceId = incoming?.root ?? newTraceId();
-    // Fast path: an unsampled request records nothing, so no SDK segment is built at all; the request
-    // context still carries the header on (Sampled=0) to every downstream call.
-    const span = sampled
-      ? startServerSpan(tracing, serviceName, req, traceId, incoming?.parent, sampled)
-      : NOOP_SPAN;
+    let span: Span = NOOP_SPAN;
+    if (sampled || provider.recordsUnsampled) {
+      span = provider.startServerSpan({
+        name: serviceName,
+        traceId,
+        ...(incoming?.parent ? { parentId: incoming.parent } : {}),
+        sampled,
+        rule,
+        ...(tracing.serviceVersion ? { serviceVersion: tracing.serviceVersion } : {}),
+        request: () => requestFields(req),
+      });
+    } else if (provider.backend === 'xray') {
+      keepStatsFor(serviceName).unsampled(undefined);
+    }
     const trace: TraceContext = { traceId, sampled, extra: incoming?.extra ?? [], segment: span };
     if (incoming?.parent) trace.incomingParentId = incoming.parent;
     res.setHeader(TRACE_HEADER_NAME, `Root=${traceId};Sampled=${sampled ? '1' : '0'}`);
-    let ended = false;
-    // The segment ends when the response is handed over (res.end), not when 'finish' fires a tick or more
-    // later: the caller's own span must never end before ours does.
-    let endTime: number | undefined;
-    if (sampled) {
+    if (span !== NOOP_SPAN) {
+      // The segment ends when the response is handed over (res.end), not when 'close' fires a tick or more
+      // later: the caller's own span must never end before ours does.
+      let endTime: number | undefined;
       const handOver = res.end;
       res.end = function (this: typeof res, ...args: unknown[]) {
-        endTime ??= Date.now() / 1000;
+        if (endTime === undefined) {
+          endTime = Date.now() / 1000;
+          if (span.announceKeep && !res.headersSent) {
+            const reason = span.announceKeep(res.statusCode);
+            if (reason) res.setHeader(TRACE_KEPT_HEADER, reason);
+          }
+        }
         return (handOver as (...a: unknown[]) => typeof res).apply(this, args);
       } as typeof res.end;
+      res.once('close', () => {
+        const length = Number(res.getHeader('content-length'));
+        recordResponseStatus(span, res.statusCode, Number.isFinite(length) ? length : undefined);
+        span.end(undefined, endTime);
+      });
     }
-    const end = () => {
-      if (ended) return;
-      ended = true;
-      const length = Number(res.getHeader('content-length'));
-      recordResponseStatus(span, res.statusCode, Number.isFinite(length) ? length : undefined);
-      span.end(undefined, endTime);
-    };
-    res.on('finish', end);
-    res.on('close', end);
     traceStorage.run({ trace, span }, next);
   };
 }

@@ -1,5 +1,5 @@
 export { currentTraceId, type TraceContext } from './context';
-export { recordResponseStatus, traceErrors, traceRequests } from './express';
+export { recordResponseStatus, TRACE_KEPT_HEADER, traceErrors, traceRequests } from './express';
 export {
   addMetadata,
   annotate,
@@ -12,9 +12,11 @@ export {
 export { createLogger, type LogLevel } from './logger';
 export { NOOP_SPAN } from './noop';
 export { TRACE_HEADER_NAME } from './propagation';
-export type { AnnotationValue, Span, SpanNamespace, TracingProvider } from './provider';
+export type { AnnotationValue, KeepReason, Span, SpanNamespace, TracingProvider } from './provider';
+export { type KeepStatsSnapshot, keepStatsFor, logKeepStatsPeriodically, tracingStats } from './stats';
 export {
   activeTracing,
+  DEFAULT_KEEP_SLOW_MS,
   initTracing,
   nameForHost,
   nameRemoteHost,

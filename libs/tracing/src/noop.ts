@@ -18,6 +18,7 @@ export const NOOP_SPAN: Span = Object.freeze({
 /** `TRACING_BACKEND=off`: no SDK, no datagrams; the trace header is still carried on downstream. */
 export class NoopProvider implements TracingProvider {
   readonly backend = 'off' as const;
+  readonly recordsUnsampled = false;
   decideSampling(_req: SamplingRequest): boolean {
     return false;
   }

@@ -6,6 +6,10 @@
 export type AnnotationValue = string | number | boolean;
 export type SpanNamespace = 'remote' | 'aws' | 'local';
 
+import type { KeepReason } from '@parcel/sampling-rules';
+
+export type { KeepReason };
+
 export interface Span {
   /** The segment id that children and downstream calls name as Parent; undefined when nothing records. */
   readonly id: string | undefined;
@@ -32,6 +36,19 @@ export interface Span {
    * the work really ended, if that was earlier than now. Idempotent.
    */
   end(err?: unknown, endTime?: number): void;
+  /**
+   * Only on the segment of an unsampled request that is recorded in memory: decides, as the response is
+   * handed over with `status`, whether the segment will be kept, and remembers the answer.
+   */
+  announceKeep?(status: number): KeepReason | undefined;
+}
+
+export interface RequestFields {
+  method: string;
+  url: string;
+  userAgent?: string;
+  clientIp?: string;
+  xForwardedFor?: boolean;
 }
 
 export interface ServerSpanOptions {
@@ -39,14 +56,11 @@ export interface ServerSpanOptions {
   traceId: string;
   parentId?: string;
   sampled: boolean;
+  /** The sampling rule that sampled it (`upstream`: the caller's header decided). */
+  rule?: string;
   serviceVersion?: string;
-  request: {
-    method: string;
-    url: string;
-    userAgent?: string;
-    clientIp?: string;
-    xForwardedFor?: boolean;
-  };
+  /** Or a function: a provider that may never send the segment builds the fields only when it does. */
+  request: RequestFields | (() => RequestFields);
 }
 
 export interface SamplingRequest {
@@ -70,9 +84,17 @@ export interface AwsClientLike {
 }
 
 export interface TracingProvider {
-  readonly backend: 'xray' | 'off';
-  /** Only called when the edge left the decision to us (no header, or `Sampled=?`). */
-  decideSampling(req: SamplingRequest): boolean;
+  readonly backend: 'xray' | 'xray-sdk' | 'off';
+  /**
+   * True when `startServerSpan` should be called for unsampled requests too (they are recorded in memory
+   * and kept only on error, latency or a kept downstream); false: unsampled requests get the no-op span.
+   */
+  readonly recordsUnsampled: boolean;
+  /**
+   * Only called when the edge left the decision to us (no header, or `Sampled=?`): false, true, or the
+   * name of the rule that sampled it.
+   */
+  decideSampling(req: SamplingRequest): boolean | string;
   startServerSpan(opts: ServerSpanOptions): Span;
   startSubsegment(parent: Span, name: string, namespace?: SpanNamespace): Span;
   /** Instruments one AWS SDK v3 client; returns the name of the middleware that writes the header, if any. */

@@ -225,12 +225,13 @@ describe('express segments (X-Ray backend)', () => {
     expect(res.headers.get('x-amzn-trace-id')).toBe(`Root=${root};Sampled=0`);
     await new Promise((r) => setTimeout(r, 100));
     expect(segmentsOf(root)).toEqual([]);
-    // No segment was built (fast path): the hop passes the caller's parent on, as an unrecorded hop.
-    expect(parseTraceHeader(downstream.received[0]?.headers['x-amzn-trace-id'])).toMatchObject({
-      root,
-      parent,
-      sampled: '0',
-    });
+    // Recorded in memory all the same (keep-on-error): the call carries the id of its own subsegment as
+    // Parent, so a segment kept downstream links up with ours if we keep it too.
+    const seen = parseTraceHeader(downstream.received[0]?.headers['x-amzn-trace-id']);
+    expect(seen).toMatchObject({ root, sampled: '0' });
+    expect(seen?.parent).toMatch(/^[0-9a-f]{16}$/);
+    expect(seen?.parent).not.toBe(parent);
+    expect(res.headers.get('x-trace-kept')).toBeNull();
   });
 
   it('starts a new trace when the header is absent and decides sampling locally', async () => {

@@ -1,12 +1,21 @@
 import { createRequire } from 'node:module';
 import type { DestinationStream, Logger } from 'pino';
+import { LeanXrayProvider } from './lean/provider';
 import { createLogger, type LogLevel } from './logger';
 import { NoopProvider } from './noop';
 import { addAwsPropagation, wrapHttpModulesForPropagation } from './propagation';
 import type { AwsClientLike, TracingProvider } from './provider';
+import { logKeepStatsPeriodically } from './stats';
 import { XrayProvider } from './xray/provider';
+import { sdkSampler } from './xray/sdk';
 
-export type TracingBackend = 'xray' | 'off';
+export const DEFAULT_KEEP_SLOW_MS = 1000;
+
+/**
+ * `xray`: the X-Ray daemon protocol from this package's lean recorder; `off`: nothing recorded, the header
+ * carried on; `xray-sdk`: the stock aws-xray-sdk-core path, kept as the benchmark's reference.
+ */
+export type TracingBackend = 'xray' | 'off' | 'xray-sdk';
 
 export interface TracingOptions {
   /** Segment name of the service (e.g. `parcel-api`). */
@@ -18,6 +27,13 @@ export interface TracingOptions {
   logLevel?: LogLevel;
   /** Where the JSON log goes (default stdout); tests capture it. */
   logDestination?: DestinationStream;
+  /** TRACE_KEEP_SLOW_MS: an unsampled request this slow is kept (default 1000; 0: never for latency). */
+  keepSlowMs?: number;
+  /**
+   * Record unsampled requests in memory so a failure or a slow one is kept (default true). Process-wide;
+   * the benchmark turns it off to measure what it costs.
+   */
+  recordUnsampled?: boolean;
 }
 
 export interface Tracing {
@@ -70,10 +86,18 @@ export function initTracing(opts: TracingOptions): Tracing {
       ...(opts.logLevel ? { level: opts.logLevel } : {}),
       ...(opts.logDestination ? { destination: opts.logDestination } : {}),
     });
+    const address = formatAddress(opts.daemonAddress);
     const provider: TracingProvider =
       opts.backend === 'xray'
-        ? new XrayProvider(rootLogger, formatAddress(opts.daemonAddress))
-        : new NoopProvider();
+        ? new LeanXrayProvider(rootLogger, {
+            daemonAddress: address,
+            keepSlowMs: opts.keepSlowMs ?? DEFAULT_KEEP_SLOW_MS,
+            recordUnsampled: opts.recordUnsampled ?? true,
+            sampler: () => sdkSampler(rootLogger, address),
+          })
+        : opts.backend === 'xray-sdk'
+          ? new XrayProvider(rootLogger, address)
+          : new NoopProvider();
     provider.instrumentHttpGlobal(nameForHost);
     wrapHttpModulesForPropagation();
     try {
@@ -86,12 +110,23 @@ export function initTracing(opts: TracingOptions): Tracing {
     if (opts.daemonAddress !== undefined) {
       processTracing.provider.setDaemonAddress(formatAddress(opts.daemonAddress));
     }
+    const provider = processTracing.provider;
+    if (provider instanceof LeanXrayProvider) {
+      if (opts.keepSlowMs !== undefined) provider.keepSlowMs = opts.keepSlowMs;
+      if (opts.recordUnsampled !== undefined) provider.recordsUnsampled = opts.recordUnsampled;
+    }
     if (processTracing.provider.backend !== opts.backend) {
       processTracing.rootLogger.warn(
         { requested: opts.backend, active: processTracing.provider.backend },
         'tracing backend already chosen for this process; keeping it',
       );
     }
+  }
+  if (processTracing.provider.backend === 'xray') {
+    logKeepStatsPeriodically(
+      opts.serviceName,
+      processTracing.rootLogger.child({ service: opts.serviceName }),
+    );
   }
   active = {
     backend: processTracing.provider.backend,

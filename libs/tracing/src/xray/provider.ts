@@ -98,9 +98,10 @@ function wrap(entity: SdkEntity): XraySpan {
   return span;
 }
 
-/** `TRACING_BACKEND=xray`: segments recorded by aws-xray-sdk-core and sent to the daemon over UDP. */
+/** The stock X-Ray SDK path (kept as the benchmark's reference, `backend: 'xray-sdk'`): segments recorded by aws-xray-sdk-core and sent to the daemon over UDP. */
 export class XrayProvider implements TracingProvider {
-  readonly backend = 'xray' as const;
+  readonly backend = 'xray-sdk' as const;
+  readonly recordsUnsampled = false;
   private readonly sdk: XRaySdk;
 
   constructor(logger: Logger, daemonAddress: string) {
@@ -118,7 +119,7 @@ export class XrayProvider implements TracingProvider {
     this.sdk.setDaemonAddress(address);
   }
 
-  decideSampling(req: SamplingRequest): boolean {
+  decideSampling(req: SamplingRequest): boolean | string {
     // `sampler` is on the middleware utils at run time but missing from the SDK's typings.
     const sampler = (this.sdk.middleware as unknown as { sampler: { shouldSample(r: object): unknown } })
       .sampler;
@@ -128,20 +129,21 @@ export class XrayProvider implements TracingProvider {
       urlPath: req.path,
       serviceName: req.serviceName,
     });
-    return decision === true || typeof decision === 'string';
+    return typeof decision === 'string' ? decision : decision === true;
   }
 
   startServerSpan(opts: ServerSpanOptions): Span {
     const segment = new this.sdk.Segment(opts.name, opts.traceId, opts.parentId ?? null) as MutableEntity &
       InstanceType<XRaySdk['Segment']>;
     if (!opts.sampled) segment.notTraced = true;
+    const request = typeof opts.request === 'function' ? opts.request() : opts.request;
     segment.http = {
       request: {
-        method: opts.request.method,
-        url: opts.request.url,
-        ...(opts.request.userAgent ? { user_agent: opts.request.userAgent } : {}),
-        ...(opts.request.clientIp ? { client_ip: opts.request.clientIp } : {}),
-        ...(opts.request.xForwardedFor ? { x_forwarded_for: true } : {}),
+        method: request.method,
+        url: request.url,
+        ...(request.userAgent ? { user_agent: request.userAgent } : {}),
+        ...(request.clientIp ? { client_ip: request.clientIp } : {}),
+        ...(request.xForwardedFor ? { x_forwarded_for: true } : {}),
       },
     };
     if (opts.serviceVersion) segment.service = { version: opts.serviceVersion };

@@ -100,3 +100,36 @@ export function loadPgPatcher(): (pg: unknown) => unknown {
   process.env.AWS_XRAY_COLLECT_SQL_QUERIES ??= 'true';
   return require('aws-xray-sdk-postgres') as (pg: unknown) => unknown;
 }
+
+/**
+ * The SDK's centralised sampler (rules and quotas through the daemon's TCP proxy), for a service that
+ * records with the lean recorder: the SDK is loaded on the first local decision only.
+ */
+export function sdkSampler(
+  logger: { warn(obj: object, msg: string): void },
+  daemonAddress: string,
+): (req: { serviceName: string; host?: string; method: string; path: string }) => boolean | string {
+  const { sdk } = loadXraySdk(
+    makeNamespace(
+      () => undefined,
+      (entity) => entity,
+    ),
+  );
+  sdk.setLogger({
+    error: (msg: string) => logger.warn({ component: 'xray-sdk' }, msg),
+    warn: () => {},
+    info: () => {},
+    debug: () => {},
+  });
+  sdk.setDaemonAddress(daemonAddress);
+  const sampler = (sdk.middleware as unknown as { sampler: { shouldSample(r: object): unknown } }).sampler;
+  return (req) => {
+    const decision = sampler.shouldSample({
+      host: req.host,
+      httpMethod: req.method,
+      urlPath: req.path,
+      serviceName: req.serviceName,
+    });
+    return typeof decision === 'string' ? decision : decision === true;
+  };
+}

@@ -1,0 +1,153 @@
+import { formatTraceHeader } from '@parcel/xray-protocol';
+import { currentStore, traceStorage } from '../context';
+import type { AwsClientLike } from '../provider';
+import { LeanSpan } from './span';
+
+export const LEAN_AWS_MIDDLEWARE = 'ParcelXrayAws';
+
+interface AwsContext {
+  clientName?: string;
+  commandName?: string;
+}
+interface BuildArgs {
+  input?: Record<string, unknown>;
+  request?: { headers?: Record<string, string> };
+}
+interface Metadata {
+  requestId?: string;
+  extendedRequestId?: string;
+  httpStatusCode?: number;
+  attempts?: number;
+}
+interface Result {
+  output?: { $metadata?: Metadata; status?: string };
+  response?: { statusCode?: number; headers?: Record<string, string | undefined> };
+}
+interface AwsError extends Error {
+  $metadata?: Metadata;
+  $response?: { headers?: Record<string, string | undefined> };
+  $retryable?: { throttling?: boolean };
+}
+
+// Request parameters recorded as `aws.*` fields, as the X-Ray SDK's whitelist does for these services.
+const PARAMS: [string, string][] = [
+  ['TableName', 'table_name'],
+  ['QueueUrl', 'queue_url'],
+  ['stateMachineArn', 'state_machine_arn'],
+  ['FunctionName', 'function_name'],
+];
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'TransactionInProgressException',
+  'RequestLimitExceeded',
+  'BandwidthLimitExceeded',
+  'LimitExceededException',
+  'RequestThrottled',
+  'SlowDown',
+  'PriorRequestNotComplete',
+  'EC2ThrottledException',
+]);
+
+function awsFields(
+  operation: string,
+  region: string | undefined,
+  input: Record<string, unknown> | undefined,
+  meta: Metadata | undefined,
+): Record<string, unknown> {
+  const aws: Record<string, unknown> = { operation };
+  if (region) aws.region = region;
+  if (meta?.requestId) aws.request_id = meta.requestId;
+  if (meta?.extendedRequestId) aws.id_2 = meta.extendedRequestId;
+  aws.retries = Math.max(0, (meta?.attempts ?? 1) - 1);
+  if (input) {
+    for (const [param, field] of PARAMS) {
+      const value = input[param];
+      if (typeof value === 'string') aws[field] = value;
+    }
+  }
+  return aws;
+}
+
+/**
+ * One `aws` subsegment per SDK call (all attempts), as the X-Ray SDK's `captureAWSv3Client` records it,
+ * without its per-call overhead: the header is written here (Parent = this subsegment), the fields are
+ * filled from the response metadata. A failed call, or a Step Functions execution that did not succeed,
+ * is a failure on the request's path; a response that says `X-Trace-Kept` was kept downstream.
+ */
+export function instrumentAwsClient(client: AwsClientLike): string {
+  const config = (client as unknown as { config?: { region?: () => Promise<string> | string } }).config;
+  let region: string | undefined;
+  const regionOf = async (): Promise<string | undefined> => {
+    if (region !== undefined) return region;
+    try {
+      const r = config?.region;
+      region = typeof r === 'function' ? await r() : r;
+    } catch {
+      region = undefined;
+    }
+    return region;
+  };
+  client.middlewareStack.remove(LEAN_AWS_MIDDLEWARE);
+  client.middlewareStack.add(
+    (next: (args: BuildArgs) => Promise<Result>, context: AwsContext) =>
+      async (args: BuildArgs): Promise<Result> => {
+        const store = currentStore();
+        const parent = store?.span;
+        if (!store || !(parent instanceof LeanSpan)) return next(args);
+        const service = (context.clientName ?? 'AWSClient').replace(/Client$/, '');
+        const operation = (context.commandName ?? 'Command').replace(/Command$/, '');
+        const sub = parent.startSubsegment(service, 'aws');
+        const headers = args.request?.headers;
+        if (headers) {
+          headers['X-Amzn-Trace-Id'] = formatTraceHeader({
+            root: store.trace.traceId,
+            parent: sub.id,
+            sampled: store.trace.sampled ? '1' : '0',
+            extra: store.trace.extra,
+          });
+        }
+        let result: Result;
+        try {
+          result = await traceStorage.run({ trace: store.trace, span: sub }, () => next(args));
+        } catch (e) {
+          const err = e as AwsError;
+          const meta = err.$metadata;
+          sub.doc.aws = awsFields(operation, await regionOf(), args.input, meta);
+          const status = meta?.httpStatusCode;
+          if (status) sub.doc.http = { response: { status } };
+          if (err.$retryable?.throttling || THROTTLING.has(err.name) || status === 429) sub.markThrottle();
+          if (status !== undefined && status >= 400 && status < 500) sub.markError();
+          if (err.$response?.headers?.['x-trace-kept']) sub.noteDownstreamKept();
+          sub.noteDownstreamFailure();
+          sub.recordException(err, { remote: true, asError: status !== undefined && status < 500 });
+          sub.end();
+          throw err;
+        }
+        const meta = result.output?.$metadata;
+        sub.doc.aws = awsFields(operation, await regionOf(), args.input, meta);
+        const status = result.response?.statusCode ?? meta?.httpStatusCode;
+        const length = result.response?.headers?.['content-length'];
+        if (status) {
+          sub.doc.http = {
+            response: length !== undefined ? { status, content_length: Number(length) } : { status },
+          };
+          if (status === 429) sub.markThrottle();
+          if (status >= 500) sub.markFault();
+          else if (status >= 400) sub.markError();
+        }
+        if (result.response?.headers?.['x-trace-kept']) sub.noteDownstreamKept();
+        if (operation === 'StartSyncExecution' && result.output?.status !== 'SUCCEEDED') {
+          sub.noteDownstreamFailure();
+        }
+        sub.end();
+        return result;
+      },
+    { step: 'build', name: LEAN_AWS_MIDDLEWARE },
+  );
+  return LEAN_AWS_MIDDLEWARE;
+}

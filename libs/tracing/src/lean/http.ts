@@ -1,0 +1,140 @@
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import http from 'node:http';
+import https from 'node:https';
+import { formatTraceHeader } from '@parcel/xray-protocol';
+import { currentStore } from '../context';
+import { TRACE_HEADER_NAME } from '../propagation';
+import { LeanSpan } from './span';
+
+type RequestFn = (...args: unknown[]) => ClientRequest;
+type Namer = (host: string, port: string | undefined) => string;
+
+function hasTraceHeader(headers: unknown): boolean {
+  if (!headers || typeof headers !== 'object') return false;
+  for (const key of Object.keys(headers)) if (key.toLowerCase() === 'x-amzn-trace-id') return true;
+  return false;
+}
+
+/** The arguments with the trace header added to the options (before the request is built and sent). */
+function withHeader(args: unknown[], header: string): unknown[] {
+  const [first, second, ...rest] = args;
+  if (typeof first === 'string' || first instanceof URL) {
+    if (second && typeof second === 'object') {
+      const opts = second as { headers?: Record<string, unknown> };
+      if (hasTraceHeader(opts.headers)) return args;
+      return [first, { ...opts, headers: { ...opts.headers, [TRACE_HEADER_NAME]: header } }, ...rest];
+    }
+    return [first, { headers: { [TRACE_HEADER_NAME]: header } }, ...args.slice(1)];
+  }
+  if (first && typeof first === 'object') {
+    const opts = first as { headers?: Record<string, unknown> };
+    if (hasTraceHeader(opts.headers)) return args;
+    return [{ ...opts, headers: { ...opts.headers, [TRACE_HEADER_NAME]: header } }, ...args.slice(1)];
+  }
+  return args;
+}
+
+/**
+ * `remote` subsegment of an outbound call: URL with its port when not the default (query left out, it may
+ * carry data), method, status, content length, `traced`; a network error or timeout is a fault with its
+ * cause, a 4xx an error, a 429 a throttle, a 5xx a fault. A 5xx or a failed call is a failure on the
+ * request's path; `X-Trace-Kept` on the answer says the callee kept its segment.
+ */
+function capture(req: ClientRequest, sub: LeanSpan, secure: boolean, name: Namer): void {
+  const hostHeader = req.getHeader('host');
+  const host = typeof hostHeader === 'string' ? hostHeader : req.host;
+  const colon = host.lastIndexOf(':');
+  const port = colon > 0 && !host.endsWith(']') ? host.slice(colon + 1) : undefined;
+  const bareHost = port ? host.slice(0, colon) : host;
+  sub.doc.name = name(bareHost, port);
+  const path = req.path;
+  const q = path.indexOf('?');
+  sub.doc.http = {
+    request: {
+      url: `${secure ? 'https' : 'http'}://${host}${q < 0 ? path : path.slice(0, q)}`,
+      method: req.method,
+    },
+  };
+  let done = false;
+  const finish = (err?: Error) => {
+    if (done) return;
+    done = true;
+    if (err) {
+      sub.noteDownstreamFailure();
+      sub.recordException(err);
+    }
+    sub.end();
+  };
+  req.once('response', (res: IncomingMessage) => {
+    const status = res.statusCode ?? 0;
+    const response: { status: number; content_length?: number } = { status };
+    const length = res.headers['content-length'];
+    if (length !== undefined) response.content_length = Number(length);
+    (sub.doc.http as { response?: object }).response = response;
+    sub.doc.traced = true;
+    if (status === 429) sub.markThrottle();
+    if (status >= 500) {
+      sub.markFault();
+      sub.noteDownstreamFailure();
+    } else if (status >= 400) sub.markError();
+    if (res.headers['x-trace-kept']) sub.noteDownstreamKept();
+    res.once('end', () => finish());
+    res.once('close', () => finish());
+  });
+  req.on('error', (err) => {
+    finish(err);
+    // We must not be the listener that swallows an error nobody else handles.
+    if (req.listenerCount('error') === 1) throw err;
+  });
+  req.once('close', () => {
+    // Closed without a response (aborted): a failed call.
+    if (!done && !(req as { res?: unknown }).res) finish(new Error('request closed before a response'));
+  });
+}
+
+function wrap(mod: typeof http | typeof https, secure: boolean, name: Namer): void {
+  const target = mod as unknown as Record<string, RequestFn> & { __parcelLeanCapture?: boolean };
+  if (target.__parcelLeanCapture) return;
+  const original = target.request as RequestFn;
+  const request: RequestFn = (...args) => {
+    const store = currentStore();
+    const parent = store?.span;
+    // The AWS SDK's own HTTP call is its `aws` subsegment already (which wrote the header).
+    if (!store || !(parent instanceof LeanSpan) || parent.doc.namespace === 'aws') return original(...args);
+    const sub = parent.startSubsegment('remote', 'remote');
+    const header = formatTraceHeader({
+      root: store.trace.traceId,
+      parent: sub.id,
+      sampled: store.trace.sampled ? '1' : '0',
+      extra: store.trace.extra,
+    });
+    let req: ClientRequest;
+    try {
+      req = original(...withHeader(args, header));
+    } catch (err) {
+      sub.recordException(err);
+      sub.end();
+      throw err;
+    }
+    capture(req, sub, secure, name);
+    return req;
+  };
+  const get: RequestFn = (...args) => {
+    const req = request(...args);
+    req.end();
+    return req;
+  };
+  for (const [key, value] of [
+    ['request', request],
+    ['get', get],
+  ] as const) {
+    Object.defineProperty(target, key, { value, configurable: true, enumerable: true, writable: true });
+  }
+  target.__parcelLeanCapture = true;
+}
+
+/** Captures every outbound call through `http`/`https` (ESM named imports included, see propagation). */
+export function instrumentHttp(name: Namer): void {
+  wrap(http, false, name);
+  wrap(https, true, name);
+}

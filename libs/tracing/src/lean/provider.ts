@@ -1,0 +1,122 @@
+import { newSegmentId } from '@parcel/xray-protocol';
+import type { Logger } from 'pino';
+import { NOOP_SPAN } from '../noop';
+import type {
+  AwsClientLike,
+  KeepReason,
+  RequestFields,
+  SamplingRequest,
+  ServerSpanOptions,
+  Span,
+  SpanNamespace,
+  TracingProvider,
+} from '../provider';
+import { keepStatsFor } from '../stats';
+import { instrumentAwsClient } from './aws';
+import { DaemonEmitter } from './emitter';
+import { instrumentHttp } from './http';
+import { instrumentPg } from './pg';
+import { type Doc, LeanSegment, LeanSpan, type Recorder } from './span';
+
+// Says honestly which recorder wrote the segment (the SDK writes its own name and version here).
+const SDK_DATA = { sdk: 'X-Ray for Node.js', sdk_version: '1.0.0', package: '@parcel/tracing' };
+
+function requestDoc(r: RequestFields): Record<string, unknown> {
+  const out: Record<string, unknown> = { method: r.method, url: r.url };
+  if (r.userAgent) out.user_agent = r.userAgent;
+  if (r.clientIp) out.client_ip = r.clientIp;
+  if (r.xForwardedFor) out.x_forwarded_for = true;
+  return out;
+}
+
+export interface LeanProviderOptions {
+  daemonAddress: string;
+  keepSlowMs: number;
+  /** False: unsampled requests record nothing (the keep-on-error protocol off; for measurement). */
+  recordUnsampled: boolean;
+  /** Decides sampling when the edge did not (centralised rules through the daemon): the X-Ray SDK's sampler. */
+  sampler: () => (req: SamplingRequest) => boolean | string;
+}
+
+/**
+ * `TRACING_BACKEND=xray`: the X-Ray daemon protocol spoken by a lean recorder. Segments are plain
+ * objects, serialised once and sent in one datagram; the Express, AWS SDK v3, http/https and pg capture
+ * are this package's own. The X-Ray SDK is kept for what it does well and off the request path: the
+ * centralised sampling rules, used only when the edge left the decision to this service.
+ */
+export class LeanXrayProvider implements TracingProvider, Recorder {
+  readonly backend = 'xray' as const;
+  readonly emitter: DaemonEmitter;
+  readonly sdkData: Record<string, unknown> = SDK_DATA;
+  readonly origin = process.env.ECS_CONTAINER_METADATA_URI_V4 ? 'AWS::ECS::Container' : undefined;
+  readonly streamingThreshold = 100;
+  keepSlowMs: number;
+  recordsUnsampled: boolean;
+  private decide: ((req: SamplingRequest) => boolean | string) | undefined;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly opts: LeanProviderOptions,
+  ) {
+    this.emitter = new DaemonEmitter(opts.daemonAddress);
+    this.keepSlowMs = opts.keepSlowMs;
+    this.recordsUnsampled = opts.recordUnsampled;
+  }
+
+  setDaemonAddress(address: string): void {
+    this.emitter.setAddress(address);
+  }
+
+  decideSampling(req: SamplingRequest): boolean | string {
+    if (!this.decide) {
+      try {
+        this.decide = this.opts.sampler();
+      } catch (err) {
+        this.logger.warn({ err }, 'sampling rules unavailable; sampling nothing locally');
+        this.decide = () => false;
+      }
+    }
+    return this.decide(req);
+  }
+
+  startServerSpan(opts: ServerSpanOptions): Span {
+    const doc: Doc = {
+      trace_id: opts.traceId,
+      id: newSegmentId(),
+      name: opts.name,
+      start_time: Date.now() / 1000,
+    };
+    if (opts.parentId) doc.parent_id = opts.parentId;
+    if (opts.serviceVersion) doc.service = { version: opts.serviceVersion };
+    if (this.origin) doc.origin = this.origin;
+    doc.aws = { xray: this.sdkData };
+    const request = opts.request;
+    const fields = typeof request === 'function' ? () => requestDoc(request()) : () => requestDoc(request);
+    const segment = new LeanSegment(doc, opts.sampled, this, fields);
+    if (opts.rule) segment.rule = opts.rule;
+    return segment;
+  }
+
+  startSubsegment(parent: Span, name: string, namespace?: SpanNamespace): Span {
+    if (!(parent instanceof LeanSpan)) return NOOP_SPAN;
+    return parent.startSubsegment(name, namespace);
+  }
+
+  finished(segment: LeanSegment, outcome: 'sampled' | KeepReason | 'discarded'): void {
+    const stats = keepStatsFor(segment.doc.name);
+    if (outcome === 'sampled') stats.sampled(segment.rule);
+    else stats.unsampled(outcome === 'discarded' ? undefined : outcome);
+  }
+
+  instrumentAwsClient(client: AwsClientLike): string | undefined {
+    return instrumentAwsClient(client);
+  }
+
+  instrumentHttpGlobal(name: (host: string, port: string | undefined) => string): void {
+    instrumentHttp(name);
+  }
+
+  instrumentPg(pg: unknown): void {
+    instrumentPg(pg);
+  }
+}
