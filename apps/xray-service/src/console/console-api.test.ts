@@ -1,0 +1,152 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { analyze } from '@parcel/trace-analysis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { xrayFilterCompiler } from '../filter-compiler';
+import { type RunningXrayService, startXrayService } from '../server';
+import { parcelRequestTrace } from '../test-traces';
+import { histogramPercentile } from './console-api';
+
+let service: RunningXrayService;
+let logDir: string;
+const nowS = Date.now() / 1000;
+const ok = parcelRequestTrace({ nowS: nowS - 5, parcelId: 'RR123456785GB' });
+const broken = parcelRequestTrace({ nowS: nowS - 3, parcelId: 'CP987654326DE', vendorFault: true });
+const old = parcelRequestTrace({ nowS: nowS - 400, parcelId: 'RR123456785GB' });
+// Trace data is attacker-influenced: it comes back as data, never interpreted.
+(ok.docs[0] as { annotations: Record<string, string> }).annotations.note = '<img src=x onerror=alert(1)>';
+
+beforeAll(async () => {
+  logDir = mkdtempSync(join(tmpdir(), 'console-api-'));
+  writeFileSync(
+    join(logDir, 'parcel-api.log'),
+    `${JSON.stringify({ level: 'warn', time: new Date().toISOString(), trace_id: broken.traceId, msg: 'fan-out did not return a parcel' })}\n`,
+  );
+  service = await startXrayService(
+    { port: 0, bindHost: '127.0.0.1', maxTraces: 100 },
+    { filterCompiler: xrayFilterCompiler(), logDir },
+  );
+  service.api.putTraceSegments({
+    TraceSegmentDocuments: [...ok.docs, ...broken.docs, ...old.docs].map((d) => JSON.stringify(d)),
+  });
+});
+afterAll(async () => {
+  await service?.close();
+  rmSync(logDir, { recursive: true, force: true });
+});
+
+const get = async (path: string, params: Record<string, string | number> = {}) => {
+  const query = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]));
+  const res = await fetch(`${service.url}${path}?${query}`);
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+};
+const lastMinute = { start: nowS - 60, end: nowS + 60 };
+
+describe('console API', () => {
+  it('lists the window’s traces newest first, with http, flags and annotations', async () => {
+    const { status, body } = await get('/console/api/traces', lastMinute);
+    expect(status).toBe(200);
+    const traces = body.traces as Record<string, unknown>[];
+    expect(traces.map((t) => t.id)).toEqual([broken.traceId, ok.traceId]);
+    expect(traces[0]).toMatchObject({ status: 502, fault: true, method: 'GET' });
+    expect(traces[1]).toMatchObject({
+      status: 200,
+      fault: false,
+      url: 'http://127.0.0.1:3000/parcels/RR123456785GB',
+    });
+    expect((traces[1]?.annotations as Record<string, unknown>).note).toEqual([
+      '<img src=x onerror=alert(1)>',
+    ]);
+    expect(body).toMatchObject({ processed: 2, matched: 2 });
+  });
+
+  it('filters with the API’s expression compiler; a bad expression is a 400 with its position', async () => {
+    const found = await get('/console/api/traces', {
+      ...lastMinute,
+      filter: 'service("warehouse-query") { fault }',
+    });
+    expect((found.body.traces as { id: string }[]).map((t) => t.id)).toEqual([broken.traceId]);
+    const bad = await get('/console/api/traces', { ...lastMinute, filter: 'annotation.parcel_id = ' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ position: 23 });
+  });
+
+  it('gives one trace with its nested segments and its log lines', async () => {
+    const { status, body } = await get(`/console/api/traces/${broken.traceId}`);
+    expect(status).toBe(200);
+    expect((body.segments as { name: string }[]).map((s) => s.name)).toContain('warehouse-query');
+    expect(body.logs).toEqual([
+      expect.objectContaining({ piece: 'parcel-api', level: 'warn', msg: 'fan-out did not return a parcel' }),
+    ]);
+    expect((await get('/console/api/traces/1-00000000-000000000000000000000000')).status).toBe(404);
+    expect((await get('/console/api/traces/..%2F..%2Fetc')).status).toBe(400);
+  });
+
+  it('draws the service map with counts, rates and percentiles', async () => {
+    const { body } = await get('/console/api/service-map', lastMinute);
+    const nodes = body.nodes as {
+      name: string;
+      count: number;
+      faultRate: number;
+      p50: number;
+      p99: number;
+      edges: unknown[];
+    }[];
+    const warehouse = nodes.find((n) => n.name === 'warehouse-query');
+    expect(warehouse).toMatchObject({ count: 2, faultRate: 0.5 });
+    expect(warehouse?.p50).toBeCloseTo(0.2, 6);
+    const vendor = nodes.find((n) => n.name === 'vendor.localhost');
+    expect(vendor?.p99).toBeCloseTo(0.16, 6);
+    expect(nodes.find((n) => n.name === 'client')?.edges).toHaveLength(1);
+  });
+
+  it('analyses the window as @parcel/trace-analysis does, and the window before it', async () => {
+    const { body } = await get('/console/api/analytics', {
+      ...lastMinute,
+      groupBy: 'name',
+      compareStart: nowS - 600,
+      compareEnd: nowS - 60,
+    });
+    const expected = analyze([
+      { id: broken.traceId, segments: service.api.store.view(broken.traceId)?.segments ?? [] },
+      { id: ok.traceId, segments: service.api.store.view(ok.traceId)?.segments ?? [] },
+    ]);
+    expect(body.current).toMatchObject({ traces: 2, rows: expected.rows, p99: expected.p99 });
+    expect(body.previous).toMatchObject({ traces: 1 });
+    const byAnnotation = await get('/console/api/analytics', {
+      ...lastMinute,
+      groupBy: 'annotation:parcel_id',
+    });
+    expect((byAnnotation.body.current as { rows: { key: string }[] }).rows.map((r) => r.key).sort()).toEqual([
+      'parcel_id=CP987654326DE',
+      'parcel_id=RR123456785GB',
+    ]);
+    expect((await get('/console/api/analytics', { ...lastMinute, groupBy: 'annotation:a b' })).status).toBe(
+      400,
+    );
+  });
+
+  it('serves the page with a policy that forbids inline script; refuses unknown paths', async () => {
+    const page = await fetch(`${service.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await page.text()).toContain('/console/app.js');
+    expect((await fetch(`${service.url}/console/app.js`)).headers.get('content-type')).toMatch(/javascript/);
+    expect((await fetch(`${service.url}/console/../package.json`)).status).toBe(404);
+    expect((await fetch(`${service.url}/console/server.ts`)).status).toBe(404);
+    expect((await get('/console/api/traces', {})).status).toBe(400);
+  });
+
+  it('reads percentiles off a histogram by nearest rank', () => {
+    const histogram = [
+      { Value: 0.1, Count: 98 },
+      { Value: 0.5, Count: 1 },
+      { Value: 2, Count: 1 },
+    ];
+    expect(histogramPercentile(histogram, 50)).toBe(0.1);
+    expect(histogramPercentile(histogram, 99)).toBe(0.5);
+    expect(histogramPercentile(histogram, 100)).toBe(2);
+    expect(histogramPercentile([], 99)).toBe(0);
+  });
+});
