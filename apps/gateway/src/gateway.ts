@@ -123,6 +123,14 @@ export async function startGateway(
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const startMs = Date.now();
+    // The stage segment ends when the response is handed over (res.end), not when 'finish' fires later:
+    // the caller's span (the state machine's task) must never end before the stage segment does.
+    let handedOverMs: number | undefined;
+    const handOver = res.end;
+    res.end = function (this: typeof res, ...args: unknown[]) {
+      handedOverMs ??= Date.now();
+      return (handOver as (...a: unknown[]) => typeof res).apply(this, args);
+    } as typeof res.end;
     const rawUrl = req.url ?? '/';
     const queryAt = rawUrl.indexOf('?');
     const rawPath = queryAt < 0 ? rawUrl : rawUrl.slice(0, queryAt);
@@ -204,7 +212,7 @@ export async function startGateway(
         buildStageSegment(stage, trace, {
           requestId,
           startMs,
-          endMs: Date.now(),
+          endMs: handedOverMs ?? Date.now(),
           method,
           url: `http://${host}${rawUrl}`,
           ...clientAddress(forwardedFor, peer),
