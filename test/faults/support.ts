@@ -263,3 +263,14 @@ export async function startBlackHole(address: string): Promise<BlackHole> {
     },
   };
 }
+
+/** One line per node (kind, name, flags, status, cause), for assertion messages. */
+export function describeTrace(nodes: TraceNode[]): string {
+  return nodes
+    .map((n) => {
+      const flags = ['fault', 'error', 'throttle'].filter((f) => n.doc[f as 'fault']).join(',');
+      const status = n.doc.http?.response?.status ?? '';
+      return `  ${n.kind} ${n.name} (${n.segmentName}) ${flags} ${status} ${n.doc.aws?.operation ?? ''} ${causeText(n)}`;
+    })
+    .join('\n');
+}
