@@ -161,7 +161,13 @@ export function renderAnalytics(main, state) {
                     'td',
                     { class: `num col-${c.key}` },
                     show(c.type, r[c.key]),
-                    previous ? h('span', { class: 'before' }, old ? show(c.type, old[c.key]) : 'new') : null,
+                    previous
+                      ? h(
+                          'span',
+                          { class: 'before' },
+                          old ? show(c.type, old[c.key]) : c.key === 'count' ? 'new' : '',
+                        )
+                      : null,
                   ),
             ),
             previous

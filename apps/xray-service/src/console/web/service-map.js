@@ -1,9 +1,9 @@
 import { getJson, h, replace, s } from './dom.js';
 import { ms, pct } from './format.js';
 
-const BOX_W = 210;
+const BOX_W = 172;
 const BOX_H = 84;
-const COL_GAP = 90;
+const COL_GAP = 56;
 const ROW_GAP = 22;
 
 /** Columns by call depth: a node sits one column right of the deepest caller that reaches it first. */
@@ -118,11 +118,7 @@ export function renderMap(main, state) {
                 d: `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2 - 4},${y2}`,
                 'marker-end': 'url(#arrow)',
               }),
-              s(
-                'text',
-                { x: mid, y: (y1 + y2) / 2 - 4, 'text-anchor': 'middle' },
-                `${e.count} · p99 ${ms(e.p99)}`,
-              ),
+              s('text', { x: mid, y: (y1 + y2) / 2 - 4, 'text-anchor': 'middle' }, String(e.count)),
             ),
           );
         }
@@ -135,7 +131,7 @@ export function renderMap(main, state) {
             : [
                 `${n.count} req · p50 ${ms(n.p50)}`,
                 `p99 ${ms(n.p99)}`,
-                `err ${pct(n.errorRate)} · fault ${pct(n.faultRate)}`,
+                `4xx ${pct(n.errorRate)} · 5xx ${pct(n.faultRate)}`,
               ];
         return s(
           'g',
@@ -145,7 +141,7 @@ export function renderMap(main, state) {
           s(
             'text',
             { x: 10, y: 20, class: 'node-name' },
-            n.name.length > 28 ? `${n.name.slice(0, 27)}…` : n.name,
+            n.name.length > 22 ? `${n.name.slice(0, 21)}…` : n.name,
           ),
           lines.map((line, i) => s('text', { x: 10, y: 40 + i * 16, class: 'node-stat' }, line)),
         );
@@ -156,7 +152,13 @@ export function renderMap(main, state) {
           ? h('p', { class: 'muted' }, 'No traces in the window.')
           : s(
               'svg',
-              { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': 'Service map' },
+              {
+                viewBox: `0 0 ${width} ${height}`,
+                width: '100%',
+                role: 'img',
+                'aria-label': 'Service map',
+                class: 'map',
+              },
               s(
                 'defs',
                 {},
@@ -178,6 +180,9 @@ export function renderMap(main, state) {
               boxes,
             ),
       );
+      // Scales down to the page's width, never up (CSSOM: the CSP forbids style attributes).
+      const svg = figure.querySelector('svg');
+      if (svg) svg.style.maxWidth = `${width}px`;
       replace(
         body,
         nodes

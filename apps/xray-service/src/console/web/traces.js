@@ -47,6 +47,8 @@ export function renderTraces(main, state) {
         if (err.status === 400) {
           state.showFilterError(err);
           summary.textContent = 'Fix the filter expression to see traces.';
+          replace(body); // rows of another filter would mislead
+          last = '';
           return;
         }
         throw err;

@@ -262,8 +262,8 @@ export function renderTrace(main, _state, traceId) {
         ),
         panel,
       ),
-      h('h3', {}, `Logs (${trace.logs.length})`),
-      logsView(trace),
+      h('h3', {}, `Logs of this trace, every service (${trace.logs.length})`),
+      h('div', { class: 'scroll' }, logsView(trace)),
     );
     const again = rows.findIndex((r) => r.doc.id === selected);
     const initial = Math.max(again, 0);
