@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
@@ -200,19 +200,38 @@ describe('StartSyncExecution of parcel-fanout', () => {
     }
   });
 
-  it.each([
-    ['LX314159268US', 'not_found'],
-    ['TO000000001XX', 'timeout'],
-    ['ER000000002XX', 'error'],
-  ])('vendor failure of %s → vendorStatus %s, warehouse part kept and cached', async (id, status) => {
-    const out = await fanout(id);
+  it('vendor 404 → vendorStatus not_found, warehouse part kept and cached (an answer worth keeping)', async () => {
+    const out = await fanout('LX314159268US');
     expect(out.status).toBe('SUCCEEDED');
     const parcel = JSON.parse(out.output ?? '') as MergedParcel;
-    expect(parcel.vendorStatus).toBe(status);
+    expect(parcel.vendorStatus).toBe('not_found');
     expect(parcel.vendor).toBeNull();
-    expect(parcel.warehouse).toEqual(warehouse(id));
-    expect(JSON.parse((await cached(id))?.parcel?.S ?? '')).toEqual(parcel);
+    expect(parcel.warehouse).toEqual(warehouse('LX314159268US'));
+    expect(JSON.parse((await cached('LX314159268US'))?.parcel?.S ?? '')).toEqual(parcel);
   });
+
+  it.each([
+    ['TO000000001XX', 'timeout'],
+    ['ER000000002XX', 'error'],
+  ])(
+    'vendor failure of %s → vendorStatus %s, warehouse part output, cache left alone',
+    async (id, status) => {
+      // A good copy cached earlier must survive the degraded fan-out (parcel-api serves it, marked stale).
+      const good = JSON.stringify({ parcelId: id, vendorStatus: 'ok', marker: 'good copy' });
+      const item = { parcelId: { S: id }, parcel: { S: good }, fetchedAt: { S: '2020-01-01T00:00:00.000Z' } };
+      await dynamo.send(new PutItemCommand({ TableName: TABLE, Item: item }));
+      const out = await fanout(id);
+      expect(out.status).toBe('SUCCEEDED');
+      const parcel = JSON.parse(out.output ?? '') as MergedParcel;
+      expect(parcel.vendorStatus).toBe(status);
+      expect(parcel.vendor).toBeNull();
+      expect(parcel.warehouse).toEqual(warehouse(id));
+      expect(await cached(id)).toEqual(item);
+      await dynamo.send(new DeleteItemCommand({ TableName: TABLE, Key: { parcelId: { S: id } } }));
+      await fanout(id);
+      expect(await cached(id)).toBeUndefined();
+    },
+  );
 
   it('an unknown parcel (404 on both sides) is returned with both parts null and not cached', async () => {
     const out = await fanout('EE271828189FR');
@@ -284,7 +303,13 @@ describe('tracing', () => {
       expect(n.doc.end_time ?? 0).toBeLessThanOrEqual(parent.end_time ?? 0);
     }
     const names = (doc: SubsegmentDoc | undefined) => (doc?.subsegments ?? []).map((s) => s.name);
-    expect(names(segment)).toEqual(['FetchParts', 'MergeParts', 'IsKnownParcel', 'CacheParcel']);
+    expect(names(segment)).toEqual([
+      'FetchParts',
+      'MergeParts',
+      'IsKnownParcel',
+      'IsVendorDegraded',
+      'CacheParcel',
+    ]);
     const parallel = segment.subsegments?.[0];
     expect(names(parallel)).toEqual(['Branch 1', 'Branch 2']);
     const getWarehouse = parallel?.subsegments?.[0]?.subsegments?.[0];
@@ -306,7 +331,7 @@ describe('tracing', () => {
     expect(parents.sort()).toEqual(callIds.sort());
     for (const r of received) expect(parseTraceHeader(r.headers['x-amzn-trace-id'])?.sampled).toBe('1');
 
-    const put = segment.subsegments?.[3]?.subsegments?.[0];
+    const put = segment.subsegments?.[4]?.subsegments?.[0];
     expect(put).toMatchObject({
       name: 'DynamoDB',
       namespace: 'aws',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ParallelState, StateMachineDefinition, TaskState } from './asl';
+import type { ChoiceState, ParallelState, StateMachineDefinition, TaskState } from './asl';
 import { transitionsOf, validateDefinition } from './asl';
 import {
   API_GATEWAY_INVOKE,
@@ -141,6 +141,27 @@ describe('parcel-fanout definition', () => {
     // The output is the merged parcel itself, not the PutItem response.
     expect(put.ResultPath).toBeNull();
     expect(put.Catch?.[0]?.Next).toBe(S.cacheWriteFailed);
+  });
+
+  it('a degraded vendor (timeout or error) skips the PutItem and still outputs the merged parcel', () => {
+    const known = def.States[S.isKnown] as ChoiceState;
+    expect(known.Default).toBe(S.isVendorDegraded);
+    const degraded = def.States[S.isVendorDegraded] as ChoiceState;
+    expect(degraded.Type).toBe('Choice');
+    expect(degraded.Choices).toEqual([
+      {
+        Or: [
+          { Variable: '$.vendorStatus', StringEquals: 'timeout' },
+          { Variable: '$.vendorStatus', StringEquals: 'error' },
+        ],
+        Next: S.degradedNotCached,
+      },
+    ]);
+    // ok and not_found are answers worth caching; only they reach the PutItem.
+    expect(degraded.Default).toBe(S.cacheParcel);
+    // Succeed passes its input through: the output is the merged parcel, uncached.
+    expect(def.States[S.degradedNotCached]).toMatchObject({ Type: 'Succeed' });
+    expect(def.States[S.degradedNotCached]).not.toHaveProperty('OutputPath');
   });
 
   it('serialises to JSON that round-trips unchanged (what CDK and the emulator read)', () => {

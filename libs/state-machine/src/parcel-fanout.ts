@@ -31,6 +31,8 @@ export const FANOUT_STATES = {
   merge: 'MergeParts',
   isKnown: 'IsKnownParcel',
   unknownParcel: 'UnknownParcel',
+  isVendorDegraded: 'IsVendorDegraded',
+  degradedNotCached: 'DegradedNotCached',
   cacheParcel: 'CacheParcel',
   cacheWriteFailed: 'CacheWriteFailed',
 } as const;
@@ -47,6 +49,8 @@ const CLIENT_ERRORS = ['ApiGateway.400', 'ApiGateway.401', 'ApiGateway.403', 'Ap
  *   (the API answers 5xx: a parcel without its warehouse part is not an answer).
  * - vendor 404 → `not_found`, 504 → `timeout`, anything else → `error`; the warehouse part still returns.
  * - both parts null → the parcel is unknown: output it without caching (nothing to cache but a 404).
+ * - vendor `timeout` or `error` → output the merged parcel without caching it: a degraded answer must not
+ *   overwrite a good cache entry, which parcel-api serves instead (stale, marked so) when it has one.
  * - a failed cache write is caught: the caller still gets its parcel, the trace shows the fault.
  */
 export function buildParcelFanoutDefinition(opts: ParcelFanoutOptions): StateMachineDefinition {
@@ -152,11 +156,28 @@ export function buildParcelFanoutDefinition(opts: ParcelFanoutOptions): StateMac
             Next: s.unknownParcel,
           },
         ],
-        Default: s.cacheParcel,
+        Default: s.isVendorDegraded,
       },
       [s.unknownParcel]: {
         Type: 'Succeed',
         Comment: 'Neither side knows the parcel: answer without caching it.',
+      },
+      [s.isVendorDegraded]: {
+        Type: 'Choice',
+        Choices: [
+          {
+            Or: [
+              { Variable: '$.vendorStatus', StringEquals: 'timeout' },
+              { Variable: '$.vendorStatus', StringEquals: 'error' },
+            ],
+            Next: s.degradedNotCached,
+          },
+        ],
+        Default: s.cacheParcel,
+      },
+      [s.degradedNotCached]: {
+        Type: 'Succeed',
+        Comment: 'The vendor timed out or failed: answer, but keep the cached copy (if any) as it is.',
       },
       [s.cacheParcel]: {
         Type: 'Task',
