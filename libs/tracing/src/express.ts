@@ -111,20 +111,31 @@ export function traceRequests(serviceName: string): RequestHandler {
 }
 
 /**
- * Records an exception that escaped a route as the segment's cause, then answers 500 with a JSON body
- * (unless headers were already sent). Install after the routes.
+ * The default answer to an error that escaped a route: a 4xx the framework attached (Express's own
+ * `status`, e.g. 400 for a path parameter that is not valid percent-encoding, `%c0%ae`) is the client's
+ * mistake and answered as such, without echoing the input; anything else is a 500.
+ */
+export function defaultErrorAnswer(err: unknown): { status: number; body: unknown } {
+  const status = (err as { status?: unknown } | null)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { status, body: { error: { code: 'bad_request', message: 'the request is malformed' } } };
+  }
+  return { status: 500, body: { error: { code: 'internal_error', message: 'internal error' } } };
+}
+
+/**
+ * Records an exception that escaped a route as the segment's cause, then answers with a JSON body
+ * (unless headers were already sent): see `defaultErrorAnswer`. Install after the routes.
  */
 export function traceErrors(
-  respond: (err: unknown) => { status: number; body: unknown } = () => ({
-    status: 500,
-    body: { error: { code: 'internal_error', message: 'internal error' } },
-  }),
+  respond: (err: unknown) => { status: number; body: unknown } = defaultErrorAnswer,
 ): ErrorRequestHandler {
   return (err, _req, res, next) => {
     const store = traceStorage.getStore();
     const { status, body } = respond(err);
     store?.span.recordException(err, { asError: status < 500 });
-    activeTracing().logger.error({ err }, 'unhandled error in request');
+    if (status < 500) activeTracing().logger.warn({ err: String(err) }, 'malformed request');
+    else activeTracing().logger.error({ err }, 'unhandled error in request');
     if (res.headersSent) {
       next(err);
       return;
