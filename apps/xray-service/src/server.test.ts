@@ -141,7 +141,7 @@ describe('xray-service through @aws-sdk/client-xray', () => {
     ).rejects.toBeInstanceOf(InvalidRequestException);
     service.setFilterCompiler((expr) => {
       if (expr !== 'fault') throw new Error(`unsupported: ${expr}`);
-      return (trace) => trace.hasFault;
+      return (trace) => trace.view().hasFault;
     });
     try {
       const res = await xray.send(new GetTraceSummariesCommand({ ...window(), FilterExpression: 'fault' }));

@@ -1,29 +1,58 @@
 import { type SegmentDoc, traceIdEpochSeconds } from '@parcel/xray-protocol';
 import { analyzeTrace, type TraceView } from './trace-analysis';
 
-/** One trace as stored: its documents by id, and its analysis, rebuilt lazily after a change. */
-interface StoredTrace {
-  id: string;
-  /** Epoch seconds encoded in the trace id (TimeRangeType TraceId). */
-  idTime: number;
-  segments: Map<string, SegmentDoc>;
-  /** Subsegments sent on their own (`type: "subsegment"`), by id. */
-  subsegments: Map<string, SegmentDoc>;
-  /** Bumped on every accepted document; the summary's `Revision`. */
-  revision: number;
-  /** Earliest start and latest end of the top-level segments, kept as documents arrive (epoch seconds). */
-  startTime: number;
-  endTime: number;
-  view?: TraceView;
+/**
+ * A trace held by the store: what range queries and filters read. The store hands out this record itself
+ * (no per-query copies), so a 100,000-trace scan allocates nothing; `revision` changes with every accepted
+ * document, which is what anything derived from the trace (a filter digest) is keyed on.
+ */
+export interface TraceEntry {
+  readonly id: string;
+  /** Earliest start and latest end of the top-level segments (epoch seconds). */
+  readonly startTime: number;
+  readonly endTime: number;
+  readonly revision: number;
+  /** The stored documents as received: segments, then separately sent subsegments. */
+  documents(): SegmentDoc[];
+  /** The full analysis (summary fields, graph slice), computed on first use after a change. */
+  view(): TraceView;
 }
 
-/** A trace found by a range query: its sort keys at hand, its analysis only when asked for. */
-export interface TraceEntry {
-  id: string;
-  startTime: number;
-  endTime: number;
-  revision: number;
-  view(): TraceView;
+/** One trace as stored: its documents by id, and its analysis, rebuilt lazily after a change. */
+class StoredTrace implements TraceEntry {
+  /** Epoch seconds encoded in the trace id (TimeRangeType TraceId). */
+  readonly idTime: number;
+  readonly segments = new Map<string, SegmentDoc>();
+  /** Subsegments sent on their own (`type: "subsegment"`), by id. */
+  readonly subsegments = new Map<string, SegmentDoc>();
+  /** Bumped on every accepted document; the summary's `Revision`. */
+  revision = 0;
+  /** Kept as documents arrive, so range queries and sorting never need the analysis. */
+  startTime = Number.POSITIVE_INFINITY;
+  endTime = Number.NEGATIVE_INFINITY;
+  analysis: TraceView | undefined;
+  private docs: SegmentDoc[] | undefined;
+
+  constructor(readonly id: string) {
+    this.idTime = traceIdEpochSeconds(id);
+  }
+
+  changed(): void {
+    this.revision++;
+    this.analysis = undefined;
+    this.docs = undefined;
+  }
+
+  documents(): SegmentDoc[] {
+    if (!this.docs) this.docs = [...this.segments.values(), ...this.subsegments.values()];
+    return this.docs;
+  }
+
+  view(): TraceView {
+    if (!this.analysis)
+      this.analysis = analyzeTrace(this.id, this.segments.values(), this.subsegments.values());
+    return this.analysis;
+  }
 }
 
 const endOf = (doc: SegmentDoc) => (typeof doc.end_time === 'number' ? doc.end_time : doc.start_time);
@@ -42,15 +71,7 @@ export class TraceStore {
   put(doc: SegmentDoc): void {
     let trace = this.traces.get(doc.trace_id);
     if (!trace) {
-      trace = {
-        id: doc.trace_id,
-        idTime: traceIdEpochSeconds(doc.trace_id),
-        segments: new Map(),
-        subsegments: new Map(),
-        revision: 0,
-        startTime: Number.POSITIVE_INFINITY,
-        endTime: Number.NEGATIVE_INFINITY,
-      };
+      trace = new StoredTrace(doc.trace_id);
       this.traces.set(doc.trace_id, trace);
       // Map iteration order is insertion order: the first key is the oldest trace.
       while (this.traces.size > this.maxTraces) {
@@ -76,8 +97,7 @@ export class TraceStore {
         trace.endTime = Math.max(trace.endTime, endOf(doc));
       }
     }
-    trace.revision++;
-    trace.view = undefined;
+    trace.changed();
   }
 
   get size(): number {
@@ -90,8 +110,7 @@ export class TraceStore {
 
   /** The analysed trace, or undefined if it is not (or no longer) held. */
   view(traceId: string): TraceView | undefined {
-    const trace = this.traces.get(traceId);
-    return trace ? this.analysed(trace) : undefined;
+    return this.traces.get(traceId)?.view();
   }
 
   revision(traceId: string): number {
@@ -101,8 +120,8 @@ export class TraceStore {
   /**
    * Traces whose time falls in [start, end] (epoch seconds): by the time in the trace id, or by the
    * segments' event times (the trace overlaps the window), as X-Ray's TimeRangeType says. Nothing is
-   * analysed unless the caller asks an entry for its view. A trace whose segments have not arrived yet
-   * (only subsegments) is not listed.
+   * analysed unless the caller asks an entry for its view, and nothing is copied: the entries are the
+   * stored records. A trace whose segments have not arrived yet (only subsegments) is not listed.
    */
   *inRange(start: number, end: number, by: 'TraceId' | 'Event'): Generator<TraceEntry> {
     for (const trace of this.traces.values()) {
@@ -110,18 +129,7 @@ export class TraceStore {
       if (by === 'TraceId') {
         if (trace.idTime < Math.floor(start) || trace.idTime > end) continue;
       } else if (trace.endTime < start || trace.startTime > end) continue;
-      yield {
-        id: trace.id,
-        startTime: trace.startTime,
-        endTime: trace.endTime,
-        revision: trace.revision,
-        view: () => this.analysed(trace),
-      };
+      yield trace;
     }
-  }
-
-  private analysed(trace: StoredTrace): TraceView {
-    if (!trace.view) trace.view = analyzeTrace(trace.id, trace.segments.values(), trace.subsegments.values());
-    return trace.view;
   }
 }

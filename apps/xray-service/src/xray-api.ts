@@ -1,14 +1,17 @@
 import { type SegmentDoc, validateSegment } from '@parcel/xray-protocol';
 import { ApiError, invalidRequest } from './api-error';
+import { newestPage } from './newest-page';
 import type { SamplingTable, StoredRule } from './sampling-table';
 import { buildServiceGraph } from './service-graph';
-import type { TraceView } from './trace-analysis';
 import type { TraceEntry, TraceStore } from './trace-store';
 import { traceSummaryWire } from './trace-summary';
 import { readEpochSeconds } from './wire-time';
 
-/** A compiled filter expression: true when the trace matches. */
-export type TracePredicate = (trace: TraceView) => boolean;
+/**
+ * A compiled filter expression: true when the trace matches. It gets the stored record, so it can work
+ * from the documents (`trace.documents()`, memoised on `trace.revision`) or ask for `trace.view()`.
+ */
+export type TracePredicate = (trace: TraceEntry) => boolean;
 /**
  * Compiles an X-Ray filter expression. Throws (any Error; its message is shown to the caller) when the
  * expression is invalid — the API answers 400 InvalidRequestException.
@@ -108,28 +111,20 @@ export class XrayApi {
     }
     const after = body.NextToken === undefined ? undefined : decodeToken(body.NextToken);
 
-    let processed = 0;
-    const matched: TraceEntry[] = [];
-    for (const entry of this.store.inRange(start, end, rangeType)) {
-      processed++;
-      if (predicate && !predicate(entry.view())) continue;
-      matched.push(entry);
-    }
-    // Newest first; ties by id so a page boundary is exact. Only the page's traces are summarised.
-    matched.sort((a, b) => b.startTime - a.startTime || (a.id < b.id ? -1 : 1));
-    let from = 0;
-    if (after) {
-      from = matched.findIndex((e) => e.startTime < after.t || (e.startTime === after.t && e.id > after.id));
-      if (from < 0) from = matched.length;
-    }
-    const page = matched.slice(from, from + this.pageSize);
+    // Only the page's traces are sorted and summarised; a filter sees the stored record (its digest is
+    // built from the documents, without the full analysis).
+    const { page, processed, more } = newestPage(
+      this.store.inRange(start, end, rangeType),
+      this.pageSize,
+      predicate,
+      after,
+    );
     const last = page[page.length - 1];
-    const more = from + this.pageSize < matched.length && last !== undefined;
     return {
       TraceSummaries: page.map((e) => traceSummaryWire(e.view(), e.revision)),
       ApproximateTime: Math.floor(Date.now() / 1000),
       TracesProcessedCount: processed,
-      ...(more ? { NextToken: encodeToken(last.startTime, last.id) } : {}),
+      ...(more && last ? { NextToken: encodeToken(last.startTime, last.id) } : {}),
     };
   }
 

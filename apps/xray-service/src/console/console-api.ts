@@ -128,7 +128,7 @@ export class ConsoleApi {
     const matched: { startTime: number; id: string; view: () => TraceView }[] = [];
     for (const entry of this.store.inRange(window.start, window.end, 'TraceId')) {
       processed++;
-      if (predicate && !predicate(entry.view())) continue;
+      if (predicate && !predicate(entry)) continue;
       matched.push(entry);
     }
     matched.sort((a, b) => b.startTime - a.startTime || (a.id < b.id ? -1 : 1));
