@@ -238,7 +238,7 @@ export class LeanSegment extends LeanSpan {
     });
   }
 
-  announce(status: number): KeepReason | undefined {
+  announceKeep(status: number): KeepReason | undefined {
     const reason = this.keepReason(status);
     if (reason) this.announced = reason;
     return reason;
