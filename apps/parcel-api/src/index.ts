@@ -1,3 +1,10 @@
 export { ageSeconds, parseCacheItem, readCachedParcel } from './cache';
 export { type FanoutResult, runFanout } from './fanout';
 export { type RunningParcelApi, SERVICE_NAME, startParcelApi } from './server';
+export {
+  createVendorStaleMetric,
+  type LineWriter,
+  VENDOR_STALE_METRIC,
+  type VendorStaleEvent,
+  type VendorStaleMetric,
+} from './vendor-stale-metric';

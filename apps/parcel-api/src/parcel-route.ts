@@ -8,12 +8,14 @@ import {
   isKnownParcel,
   type MergedParcel,
   type ParcelResponse,
+  type VendorStatus,
 } from '@parcel/contract';
-import { addMetadata, annotate } from '@parcel/tracing';
+import { addMetadata, annotate, currentTraceId } from '@parcel/tracing';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { ageSeconds, readCachedParcel } from './cache';
 import { runFanout } from './fanout';
+import type { VendorStaleMetric } from './vendor-stale-metric';
 
 export interface ParcelRouteDeps {
   dynamodb: DynamoDBClient;
@@ -22,11 +24,25 @@ export interface ParcelRouteDeps {
   stateMachineArn: string;
   cacheTtlSeconds: number;
   logger: Logger;
+  /** Counts answers served from the cache because the vendor timed out or failed (EMF). */
+  vendorStale: VendorStaleMetric;
 }
 
-function respond(res: Response, parcel: MergedParcel, cache: CacheOutcome, age: number): void {
+/** A vendor status that means "no fresh vendor part": worth falling back to a cached copy for. */
+function isDegraded(status: VendorStatus): status is 'timeout' | 'error' {
+  return status === 'timeout' || status === 'error';
+}
+
+function respond(
+  res: Response,
+  parcel: MergedParcel,
+  cache: CacheOutcome,
+  age: number,
+  // What this request learnt of the vendor, when it differs from the parcel's (a stale copy's) own.
+  vendorStatus: VendorStatus = parcel.vendorStatus,
+): void {
   annotate('cache', cache);
-  annotate('vendor_status', parcel.vendorStatus);
+  annotate('vendor_status', vendorStatus);
   if (!isKnownParcel(parcel)) {
     res
       .status(404)
@@ -41,7 +57,10 @@ function respond(res: Response, parcel: MergedParcel, cache: CacheOutcome, age: 
   res.status(200).json(body);
 }
 
-/** GET /parcels/{id}: fresh cache hit, else the fan-out, else a stale copy, else 502/503. */
+/**
+ * GET /parcels/{id}: fresh cache hit, else the fan-out; a stale copy (any age) when the fan-out failed or
+ * its vendor part timed out or failed; else the fan-out's partial answer, else 502/503.
+ */
 export function parcelRoute(deps: ParcelRouteDeps) {
   return async (req: Request<{ id: string }>, res: Response): Promise<void> => {
     const check = checkParcelId(req.params.id);
@@ -69,6 +88,20 @@ export function parcelRoute(deps: ParcelRouteDeps) {
 
     const fanout = await runFanout(deps.sfn, deps.stateMachineArn, parcelId);
     if (fanout.kind === 'ok') {
+      const vendorStatus = fanout.parcel.vendorStatus;
+      if (copy && isDegraded(vendorStatus)) {
+        // The copy still has a vendor part; the fresh answer has none. The state machine did not cache the
+        // degraded answer, so the copy stays for the next request too.
+        const age = ageSeconds(copy.fetchedAt);
+        deps.vendorStale.record({
+          parcelId,
+          vendorStatus,
+          ageSeconds: age,
+          ...(currentTraceId() ? { traceId: currentTraceId() } : {}),
+        });
+        respond(res, copy.parcel, 'stale', age, vendorStatus);
+        return;
+      }
       respond(res, fanout.parcel, 'miss', ageSeconds(fanout.parcel.fetchedAt));
       return;
     }

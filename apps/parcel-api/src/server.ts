@@ -7,6 +7,7 @@ import { errorBody } from '@parcel/contract';
 import { initTracing, traceAwsClient, traceErrors, traceRequests, tracingStats } from '@parcel/tracing';
 import express from 'express';
 import { parcelRoute } from './parcel-route';
+import { createVendorStaleMetric, type LineWriter } from './vendor-stale-metric';
 
 export const SERVICE_NAME = 'parcel-api';
 
@@ -19,7 +20,12 @@ export interface RunningParcelApi {
 /** Starts parcel-api on `host` (default all interfaces, as in a container) and the configured port. */
 export async function startParcelApi(
   config: ParcelApiConfig,
-  opts: { host?: string; port?: number } = {},
+  opts: {
+    host?: string;
+    port?: number;
+    /** Where EMF metric lines go (default stdout, beside the JSON logs). */
+    metricsWriter?: LineWriter;
+  } = {},
 ): Promise<RunningParcelApi> {
   const tracing = initTracing({
     serviceName: SERVICE_NAME,
@@ -69,6 +75,7 @@ export async function startParcelApi(
       stateMachineArn: config.stateMachineArn,
       cacheTtlSeconds: config.cacheTtlSeconds,
       logger: tracing.logger,
+      vendorStale: createVendorStaleMetric(opts.metricsWriter),
     }),
   );
   app.use((_req, res) => {
