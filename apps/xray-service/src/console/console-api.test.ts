@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 const get = async (path: string, params: Record<string, string | number> = {}) => {
-  const query = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]));
+  const query = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]));
   const res = await fetch(`${service.url}${path}?${query}`);
   return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
 };

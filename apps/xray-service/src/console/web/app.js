@@ -101,7 +101,8 @@ async function tick(first) {
 
 el('query').addEventListener('submit', (event) => {
   event.preventDefault();
-  state.filter = filterInput.value.trim();
+  // As typed: an error's position must point into the text on screen.
+  state.filter = filterInput.value;
   tick(true);
 });
 windowSelect.addEventListener('change', () => {
