@@ -58,6 +58,8 @@ export interface RunningGateway {
 
 const HEALTH_PATHS = new Set(['/health', '/__gateway/health']);
 const STATS_PATH = '/__gateway/stats';
+/** How long an oversize body is still read (and discarded) after the 413, so the client can read it. */
+const OVERSIZE_LINGER_MS = 2_000;
 
 export async function startGateway(
   config: GatewayConfig,
@@ -235,11 +237,30 @@ export async function startGateway(
       sendGatewayError(res, error, closeConnection ? { ...headers, connection: 'close' } : headers);
     };
 
+    // A client still sending its body when the connection closes gets a reset, not the 413 (its kernel
+    // drops the unread answer). So answer, keep reading and discarding the body, and close only once it
+    // has arrived (RFC 9112 §9.6, "lingering close"); a body that never ends is cut off after
+    // OVERSIZE_LINGER_MS. Node would close right after the answer (even when the client asked for
+    // `Connection: close`), so the connection is kept open here and closed by us.
+    const rejectTooLarge = () => {
+      res.shouldKeepAlive = true;
+      const linger = setTimeout(() => req.socket.destroy(), OVERSIZE_LINGER_MS);
+      linger.unref();
+      req.socket.once('close', () => clearTimeout(linger));
+      req.once('end', () => {
+        clearTimeout(linger);
+        if (res.writableFinished) req.socket.end();
+        else res.once('finish', () => req.socket.end());
+      });
+      req.resume();
+      fail(GATEWAY_ERRORS.requestTooLarge);
+    };
+
     if (requestLineAndHeaderValuesBytes(req) > LIMITS.maxRequestLineAndHeaderValuesBytes) {
       return fail(GATEWAY_ERRORS.headersTooLarge, true);
     }
     const declaredLength = Number(req.headers['content-length'] ?? 0);
-    if (declaredLength > LIMITS.maxPayloadBytes) return fail(GATEWAY_ERRORS.requestTooLarge, true);
+    if (declaredLength > LIMITS.maxPayloadBytes) return rejectTooLarge();
 
     const match = matchRoute(method, path);
     if ('error' in match) return fail(GATEWAY_ERRORS.missingAuthenticationToken);
@@ -247,7 +268,7 @@ export async function startGateway(
     internalCaller = route.authorization === 'AWS_IAM';
 
     const body = await readBody(req, LIMITS.maxPayloadBytes);
-    if (body === 'too_large') return fail(GATEWAY_ERRORS.requestTooLarge, true);
+    if (body === 'too_large') return rejectTooLarge();
     if (body === 'aborted') return;
 
     const query = parseQuery(rawQuery);
