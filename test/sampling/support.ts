@@ -109,14 +109,17 @@ export function startTraffic(url: string, perSecond: number) {
   };
 }
 
-/** Polls `check` every 250 ms until it holds; resolves with the time it took, or rejects after `timeoutMs`. */
+/** Polls `check` every 250 ms (after `step`, if given) until it holds; resolves with the time it took, or rejects after `timeoutMs`. */
 export async function timeUntil(
   check: () => boolean,
   timeoutMs: number,
   describe: () => string,
+  /** Runs before each check (a probe request, say). */
+  step?: () => Promise<void>,
 ): Promise<number> {
   const start = Date.now();
   while (Date.now() - start < timeoutMs) {
+    await step?.();
     if (check()) return Date.now() - start;
     await new Promise((r) => setTimeout(r, 250));
   }
