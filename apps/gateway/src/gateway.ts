@@ -58,8 +58,8 @@ export interface RunningGateway {
 
 const HEALTH_PATHS = new Set(['/health', '/__gateway/health']);
 const STATS_PATH = '/__gateway/stats';
-/** How long an oversize body is still read (and discarded) after the 413, so the client can read it. */
-const OVERSIZE_LINGER_MS = 2_000;
+/** How long an unread request body is still read (and discarded) after an early answer. */
+const BODY_LINGER_MS = 2_000;
 
 export async function startGateway(
   config: GatewayConfig,
@@ -232,19 +232,14 @@ export async function startGateway(
       return reason && internalCaller ? { [TRACE_KEPT_HEADER]: reason } : {};
     };
 
-    const fail = (error: GatewayError, closeConnection = false) => {
-      const headers = { ...responseHeaders, ...keptHeader(error.status) };
-      sendGatewayError(res, error, closeConnection ? { ...headers, connection: 'close' } : headers);
-    };
-
-    // A client still sending its body when the connection closes gets a reset, not the 413 (its kernel
-    // drops the unread answer). So answer, keep reading and discarding the body, and close only once it
-    // has arrived (RFC 9112 §9.6, "lingering close"); a body that never ends is cut off after
-    // OVERSIZE_LINGER_MS. Node would close right after the answer (even when the client asked for
-    // `Connection: close`), so the connection is kept open here and closed by us.
-    const rejectTooLarge = () => {
+    // An answer sent while the client is still sending its body (413, 403, 431 …) must not be followed by
+    // a close with that body unread: the client's kernel would get a reset and drop the answer. So the
+    // body is read and discarded first and the connection closed after it (RFC 9112 §9.6, "lingering
+    // close"); a body that never ends is cut off after BODY_LINGER_MS. Node would close right after the
+    // answer when the client asked for `Connection: close`, so the connection is kept open and closed here.
+    const lingerOverUnreadBody = () => {
       res.shouldKeepAlive = true;
-      const linger = setTimeout(() => req.socket.destroy(), OVERSIZE_LINGER_MS);
+      const linger = setTimeout(() => req.socket.destroy(), BODY_LINGER_MS);
       linger.unref();
       req.socket.once('close', () => clearTimeout(linger));
       req.once('end', () => {
@@ -253,14 +248,26 @@ export async function startGateway(
         else res.once('finish', () => req.socket.end());
       });
       req.resume();
-      fail(GATEWAY_ERRORS.requestTooLarge);
+    };
+    const hasUnreadBody = () =>
+      !req.complete &&
+      (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0);
+
+    const fail = (error: GatewayError, closeConnection = false) => {
+      const headers = { ...responseHeaders, ...keptHeader(error.status) };
+      if (hasUnreadBody()) {
+        lingerOverUnreadBody();
+        sendGatewayError(res, error, headers);
+        return;
+      }
+      sendGatewayError(res, error, closeConnection ? { ...headers, connection: 'close' } : headers);
     };
 
     if (requestLineAndHeaderValuesBytes(req) > LIMITS.maxRequestLineAndHeaderValuesBytes) {
       return fail(GATEWAY_ERRORS.headersTooLarge, true);
     }
     const declaredLength = Number(req.headers['content-length'] ?? 0);
-    if (declaredLength > LIMITS.maxPayloadBytes) return rejectTooLarge();
+    if (declaredLength > LIMITS.maxPayloadBytes) return fail(GATEWAY_ERRORS.requestTooLarge, true);
 
     const match = matchRoute(method, path);
     if ('error' in match) return fail(GATEWAY_ERRORS.missingAuthenticationToken);
@@ -268,7 +275,7 @@ export async function startGateway(
     internalCaller = route.authorization === 'AWS_IAM';
 
     const body = await readBody(req, LIMITS.maxPayloadBytes);
-    if (body === 'too_large') return rejectTooLarge();
+    if (body === 'too_large') return fail(GATEWAY_ERRORS.requestTooLarge, true);
     if (body === 'aborted') return;
 
     const query = parseQuery(rawQuery);
