@@ -198,9 +198,9 @@ export function renderTrace(main, _state, traceId) {
           },
           h(
             'span',
-            { class: 'span-name', style: undefined },
-            h('span', { class: 'indent', 'data-depth': node.depth }),
-            d.name,
+            { class: 'span-name', title: d.name },
+            h('span', { class: 'indent' }),
+            h('span', { class: 'label' }, d.name),
           ),
           h(
             'span',
@@ -211,7 +211,7 @@ export function renderTrace(main, _state, traceId) {
           h('span', { class: 'span-duration num' }, ms(endOf(d) - d.start_time)),
         );
         // Positions through CSSOM, not a style attribute: the page's CSP forbids inline styles.
-        button.querySelector('.indent').style.width = `${node.depth * 14}px`;
+        button.querySelector('.indent').style.width = `${Math.min(node.depth, 16) * 10}px`;
         const bar = button.querySelector('.span-bar');
         bar.style.left = `${left}%`;
         bar.style.width = `${width}%`;
