@@ -8,7 +8,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { existsSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CREDENTIALS } from '@parcel/config';
@@ -87,6 +87,8 @@ export interface TargetCheck {
 
 export interface OverheadFigures {
   machine: { cpus: number; model: string };
+  /** 1-minute load average at start and end: above the core count, other work shared the CPUs. */
+  loadAverage: { start: number; end: number };
   settings: Required<Omit<OverheadOptions, 'log' | 'nodes' | 'modes'>>;
   skipped: string[];
   results: ModeFigures[];
@@ -160,6 +162,7 @@ export async function run(opts: OverheadOptions = {}): Promise<OverheadFigures> 
     else skipped.push(`Node 24: ${NODE24_BIN} missing (npm ci --prefix tools/node24)`);
   }
 
+  const loadAtStart = loadavg()[0] ?? 0;
   const dynalite = await startDynalite();
   const table = 'parcels-bench';
   const parcelId = await seed(dynalite.endpoint, table);
@@ -280,6 +283,7 @@ export async function run(opts: OverheadOptions = {}): Promise<OverheadFigures> 
   }
   return {
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown' },
+    loadAverage: { start: loadAtStart, end: loadavg()[0] ?? 0 },
     settings,
     skipped,
     results,
@@ -360,6 +364,13 @@ export function formatTable(figures: OverheadFigures): string {
     lines.push(`${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.value.toFixed(2)}× (target ${t.target})`);
   }
   for (const s of figures.skipped) lines.push(`skipped: ${s}`);
+  const load = Math.max(figures.loadAverage.start, figures.loadAverage.end);
+  if (load > figures.machine.cpus) {
+    lines.push(
+      `WARNING: load average ${load.toFixed(1)} on ${figures.machine.cpus} CPUs: other work shared the machine, ` +
+        'throughput and latency figures are unreliable (CPU per request the least affected)',
+    );
+  }
   lines.push(
     `machine: ${figures.machine.cpus} × ${figures.machine.model}; closed loop ${figures.settings.concurrency} connections ` +
       `${figures.settings.closedMs} ms, open loop ${figures.settings.rate} req/s ${figures.settings.openMs} ms, ` +

@@ -1,5 +1,5 @@
 import { formatTraceHeader } from '@parcel/xray-protocol';
-import { currentStore, traceStorage } from '../context';
+import { currentStore } from '../context';
 import type { AwsClientLike } from '../provider';
 import { LeanSpan } from './span';
 
@@ -113,11 +113,12 @@ export function instrumentAwsClient(client: AwsClientLike): string {
         }
         let result: Result;
         try {
-          result = await traceStorage.run({ trace: store.trace, span: sub }, () => next(args));
+          // The SDK's HTTP call carries the header written above: the http capture leaves it alone.
+          result = await next(args);
         } catch (e) {
           const err = e as AwsError;
           const meta = err.$metadata;
-          sub.doc.aws = awsFields(operation, await regionOf(), args.input, meta);
+          sub.doc.aws = awsFields(operation, region ?? (await regionOf()), args.input, meta);
           const status = meta?.httpStatusCode;
           if (status) sub.doc.http = { response: { status } };
           if (err.$retryable?.throttling || THROTTLING.has(err.name) || status === 429) sub.markThrottle();
@@ -129,7 +130,7 @@ export function instrumentAwsClient(client: AwsClientLike): string {
           throw err;
         }
         const meta = result.output?.$metadata;
-        sub.doc.aws = awsFields(operation, await regionOf(), args.input, meta);
+        sub.doc.aws = awsFields(operation, region ?? (await regionOf()), args.input, meta);
         const status = result.response?.statusCode ?? meta?.httpStatusCode;
         const length = result.response?.headers?.['content-length'];
         if (status) {

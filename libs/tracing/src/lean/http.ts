@@ -15,6 +15,12 @@ function hasTraceHeader(headers: unknown): boolean {
   return false;
 }
 
+function alreadyTraced(args: unknown[]): boolean {
+  const [first, second] = args;
+  const opts = typeof first === 'string' || first instanceof URL ? second : first;
+  return typeof opts === 'object' && opts !== null && hasTraceHeader((opts as { headers?: unknown }).headers);
+}
+
 /** The arguments with the trace header added to the options (before the request is built and sent). */
 function withHeader(args: unknown[], header: string): unknown[] {
   const [first, second, ...rest] = args;
@@ -99,8 +105,9 @@ function wrap(mod: typeof http | typeof https, secure: boolean, name: Namer): vo
   const request: RequestFn = (...args) => {
     const store = currentStore();
     const parent = store?.span;
-    // The AWS SDK's own HTTP call is its `aws` subsegment already (which wrote the header).
-    if (!store || !(parent instanceof LeanSpan) || parent.doc.namespace === 'aws') return original(...args);
+    // A call that already carries a trace header is traced by whoever wrote it (the AWS SDK middleware's
+    // `aws` subsegment, or explicit code): not a second subsegment.
+    if (!store || !(parent instanceof LeanSpan) || alreadyTraced(args)) return original(...args);
     const sub = parent.startSubsegment('remote', 'remote');
     const header = formatTraceHeader({
       root: store.trace.traceId,
