@@ -1,9 +1,10 @@
-import type { XRayClient } from '@aws-sdk/client-xray';
+import { BatchGetTracesCommand, type XRayClient } from '@aws-sdk/client-xray';
 import { SAMPLE_PARCELS } from '@parcel/contract';
+import type { SegmentDoc } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../support/stack';
-import { xrayClient } from '../support/traces';
-import { hasAwsCli, startTraffic, timeUntil, updateRule } from './support';
+import { readTrace, xrayClient } from '../support/traces';
+import { hasAwsCli, type Outcome, startTraffic, timeUntil, updateRule } from './support';
 
 /**
  * "Tuned live": with steady traffic at the edge, an UpdateSamplingRule through the AWS CLI changes the
@@ -22,6 +23,28 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
+
+/** The newest `count` trace ids whose answer said Sampled=`sampled`. */
+function recentIds(outcomes: Outcome[], sampled: boolean, count: number): string[] {
+  const ids = outcomes
+    .filter((o) => o.sampled === sampled && o.traceId)
+    .slice(-count)
+    .map((o) => o.traceId as string);
+  expect(ids.length).toBe(count);
+  return ids;
+}
+
+/** Every stored segment of each trace (BatchGetTraces takes 5 ids a call). */
+async function storedSegments(client: XRayClient, traceIds: string[]): Promise<SegmentDoc[][]> {
+  const out: SegmentDoc[][] = [];
+  for (let i = 0; i < traceIds.length; i += 5) {
+    const page = await client.send(new BatchGetTracesCommand({ TraceIds: traceIds.slice(i, i + 5) }));
+    for (const t of page.Traces ?? []) {
+      out.push((t.Segments ?? []).map((s) => JSON.parse(s.Document ?? '{}') as SegmentDoc));
+    }
+  }
+  return out;
+}
 
 type GatewayStats = { sampled: { byRule: Record<string, number> }; sampling: 'central' | 'local' };
 const gatewayStats = async () =>
@@ -73,7 +96,25 @@ describe('sampling tuned live', () => {
 
       const toZero = await phase(0, (share) => share <= 0.1);
       const toAll = await phase(1, (share) => share >= 0.9);
+      // Sampled at the edge means recorded by parcel-api too: the service honours Sampled=1.
+      const sampledIds = recentIds(traffic.outcomes, true, 3);
+      for (const traceId of sampledIds) {
+        await readTrace(
+          xray,
+          traceId,
+          (n) => n.some((x) => x.name === 'parcelapi/local') && n.some((x) => x.name === 'parcel-api'),
+        );
+      }
       const backToZero = await phase(0, (share) => share <= 0.1);
+      // Unsampled at the edge means nothing recorded downstream either (no hop re-decides), unless a hop
+      // kept its segment on error or latency — and then it says so.
+      const unsampledIds = recentIds(traffic.outcomes, false, 25);
+      await new Promise((r) => setTimeout(r, 2_000));
+      for (const docs of await storedSegments(xray, unsampledIds)) {
+        for (const doc of docs) {
+          expect(doc.annotations?.trace_kept, `${doc.name} of unsampled ${doc.trace_id}`).toBeDefined();
+        }
+      }
       console.log(`sampled share followed the rule in ${toZero} / ${toAll} / ${backToZero} ms`);
       expect(Math.max(toZero, toAll, backToZero)).toBeLessThanOrEqual(WITHIN_MS);
     } finally {
