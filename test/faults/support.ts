@@ -5,6 +5,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, PARCEL_TABLE } from '@parcel/config';
 import { CACHE_KEY, type ParcelResponse } from '@parcel/contract';
+import type { DaemonStats } from '@parcel/xray-daemon';
 import { newTraceId } from '@parcel/xray-protocol';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { TestStack } from '../support/stack';
@@ -64,16 +65,7 @@ export function causeText(node: TraceNode | undefined): string {
 
 // ---- the daemon's counters ---------------------------------------------------------------------------
 
-export interface DaemonStats {
-  received: number;
-  forwarded: number;
-  invalid: number;
-  dropped: number;
-  buffered: number;
-  inFlight: number;
-  invalidByReason: Record<string, number>;
-  droppedByReason: Record<string, number>;
-}
+export type { DaemonStats };
 
 export async function daemonStats(stack: TestStack): Promise<DaemonStats> {
   const res = await fetch(`http://${stack.endpoints.daemon}/__daemon/stats`);

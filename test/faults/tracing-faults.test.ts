@@ -184,7 +184,7 @@ describe('fault matrix: tracing', () => {
     expect(received).toBeGreaterThanOrEqual(calls.length * 2); // at least the stage and parcel-api per request
     expect(during.forwarded).toBe(before.forwarded);
     expect(during.dropped - before.dropped).toBe(received - (during.invalid - before.invalid));
-    expect(during.droppedByReason.upload_failed - (before.droppedByReason.upload_failed ?? 0)).toBe(
+    expect(during.droppedByReason.upload_failed - before.droppedByReason.upload_failed).toBe(
       during.dropped - before.dropped,
     );
     // The log says so too, rate-limited but present.
