@@ -217,6 +217,15 @@ describe('internal routes (the state machine calls them)', () => {
     expect(segmentsOf(quiet)).toHaveLength(0);
   });
 
+  it('answer X-Trace-Kept: error on a gateway-made failure too (integration timeout)', async () => {
+    const root = newRoot();
+    const reply = await signed(impatient.url, `/local/internal/vendor/${ID}?slow=1`, unsampled(root));
+    expect(reply.status).toBe(504);
+    expect(reply.headers['x-trace-kept']).toBe('error');
+    await collector.waitFor(() => segmentsOf(root).length > 0);
+    expect(segmentsOf(root)[0]?.annotations).toMatchObject({ trace_kept: 'error' });
+  });
+
   it('pass a sampled caller decision on unchanged and record it as upstream', async () => {
     const root = newRoot();
     const before = gateway.stats.snapshot();
