@@ -64,6 +64,13 @@ const endOf = (doc: SegmentDoc) => (typeof doc.end_time === 'number' ? doc.end_t
  */
 export class TraceStore {
   private readonly traces = new Map<string, StoredTrace>();
+  /**
+   * The same traces in creation order, oldest at `head` (eviction advances it; the array is compacted
+   * now and then), so a scan can run newest first — what GetTraceSummaries wants: once its page is full,
+   * older traces need no filter evaluation at all.
+   */
+  private byCreation: StoredTrace[] = [];
+  private head = 0;
   private evicted = 0;
 
   constructor(private readonly maxTraces: number) {}
@@ -73,11 +80,16 @@ export class TraceStore {
     if (!trace) {
       trace = new StoredTrace(doc.trace_id);
       this.traces.set(doc.trace_id, trace);
-      // Map iteration order is insertion order: the first key is the oldest trace.
+      this.byCreation.push(trace);
       while (this.traces.size > this.maxTraces) {
-        const oldest = this.traces.keys().next().value as string;
-        this.traces.delete(oldest);
+        const oldest = this.byCreation[this.head] as StoredTrace;
+        this.byCreation[this.head++] = undefined as unknown as StoredTrace; // let it be collected
+        this.traces.delete(oldest.id);
         this.evicted++;
+      }
+      if (this.head > 1024 && this.head * 2 > this.byCreation.length) {
+        this.byCreation = this.byCreation.slice(this.head);
+        this.head = 0;
       }
     }
     if (doc.type === 'subsegment') trace.subsegments.set(doc.id, doc);
@@ -125,6 +137,18 @@ export class TraceStore {
    */
   *inRange(start: number, end: number, by: 'TraceId' | 'Event'): Generator<TraceEntry> {
     for (const trace of this.traces.values()) {
+      if (trace.segments.size === 0) continue;
+      if (by === 'TraceId') {
+        if (trace.idTime < Math.floor(start) || trace.idTime > end) continue;
+      } else if (trace.endTime < start || trace.startTime > end) continue;
+      yield trace;
+    }
+  }
+
+  /** `inRange`, newest trace (by arrival) first. */
+  *newestFirst(start: number, end: number, by: 'TraceId' | 'Event'): Generator<TraceEntry> {
+    for (let i = this.byCreation.length - 1; i >= this.head; i--) {
+      const trace = this.byCreation[i] as StoredTrace;
       if (trace.segments.size === 0) continue;
       if (by === 'TraceId') {
         if (trace.idTime < Math.floor(start) || trace.idTime > end) continue;

@@ -114,7 +114,8 @@ export class XrayApi {
     // Only the page's traces are sorted and summarised; a filter sees the stored record (its digest is
     // built from the documents, without the full analysis).
     const { page, processed, more } = newestPage(
-      this.store.inRange(start, end, rangeType),
+      // Newest first: once the page is full, older traces are only counted, not filtered.
+      this.store.newestFirst(start, end, rangeType),
       this.pageSize,
       predicate,
       after,
