@@ -31,7 +31,9 @@ let stack: TestStack;
 let xray: XRayClient;
 let ddb: DynamoDBClient;
 
-const VENDOR_TIMEOUT_MS = 400;
+// Generous, so that only the case that asks for slowness times out on a loaded machine.
+const VENDOR_TIMEOUT_MS = 1000;
+const VENDOR_SLOW_MS = 5000;
 /** Parcels known to both sides; each case forgets the one it uses so the request fans out. */
 const BOTH = [
   'RR123456785GB',
@@ -47,13 +49,18 @@ const BOTH = [
   'RK135792461PT',
 ];
 
-/** Every 200 `miss` answered while DynamoDB was up: each must be in the cache afterwards. */
+/**
+ * Every 200 `miss` answered while DynamoDB was up with a whole vendor answer (ok / not_found): each must be
+ * in the cache afterwards. A degraded one (vendor timeout / error) is deliberately not cached, so that it
+ * cannot overwrite a good copy (libs/state-machine, parcel-fanout).
+ */
 const promised: ParcelCall[] = [];
 
 async function missFor(id: string): Promise<ParcelCall> {
   await forgetCached(ddb, id);
   const call = await getParcel(stack, id);
-  if (call.status === 200 && call.body.freshness?.cache === 'miss') promised.push(call);
+  const whole = call.body.vendorStatus === 'ok' || call.body.vendorStatus === 'not_found';
+  if (call.status === 200 && call.body.freshness?.cache === 'miss' && whole) promised.push(call);
   return call;
 }
 
@@ -73,6 +80,11 @@ const warehouseSegments = (nodes: TraceNode[]) =>
   named(nodes, 'warehouse-query').filter((n) =>
     String(n.doc.http?.request?.url).includes('/internal/warehouse/'),
   );
+
+/** A degraded answer was given but not cached. */
+async function expectNotCached(call: ParcelCall) {
+  expect(await readCacheItem(ddb, call.body.parcelId), `${call.body.parcelId} not cached`).toBeUndefined();
+}
 
 /** The cached copy is exactly the parcel the client was given. */
 async function expectCached(call: ParcelCall) {
@@ -211,7 +223,7 @@ describe('fault matrix: dependencies', () => {
     expect(vendor?.doc.fault, trace).toBe(true);
     expect(vendorSegment(nodes)?.doc.annotations?.vendor_status, trace).toBe('error');
     expect(named(nodes, 'parcel-api')[0]?.doc.annotations?.vendor_status, trace).toBe('error');
-    await expectCached(call);
+    await expectNotCached(call);
   });
 
   it('vendor connection reset: warehouse part served, vendorStatus error, fault with ECONNRESET', async () => {
@@ -228,28 +240,28 @@ describe('fault matrix: dependencies', () => {
     const [vendor] = vendorCalls(nodes);
     expect(vendor?.doc.fault, trace).toBe(true);
     expect(causeText(vendor), trace).toMatch(/ECONNRESET|socket hang up/);
-    await expectCached(call);
+    await expectNotCached(call);
   });
 
   it('vendor timeout: warehouse part served, vendorStatus timeout, fault with the timeout as cause', async () => {
-    await vendorAdmin(stack, 'PUT', '/__admin/profile', { slowFraction: 1, slowMs: VENDOR_TIMEOUT_MS * 4 });
+    await vendorAdmin(stack, 'PUT', '/__admin/profile', { slowFraction: 1, slowMs: VENDOR_SLOW_MS });
     const call = await missFor(BOTH[5] as string);
     expect(call.status).toBe(200);
     expect(call.body.warehouse?.warehouse).toBe('MXP-1');
     expect(call.body.vendorStatus).toBe('timeout');
-    // Bounded by the hard timeout, not by the vendor's 1.6 s.
-    expect(call.ms).toBeLessThan(VENDOR_TIMEOUT_MS * 4);
+    // Bounded by the hard timeout, not by the vendor's 5 s.
+    expect(call.ms).toBeLessThan(VENDOR_SLOW_MS);
 
     const nodes = await traceOf(call, (n) => vendorCalls(n).length === 1 && vendorSegment(n) !== undefined);
     const trace = describeTrace(nodes);
     const [vendor] = vendorCalls(nodes);
     expect(vendor?.doc.fault, trace).toBe(true);
-    expect(causeText(vendor), trace).toMatch(/VendorTimeoutError|within 400 ms/);
-    expect(vendor ? vendor.end - vendor.start : 0, trace).toBeLessThan((VENDOR_TIMEOUT_MS * 3) / 1000);
+    expect(causeText(vendor), trace).toMatch(new RegExp(`VendorTimeoutError|within ${VENDOR_TIMEOUT_MS} ms`));
+    expect(vendor ? vendor.end - vendor.start : 0, trace).toBeLessThan((VENDOR_TIMEOUT_MS * 2.5) / 1000);
     expect(vendorSegment(nodes)?.doc.http?.response?.status, trace).toBe(504);
     const stats = (await vendorAdmin(stack, 'GET', '/__admin/stats')) as { slow: number; abandoned: number };
     expect(stats.slow).toBe(1);
-    await expectCached(call);
+    await expectNotCached(call);
   });
 
   it('vendor TLS failure (certificate from a CA warehouse-query does not trust): vendorStatus error', async () => {
@@ -271,7 +283,7 @@ describe('fault matrix: dependencies', () => {
     const [vendor] = vendorCalls(nodes);
     expect(vendor?.doc.fault, trace).toBe(true);
     expect(causeText(vendor), trace).toMatch(/certificate|self.signed|UNABLE_TO_VERIFY/i);
-    await expectCached(call);
+    await expectNotCached(call);
 
     // The right CA again: the vendor answers.
     const ok = await missFor(BOTH[6] as string);
@@ -334,10 +346,14 @@ describe('fault matrix: dependencies', () => {
         .concat(BOTH.slice(3, 6))
         .map((id) => missFor(id)),
     );
-    for (const call of burst) expect(call.status).toBe(200);
+    for (const call of burst) {
+      expect(call.status).toBe(200);
+      expect(call.body.vendorStatus, call.body.parcelId).toBe('ok');
+    }
     const latest = new Map<string, ParcelCall>();
     for (const call of promised) latest.set(call.body.parcelId, call);
-    expect(latest.size).toBeGreaterThanOrEqual(8);
+    // The DynamoDB, PostgreSQL and TLS cases' recoveries and the burst.
+    expect(latest.size).toBeGreaterThanOrEqual(burst.length + 3);
     for (const call of latest.values()) await expectCached(call);
 
     const stats = await drainedDaemonStats(stack);
