@@ -442,13 +442,13 @@ describe('keep-on-error (Sampled=0)', () => {
     expect(sfn.stats.snapshot().kept.error).toBe(before.kept.error + 1);
   });
 
-  it('a failed task caught by a Catch keeps the (successful) execution as downstream', async () => {
+  it('a failed task caught by a Catch keeps the (successful) execution as an error on the path', async () => {
     const traceId = newTraceId();
     const out = await rawFanout('ER000000002XX', `Root=${traceId};Parent=${newSegmentId()};Sampled=0`);
     expect(out.body.status).toBe('SUCCEEDED');
-    expect(out.kept).toBe('downstream');
+    expect(out.kept).toBe('error');
     const segment = await executionSegment(traceId);
-    expect(segment.annotations).toMatchObject({ trace_kept: 'downstream', execution_status: 'SUCCEEDED' });
+    expect(segment.annotations).toMatchObject({ trace_kept: 'error', execution_status: 'SUCCEEDED' });
     expect(segment.fault).toBeUndefined();
     const getVendor = segment.subsegments?.[0]?.subsegments?.[1]?.subsegments?.[0];
     expect(getVendor).toMatchObject({ name: 'GetVendor', fault: true });
@@ -474,7 +474,8 @@ describe('keep-on-error (Sampled=0)', () => {
     const stats = (await response.json()) as Record<string, unknown>;
     expect(stats).toEqual({ ...sfn.stats.snapshot(), segments: expect.any(Object) });
     expect(stats).toMatchObject({ kept: { error: expect.any(Number), downstream: expect.any(Number) } });
-    expect((stats.kept as { downstream: number }).downstream).toBeGreaterThanOrEqual(2);
+    expect((stats.kept as { downstream: number }).downstream).toBeGreaterThanOrEqual(1);
+    expect((stats.kept as { error: number }).error).toBeGreaterThanOrEqual(2);
   });
 });
 

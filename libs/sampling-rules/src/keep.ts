@@ -31,12 +31,14 @@ export interface KeepInput {
 
 /**
  * Why an unsampled request's segment must be kept, or undefined to discard it. The hop's own
- * observations name the reason first (error, then latency); `downstream` says only "on a kept path".
+ * observations name the reason first: its own 5xx or a call of its own that failed is an `error` on this
+ * request's path (even when the hop absorbed it), then `latency`; `downstream` says only that a callee
+ * kept its segment, so this hop is on a kept path.
  */
 export function keepReason(input: KeepInput): KeepReason | undefined {
-  if (input.status === undefined || input.status >= 500) return 'error';
+  if (input.status === undefined || input.status >= 500 || input.downstreamFailed) return 'error';
   if (input.slowMs > 0 && input.durationMs >= input.slowMs) return 'latency';
-  if (input.downstreamFailed || input.downstreamKept) return 'downstream';
+  if (input.downstreamKept) return 'downstream';
   return undefined;
 }
 

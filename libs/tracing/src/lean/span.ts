@@ -221,19 +221,17 @@ export class LeanSegment extends LeanSpan {
   }
 
   /**
-   * Why an unsampled request must be kept, as far as is known now (its own response status). A failed
-   * downstream call is an error on this request's path (not merely `downstream`, which says only that a
-   * callee kept its own segment); otherwise the shared rule (`@parcel/sampling-rules`) decides.
+   * Why an unsampled request must be kept, as far as is known now (its own response status), by the
+   * shared rule (`@parcel/sampling-rules`).
    */
   keepReason(status: number, atMs: number = Date.now()): KeepReason | undefined {
     if (this.sampled) return undefined;
     if (this.announced) return this.announced;
-    if (this.downstreamFailed) return 'error';
     return keepReason({
       status,
       durationMs: atMs - this.doc.start_time * 1000,
       slowMs: this.recorder.keepSlowMs,
-      downstreamFailed: false,
+      downstreamFailed: this.downstreamFailed,
       downstreamKept: this.downstreamKept,
     });
   }
