@@ -32,6 +32,11 @@ export interface DaemonStep {
   sinkDocuments: number;
   /** The daemon process's CPU time (user + system) per datagram it received in the step, in microseconds. */
   daemonCpuMicrosPerSegment: number | null;
+  /**
+   * The daemon's CPU time over the step's wall time: how much of its core it got. Well under 1 while
+   * it lost datagrams means the core was taken by other processes, not that the daemon was too slow.
+   */
+  daemonCpuShare: number | null;
   lossless: boolean;
 }
 
@@ -140,9 +145,11 @@ export async function run(
     const sinkBefore = await sinkStats();
     const errorsBefore = rcvbufErrors();
     const cpuBefore = cpuSeconds(daemon.process.pid);
+    const wallStart = performance.now();
     const { sent, seconds: took } = await sendAt(rate, seconds);
     const after = await settle();
     const cpuAfter = cpuSeconds(daemon.process.pid);
+    const wallSeconds = (performance.now() - wallStart) / 1000;
     const sinkAfter = await sinkStats();
     const errorsAfter = rcvbufErrors();
     const d = (k: keyof Stats) => after[k] - before[k];
@@ -161,12 +168,16 @@ export async function run(
         cpuBefore === null || cpuAfter === null
           ? null
           : Math.round(((cpuAfter - cpuBefore) * 1e7) / Math.max(1, d('received'))) / 10,
+      daemonCpuShare:
+        cpuBefore === null || cpuAfter === null
+          ? null
+          : Math.round(((cpuAfter - cpuBefore) / wallSeconds) * 100) / 100,
       lossless: d('forwarded') === sent,
     };
     console.error(
       `daemon: ${String(rate).padStart(7)}/s target, ${String(result.sentRate).padStart(7)}/s sent → ` +
         `forwarded ${result.forwarded}/${sent}, kernel drops ${result.kernelDrops}, daemon drops ${result.dropped}, ` +
-        `daemon CPU ${result.daemonCpuMicrosPerSegment} µs/segment`,
+        `daemon CPU ${result.daemonCpuMicrosPerSegment} µs/segment, ${result.daemonCpuShare} of a core`,
     );
     return result;
   };
