@@ -37,7 +37,7 @@ const vendorAnswer = new Map<string, number>();
 const sample = (id: string) => {
   const s = SAMPLE_PARCELS.find((p) => p.id === id);
   if (!s?.warehouse || !s.vendor) throw new Error(`sample ${id} needs both sides`);
-  return s;
+  return { warehouse: s.warehouse, vendor: s.vendor };
 };
 const warehousePart = (id: string): WarehousePart => ({
   parcelId: id,
