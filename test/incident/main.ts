@@ -4,6 +4,7 @@
  *
  *   INCIDENT_RATE=50 INCIDENT_SECONDS=20,30,30 npm run incident
  */
+import { cpus, loadavg } from 'node:os';
 import { startTestStack } from '../support/stack';
 import {
   FULL_REPLAY,
@@ -37,6 +38,11 @@ const opts = options();
 const began = Date.now();
 const say = (line: string) =>
   console.log(`[${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+say(
+  `machine: ${cpus().length} cores, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} (the bounds assume the cores are mostly free)`,
+);
 say('starting a local stack on free ports (CACHE_TTL_SECONDS=1) …');
 const stack = await startTestStack({ ...INCIDENT_STACK_ENV });
 let exitCode = 1;

@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import type { XRayClient } from '@aws-sdk/client-xray';
 import { SAMPLE_PARCELS } from '@parcel/contract';
 import { type Analysis, analyze, formatAnalysis, type TraceDocs } from '@parcel/trace-analysis';
@@ -28,7 +29,7 @@ export interface ReplayOptions {
 }
 
 export const FULL_REPLAY: ReplayOptions = {
-  rate: 50,
+  rate: 40,
   seconds: { baseline: 20, degraded: 30, withTimeout: 30 },
   timeoutBound: { percentile: 'p99', ms: 500 },
   degradedP99AboveMs: 1100,
@@ -40,6 +41,8 @@ export interface PhaseReport {
   skipped: number;
   /** vendor_stale EMF lines parcel-api wrote during the phase (sum of their values). */
   staleEmf: number;
+  /** The machine's 1-minute load average at the phase's end: figures from a shared machine need it. */
+  loadAverage: number;
   start: Date;
   end: Date;
 }
@@ -105,6 +108,7 @@ async function runPhase(
     latency: summarize(load.results),
     skipped: load.skipped,
     staleEmf: countVendorStale(stack.lines, from),
+    loadAverage: loadavg()[0] ?? 0,
     start: load.start,
     end: load.end,
     results: load.results,
@@ -154,6 +158,7 @@ export function formatPhases(phases: readonly PhaseReport[]): string {
       fmt(p.latency.max).padStart(8),
       String(p.latency.stale).padStart(12),
       String(p.staleEmf).padStart(14),
+      p.loadAverage.toFixed(1).padStart(5),
       ` ${bad || '-'}${p.skipped ? ` skipped×${p.skipped}` : ''}`,
     ].join('  ');
   });
@@ -166,6 +171,7 @@ export function formatPhases(phases: readonly PhaseReport[]): string {
     'max'.padStart(8),
     'stale (hdr)'.padStart(12),
     'vendor_stale'.padStart(14),
+    'load'.padStart(5),
     ' non-200',
   ].join('  ');
   return [head, '─'.repeat(head.length + 4), ...rows].join('\n');
