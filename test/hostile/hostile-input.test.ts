@@ -18,7 +18,7 @@ import {
 import { startXrayService } from '@parcel/xray-service';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signedHeaders } from '../faults/support';
+import { drainedDaemonStats, signedHeaders } from '../faults/support';
 import { startTestStack, type TestStack } from '../support/stack';
 import { readTrace, xrayClient } from '../support/traces';
 import { type RawReply, rawGet, rawRequest } from './http-client';
@@ -510,6 +510,9 @@ describe('hostile datagrams at the daemon (fast-check)', () => {
     const nodes = await readTrace(xrayClient(stack.endpoints.xray), traceId, (n) => n.length === 1);
     expect(nodes[0]?.name).toBe('hostile-test');
     expect(stack.piece('xray-daemon').running).toBe(true);
+    // Every datagram of this whole suite (hostile trace headers included) is accounted for.
+    const drained = await drainedDaemonStats(stack);
+    expect(drained.received).toBe(drained.forwarded + drained.dropped + drained.invalid);
   });
 });
 
