@@ -1,6 +1,7 @@
 import { TRACE_KEPT_HEADER, UPSTREAM_DECISION } from '@parcel/sampling-rules';
 import { newTraceId, parseTraceHeader } from '@parcel/xray-protocol';
-import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
 import { type TraceContext, traceStorage } from './context';
 import { NOOP_SPAN } from './noop';
 import { TRACE_HEADER_NAME } from './propagation';
@@ -106,8 +107,31 @@ export function traceRequests(serviceName: string): RequestHandler {
         span.end(undefined, endTime);
       });
     }
+    logAccess(tracing.logger, req, res, traceId);
     traceStorage.run({ trace, span }, next);
   };
+}
+
+/**
+ * One access-log line per request, carrying its `trace_id` like every line written during the request,
+ * so the console shows each trace's log lines from every service. At `LOG_LEVEL=warn` and above it costs
+ * one level check.
+ */
+function logAccess(logger: Logger, req: Request, res: Response, traceId: string): void {
+  if (!logger.isLevelEnabled('info')) return;
+  const started = process.hrtime.bigint();
+  res.once('finish', () => {
+    logger.info(
+      {
+        trace_id: traceId,
+        method: req.method,
+        path: (req.originalUrl ?? req.url).split('?')[0]?.slice(0, 200),
+        status: res.statusCode,
+        duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
+      },
+      'request',
+    );
+  });
 }
 
 /**

@@ -10,7 +10,7 @@ import {
 } from '@parcel/xray-protocol';
 import express from 'express';
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   addMetadata,
   annotate,
@@ -259,6 +259,23 @@ describe('express segments (X-Ray backend)', () => {
     await fetch(`${baseUrl}/ok/3`, { headers: { 'x-amzn-trace-id': sampledHeader(root, newSegmentId()) } });
     const line = logLines.find((l) => l.msg === 'handling' && l.n === '3');
     expect(line).toMatchObject({ trace_id: root, service: 'svc-under-test', level: 'info' });
+  });
+
+  it('writes one access-log line per request, sampled or not, with its trace id', async () => {
+    for (const sampled of ['1', '0']) {
+      const root = newTraceId();
+      await fetch(`${baseUrl}/ok/4`, { headers: { 'x-amzn-trace-id': `Root=${root};Sampled=${sampled}` } });
+      await vi.waitFor(() =>
+        expect(logLines.filter((l) => l.msg === 'request' && l.trace_id === root)).toHaveLength(1),
+      );
+      const line = logLines.find((l) => l.msg === 'request' && l.trace_id === root);
+      expect(line).toMatchObject({
+        method: 'GET',
+        path: '/ok/4',
+        status: 200,
+        duration_ms: expect.any(Number),
+      });
+    }
   });
 });
 
