@@ -188,10 +188,17 @@ export async function replayIncident(stack: TestStack, opts: ReplayOptions): Pro
   const phases: (PhaseReport & { results: RequestResult[] })[] = [];
   try {
     await vendorAdmin(stack.endpoints, 'POST', '/__admin/reset');
-    log(`warm-up: one request per parcel (${INCIDENT_PARCELS.length} ids)`);
+    log(`warm-up: one request per parcel (${INCIDENT_PARCELS.length} ids), then 5 s at ${opts.rate} req/s`);
     for (const id of INCIDENT_PARCELS) {
       await fetch(`${stack.endpoints.gateway}/parcels/${id}`).then((r) => r.arrayBuffer());
     }
+    // Then a few seconds at the phase rate, unmeasured: cold JIT and connection pools are not the baseline.
+    await runLoad({
+      baseUrl: stack.endpoints.gateway,
+      rate: opts.rate,
+      seconds: 5,
+      parcelIds: INCIDENT_PARCELS,
+    });
 
     log(`phase "baseline": ${opts.rate} req/s for ${opts.seconds.baseline} s, vendor healthy`);
     phases.push(await runPhase(stack, 'baseline', opts.rate, opts.seconds.baseline));
