@@ -369,7 +369,7 @@ export async function startGateway(
       : undefined;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port, options.host ?? '127.0.0.1', () => {
+    server.listen(config.port, options.host ?? config.bindHost, () => {
       server.off('error', reject);
       resolve();
     });

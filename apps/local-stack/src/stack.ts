@@ -97,6 +97,8 @@ export async function startStack(
     AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? LOCAL_CREDENTIALS.secretAccessKey,
     AWS_EC2_METADATA_DISABLED: 'true',
+    // On a laptop every piece listens on loopback only.
+    BIND_HOST: '127.0.0.1',
     AWS_XRAY_DAEMON_ADDRESS: daemon,
     PARCEL_TABLE: process.env.PARCEL_TABLE ?? PARCEL_TABLE,
     ...options.env,

@@ -4,7 +4,7 @@ import { startStepFunctions } from './server';
 
 const config = readStepFunctionsConfig();
 const logger = pino({ level: config.logLevel, base: { service: 'step-functions' } });
-const running = await startStepFunctions(config, { logger, host: '127.0.0.1' });
+const running = await startStepFunctions(config, { logger });
 logger.info(
   { url: running.url, apiGatewayUrl: config.apiGatewayUrl, table: config.tableName, stage: config.stageName },
   'step-functions listening',

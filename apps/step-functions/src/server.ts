@@ -105,7 +105,7 @@ export async function startStepFunctions(
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port, opts.host ?? '127.0.0.1', () => {
+    server.listen(config.port, opts.host ?? config.bindHost, () => {
       server.off('error', reject);
       resolve();
     });

@@ -64,10 +64,11 @@ export async function startWarehouseQuery(
   });
   app.use(traceErrors());
 
-  const server = app.listen(opts.port ?? config.port, opts.host ?? '0.0.0.0');
+  const server = app.listen(opts.port ?? config.port, opts.host ?? config.bindHost);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
-  const host = opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1';
+  const bound = opts.host ?? config.bindHost;
+  const host = bound !== '0.0.0.0' ? bound : '127.0.0.1';
   return {
     url: `http://${host}:${port}`,
     port,

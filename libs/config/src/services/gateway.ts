@@ -8,6 +8,10 @@ export const gatewaySpec = {
     description: 'HTTP port of the API Gateway stage',
     default: String(LOCAL_PORTS.gateway),
   }),
+  bindHost: str('BIND_HOST', {
+    description: 'interface to listen on (loopback unless told; compose sets 0.0.0.0)',
+    default: '127.0.0.1',
+  }),
   parcelApiUrl: url('PARCEL_API_URL', {
     description: 'base URL of parcel-api (the VPC link target)',
     default: `http://127.0.0.1:${LOCAL_PORTS.parcelApi}`,

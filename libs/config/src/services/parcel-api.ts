@@ -8,6 +8,10 @@ export const parcelApiSpec = {
     description: 'HTTP port parcel-api listens on',
     default: String(LOCAL_PORTS.parcelApi),
   }),
+  bindHost: str('BIND_HOST', {
+    description: 'interface to listen on (all interfaces in a container; the launcher sets 127.0.0.1)',
+    default: '0.0.0.0',
+  }),
   tableName: str('PARCEL_TABLE', {
     description: 'DynamoDB table caching merged parcels',
     default: PARCEL_TABLE,

@@ -8,6 +8,10 @@ export const stepFunctionsSpec = {
     description: 'HTTP port of the Step Functions API',
     default: String(LOCAL_PORTS.stepFunctions),
   }),
+  bindHost: str('BIND_HOST', {
+    description: 'interface to listen on (loopback unless told; compose sets 0.0.0.0)',
+    default: '127.0.0.1',
+  }),
   apiGatewayUrl: url('API_GATEWAY_URL', {
     description: 'the execute-api endpoint that the apigateway:invoke tasks call',
     default: `http://127.0.0.1:${LOCAL_PORTS.gateway}`,

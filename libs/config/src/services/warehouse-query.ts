@@ -8,6 +8,10 @@ export const warehouseQuerySpec = {
     description: 'HTTP port warehouse-query listens on',
     default: String(LOCAL_PORTS.warehouseQuery),
   }),
+  bindHost: str('BIND_HOST', {
+    description: 'interface to listen on (all interfaces in a container; the launcher sets 127.0.0.1)',
+    default: '0.0.0.0',
+  }),
   databaseUrl: optionalUrl('DATABASE_URL', {
     description: 'PostgreSQL URL (local and tests); unset in AWS, where DB_HOST and IAM auth are used',
   }),
