@@ -1,4 +1,9 @@
-import { GetTraceSummariesCommand, InvalidRequestException, PutTraceSegmentsCommand, XRayClient } from '@aws-sdk/client-xray';
+import {
+  GetTraceSummariesCommand,
+  InvalidRequestException,
+  PutTraceSegmentsCommand,
+  XRayClient,
+} from '@aws-sdk/client-xray';
 import { LOCAL_CREDENTIALS } from '@parcel/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { xrayFilterCompiler } from './filter-compiler';
@@ -48,7 +53,9 @@ describe('GetTraceSummaries FilterExpression through @parcel/xray-filter', () =>
     expect(await ids('service("parcel-api") { fault }')).toEqual([]);
     expect(await ids('annotation.parcel_id = "RR123456785GB"')).toEqual([ok.traceId]);
     expect(await ids('responsetime > 1')).toEqual([slow.traceId]);
-    expect(await ids('http.url CONTAINS "parcels"')).toEqual([ok.traceId, broken.traceId, slow.traceId].sort());
+    expect(await ids('http.url CONTAINS "parcels"')).toEqual(
+      [ok.traceId, broken.traceId, slow.traceId].sort(),
+    );
     expect(await ids('http.url CONTAINS "parcels" AND NOT fault')).toEqual([ok.traceId, slow.traceId].sort());
   });
 

@@ -55,7 +55,7 @@ describe('console API', () => {
       fault: false,
       url: 'http://127.0.0.1:3000/parcels/RR123456785GB',
     });
-    expect((traces[1]?.annotations as Record<string, unknown>).note).toEqual([
+    expect((traces[1]?.annotations as Record<string, unknown> | undefined)?.note).toEqual([
       '<img src=x onerror=alert(1)>',
     ]);
     expect(body).toMatchObject({ processed: 2, matched: 2 });
