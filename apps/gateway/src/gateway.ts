@@ -72,7 +72,7 @@ export async function startGateway(
     accountId: config.accountId,
     region: config.region,
   };
-  const tracingOn = config.tracingBackend === 'xray';
+  const tracingOn = config.tracingBackend !== 'off';
   const daemon = config.daemonAddress;
   const samplingEndpoint =
     options.samplingEndpoint === undefined

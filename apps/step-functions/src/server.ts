@@ -72,7 +72,7 @@ export async function startStepFunctions(
     [DYNAMODB_PUT_ITEM, dynamoDbPutItem({ client: dynamodb, region: config.region })],
   ]);
   const emitter =
-    config.tracingBackend === 'xray'
+    config.tracingBackend !== 'off'
       ? new SegmentEmitter(config.daemonAddress.host, config.daemonAddress.port)
       : undefined;
 

@@ -6,8 +6,9 @@ export const tracingSpec = {
     description: 'UDP address of the X-Ray daemon (or collector) sidecar',
     default: '127.0.0.1:2000',
   }),
-  tracingBackend: oneOf('TRACING_BACKEND', ['xray', 'off'] as const, {
-    description: 'tracing backend: xray (segments to the daemon) or off',
+  tracingBackend: oneOf('TRACING_BACKEND', ['xray', 'xray-sdk', 'off'] as const, {
+    description:
+      'tracing backend: xray (the lean recorder, segments to the daemon), xray-sdk (the stock aws-xray-sdk-core path) or off',
     default: 'xray',
   }),
   serviceVersion: optionalStr('SERVICE_VERSION', { description: 'version recorded on every segment' }),
