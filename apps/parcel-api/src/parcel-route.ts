@@ -10,11 +10,11 @@ import {
   type ParcelResponse,
   type VendorStatus,
 } from '@parcel/contract';
-import { addMetadata, annotate, currentTraceId } from '@parcel/tracing';
+import { addMetadata, annotate, currentTraceId, withSubsegment } from '@parcel/tracing';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { ageSeconds, readCachedParcel } from './cache';
-import { runFanout } from './fanout';
+import { type FanoutResult, runFanout } from './fanout';
 import type { VendorStaleMetric } from './vendor-stale-metric';
 
 export interface ParcelRouteDeps {
@@ -62,6 +62,25 @@ function respond(
  * its vendor part timed out or failed; else the fan-out's partial answer, else 502/503.
  */
 export function parcelRoute(deps: ParcelRouteDeps) {
+  // Concurrent misses of one parcel share one fan-out (request coalescing): while the vendor is slow or
+  // degraded (and its answers are not cached) a hot parcel would otherwise start a fan-out per request and
+  // the load would feed on itself. Followers record a subsegment naming the trace that did the work.
+  const inFlight = new Map<string, { result: Promise<FanoutResult>; traceId: string | undefined }>();
+  const fanoutFor = (parcelId: string): Promise<FanoutResult> => {
+    const flight = inFlight.get(parcelId);
+    if (flight) {
+      return withSubsegment('parcel-fanout (shared)', async () => {
+        addMetadata('fanout_shared_with', { traceId: flight.traceId });
+        return flight.result;
+      });
+    }
+    const result = runFanout(deps.sfn, deps.stateMachineArn, parcelId).finally(() =>
+      inFlight.delete(parcelId),
+    );
+    inFlight.set(parcelId, { result, traceId: currentTraceId() });
+    return result;
+  };
+
   return async (req: Request<{ id: string }>, res: Response): Promise<void> => {
     const check = checkParcelId(req.params.id);
     if (!check.ok) {
@@ -86,7 +105,7 @@ export function parcelRoute(deps: ParcelRouteDeps) {
       addMetadata('cache_error', String((cached.error as Error)?.message ?? cached.error));
     }
 
-    const fanout = await runFanout(deps.sfn, deps.stateMachineArn, parcelId);
+    const fanout = await fanoutFor(parcelId);
     if (fanout.kind === 'ok') {
       const vendorStatus = fanout.parcel.vendorStatus;
       if (copy && isDegraded(vendorStatus)) {

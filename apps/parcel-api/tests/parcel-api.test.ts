@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CREDENTIALS, readParcelApiConfig, readStepFunctionsConfig } from '@parcel/config';
 import { type MergedParcel, SAMPLE_PARCELS } from '@parcel/contract';
@@ -193,6 +195,43 @@ describe('GET /parcels/{id}', () => {
       annotations: { parcel_id: 'LX314159268US', cache: 'miss' },
     });
     expectWellFormedTrace(r);
+  });
+
+  it('shares one fan-out between concurrent misses of the same parcel', async () => {
+    // A Step Functions endpoint that takes 400 ms to refuse: every request below arrives while the first
+    // one's fan-out is still under way.
+    let calls = 0;
+    const slowSfn = createServer((_req, res) => {
+      calls++;
+      setTimeout(() => {
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(JSON.stringify({ __type: 'StateMachineDoesNotExist', message: 'not here' }));
+      }, 400);
+    });
+    await new Promise<void>((resolve) => slowSfn.listen(0, '127.0.0.1', resolve));
+    const slowApi = await startParcelApi(
+      baseEnv({
+        AWS_XRAY_DAEMON_ADDRESS: collector.address,
+        PARCEL_TABLE: TABLE,
+        DYNAMODB_ENDPOINT: dynalite.endpoint,
+        SFN_ENDPOINT: `http://127.0.0.1:${(slowSfn.address() as AddressInfo).port}`,
+      }),
+      { host: '127.0.0.1' },
+    );
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () => get(slowApi, '/parcels/RJ999999995IE')),
+      );
+      for (const r of results) expect(r.res.status).toBe(503);
+      expect(calls).toBe(1);
+      const names = results.flatMap((r) => subsegments(r.segment).map((s) => s.name));
+      expect(names.filter((n) => n === 'SFN')).toHaveLength(1);
+      expect(names.filter((n) => n === 'parcel-fanout (shared)')).toHaveLength(5);
+      for (const r of results) expectWellFormedTrace(r);
+    } finally {
+      await slowApi.close();
+      slowSfn.close();
+    }
   });
 
   it('falls through a DynamoDB outage to the fan-out, recording the error on its subsegment', async () => {
