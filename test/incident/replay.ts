@@ -193,12 +193,9 @@ export async function replayIncident(stack: TestStack, opts: ReplayOptions): Pro
       await fetch(`${stack.endpoints.gateway}/parcels/${id}`).then((r) => r.arrayBuffer());
     }
     // Then a few seconds at the phase rate, unmeasured: cold JIT and connection pools are not the baseline.
-    await runLoad({
-      baseUrl: stack.endpoints.gateway,
-      rate: opts.rate,
-      seconds: 5,
-      parcelIds: INCIDENT_PARCELS,
-    });
+    const settle = () =>
+      runLoad({ baseUrl: stack.endpoints.gateway, rate: opts.rate, seconds: 5, parcelIds: INCIDENT_PARCELS });
+    await settle();
 
     log(`phase "baseline": ${opts.rate} req/s for ${opts.seconds.baseline} s, vendor healthy`);
     phases.push(await runPhase(stack, 'baseline', opts.rate, opts.seconds.baseline));
@@ -206,12 +203,16 @@ export async function replayIncident(stack: TestStack, opts: ReplayOptions): Pro
     log('warehouse-query restarted with VENDOR_TIMEOUT_MS=0; vendor degraded: 10 % of calls at 1.1 s');
     await stack.startPiece('warehouse-query', { VENDOR_TIMEOUT_MS: '0' });
     await vendorAdmin(stack.endpoints, 'PUT', '/__admin/profile', DEGRADED_VENDOR);
+    // A freshly started warehouse-query is cold (JIT, database pool, TLS to the vendor): settle it unmeasured,
+    // as a deploy's new task would be before it takes its share of traffic.
+    await settle();
     log(`phase "degraded, no timeout": ${opts.rate} req/s for ${opts.seconds.degraded} s`);
     const degraded = await runPhase(stack, 'degraded, no timeout', opts.rate, opts.seconds.degraded);
     phases.push(degraded);
 
     log('warehouse-query restarted with VENDOR_TIMEOUT_MS=400 (vendor still degraded)');
     await stack.startPiece('warehouse-query', { VENDOR_TIMEOUT_MS: '400' });
+    await settle();
     log(`phase "degraded, timeout 400 ms": ${opts.rate} req/s for ${opts.seconds.withTimeout} s`);
     phases.push(await runPhase(stack, 'degraded, timeout 400 ms', opts.rate, opts.seconds.withTimeout));
 
