@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FULL_REPLAY,
@@ -58,6 +60,28 @@ describe('the incident, replayed', () => {
     expect(withTimeout?.latency.max ?? 0).toBeLessThan(noTimeout?.latency.max ?? 0);
     expect(withTimeout?.staleEmf).toBeGreaterThan(0);
     expect(withTimeout?.latency.stale).toBeGreaterThanOrEqual(withTimeout?.staleEmf ?? 0);
+  });
+
+  it('the CLI and the console single out the slowed hop over the same window, with example traces', async () => {
+    const expected = `warehouse-query › ${VENDOR_SUBSEGMENT}`;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--no-warnings', '--import', 'tsx', 'apps/traces-cli/src/main.ts', 'analyze', '--since', '10m'],
+      { env: { ...process.env, XRAY_ENDPOINT: stack.endpoints.xray } },
+    );
+    expect(stdout).toContain(`Most of the p99 is spent in: ${expected}`);
+    const cliRow = stdout.split('\n').find((line) => line.startsWith(expected));
+    expect(cliRow).toMatch(/1-[0-9a-f]{8}-[0-9a-f]{24}/);
+
+    const end = Math.ceil(Date.now() / 1000);
+    const url = `${stack.endpoints.xray}/console/api/analytics?start=${end - 600}&end=${end}&groupBy=name`;
+    const fromConsole = (await (await fetch(url)).json()) as {
+      current: { rows: { key: string; p99: number; exampleTraceIds: string[] }[] };
+    };
+    const [top] = fromConsole.current.rows;
+    expect(top?.key).toBe(expected);
+    expect(top?.p99).toBeGreaterThan(1);
+    expect(top?.exampleTraceIds.length).toBeGreaterThan(0);
   });
 
   it('no phase lost requests, and the replay found no other problem', () => {
