@@ -1,6 +1,4 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, PARCEL_TABLE } from '@parcel/config';
@@ -10,6 +8,7 @@ import { newTraceId } from '@parcel/xray-protocol';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { TestStack } from '../support/stack';
 import { sampledHeader, type TraceNode } from '../support/traces';
+import { vendorAdmin as vendorAdminAt } from '../support/vendor-admin';
 
 /** What a client saw for one `GET /parcels/{id}`. */
 export interface ParcelCall {
@@ -145,40 +144,9 @@ export async function ageCached(ddb: DynamoDBClient, id: string, ageSeconds: num
 
 // ---- the vendor simulator's admin API (HTTPS, local CA) -----------------------------------------------
 
-export async function vendorAdmin(
-  stack: TestStack,
-  method: 'PUT' | 'POST' | 'GET',
-  path: string,
-  body?: unknown,
-): Promise<unknown> {
-  const url = new URL(path, stack.endpoints.vendor);
-  const ca = readFileSync(stack.endpoints.caFile, 'utf8');
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      url,
-      {
-        method,
-        ca,
-        // vendor.localhost is loopback (RFC 6761); this process may not have the stack's resolver preload.
-        lookup: (_host, opts, cb) =>
-          opts.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4),
-        headers: payload ? { 'content-type': 'application/json' } : {},
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          if ((res.statusCode ?? 0) >= 400) reject(new Error(`vendor admin ${res.statusCode}: ${text}`));
-          else resolve(text ? JSON.parse(text) : undefined);
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+/** The vendor simulator's admin API for a test stack. */
+export const vendorAdmin = (stack: TestStack, method: 'PUT' | 'POST' | 'GET', path: string, body?: unknown) =>
+  vendorAdminAt(stack.endpoints, method, path, body);
 
 // ---- SigV4 for the internal routes ----------------------------------------------------------------------
 

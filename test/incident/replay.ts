@@ -5,8 +5,8 @@ import { type Analysis, analyze, formatAnalysis, type TraceDocs } from '@parcel/
 import { getTraces, listTraceIds } from '@parcel/traces-cli';
 import type { TestStack } from '../support/stack';
 import { xrayClient } from '../support/traces';
+import { vendorAdmin } from '../support/vendor-admin';
 import { type LatencySummary, type RequestResult, runLoad, summarize } from './load';
-import { vendorAdmin } from './vendor-admin';
 
 /** The worked example's degradation: 10 % of vendor calls take 1.1 s. */
 export const DEGRADED_VENDOR = { slowFraction: 0.1, slowMs: 1100 } as const;
