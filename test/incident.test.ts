@@ -59,7 +59,9 @@ describe('the incident, replayed', () => {
     expect(withTimeout?.latency.p90).toBeLessThan(500);
     expect(withTimeout?.latency.max ?? 0).toBeLessThan(noTimeout?.latency.max ?? 0);
     expect(withTimeout?.staleEmf).toBeGreaterThan(0);
-    expect(withTimeout?.latency.stale).toBeGreaterThanOrEqual(withTimeout?.staleEmf ?? 0);
+    // Every stale answer the client saw was counted; a request straddling the phase's end may be counted
+    // in EMF without its answer being measured, hence the slack of two.
+    expect(withTimeout?.latency.stale ?? 0).toBeGreaterThanOrEqual((withTimeout?.staleEmf ?? 0) - 2);
   });
 
   it('the CLI and the console single out the slowed hop over the same window, with example traces', async () => {

@@ -150,7 +150,9 @@ export class SamplingTable {
         RuleName: ruleName,
         FixedRate: stored.rule.FixedRate,
         ReservoirQuota: this.quotaFor(ruleName, clientId, stored.rule.ReservoirSize, nowMs),
-        ReservoirQuotaTTL: nowMs + REPORT_INTERVAL_S * 1000,
+        // The quota outlives the next report: a client renews it before it expires and never falls back to
+        // borrowing 1/s in between (which a rule at rate 0 would see as a stray sampled request).
+        ReservoirQuotaTTL: nowMs + 2 * REPORT_INTERVAL_S * 1000,
         Interval: REPORT_INTERVAL_S,
       });
     }

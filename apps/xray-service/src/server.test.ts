@@ -278,8 +278,8 @@ describe('xray-service through @aws-sdk/client-xray', () => {
         { RuleName: 'nope', ErrorCode: '400', Message: 'Unknown rule' },
       ]);
       const ttl = first.SamplingTargetDocuments?.[0]?.ReservoirQuotaTTL?.getTime() ?? 0;
-      expect(ttl - Date.now()).toBeGreaterThan(5_000);
-      expect(ttl - Date.now()).toBeLessThan(11_000);
+      expect(ttl - Date.now()).toBeGreaterThan(15_000);
+      expect(ttl - Date.now()).toBeLessThan(21_000);
       const second = await report('b'.repeat(24), 20);
       const again = await report('a'.repeat(24), 10);
       const quotaB = second.SamplingTargetDocuments?.[0]?.ReservoirQuota ?? 0;
