@@ -1,9 +1,8 @@
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { LOCAL_CREDENTIALS, type ParcelApiConfig } from '@parcel/config';
 import { errorBody } from '@parcel/contract';
+import { listen } from '@parcel/http-service';
 import { initTracing, traceAwsClient, traceErrors, traceRequests, tracingStats } from '@parcel/tracing';
 import express from 'express';
 import { parcelRoute } from './parcel-route';
@@ -83,19 +82,12 @@ export async function startParcelApi(
   });
   app.use(traceErrors());
 
-  const server = app.listen(opts.port ?? config.port, opts.host ?? config.bindHost);
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  const bound = opts.host ?? config.bindHost;
-  const host = bound !== '0.0.0.0' ? bound : '127.0.0.1';
+  const http = await listen(app, opts.port ?? config.port, opts.host ?? config.bindHost);
   return {
-    url: `http://${host}:${port}`,
-    port,
+    url: http.url,
+    port: http.port,
     close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      await http.close();
       dynamodb.destroy();
       sfn.destroy();
     },

@@ -1,7 +1,6 @@
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import type { WarehouseQueryConfig } from '@parcel/config';
 import { errorBody } from '@parcel/contract';
+import { listen } from '@parcel/http-service';
 import { initTracing, traceErrors, traceRequests, tracingStats } from '@parcel/tracing';
 import express from 'express';
 import { createPool } from './db';
@@ -64,19 +63,12 @@ export async function startWarehouseQuery(
   });
   app.use(traceErrors());
 
-  const server = app.listen(opts.port ?? config.port, opts.host ?? config.bindHost);
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  const bound = opts.host ?? config.bindHost;
-  const host = bound !== '0.0.0.0' ? bound : '127.0.0.1';
+  const http = await listen(app, opts.port ?? config.port, opts.host ?? config.bindHost);
   return {
-    url: `http://${host}:${port}`,
-    port,
+    url: http.url,
+    port: http.port,
     close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      await http.close();
       vendor.close();
       await pool.end();
     },
