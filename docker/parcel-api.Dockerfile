@@ -28,7 +28,9 @@ WORKDIR /app
 COPY --from=build /out/parcel-api/ ./
 # The bundle's package.json lists only what could not be bundled (usually nothing): production deps.
 RUN npm install --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
-ENV PORT=3001 \
+# A container listens on all its interfaces (a service run on a laptop defaults to loopback).
+ENV BIND_HOST=0.0.0.0 \
+    PORT=3001 \
     AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:2000 \
     TRACING_BACKEND=xray \
     LOG_LEVEL=info

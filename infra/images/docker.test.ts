@@ -83,6 +83,14 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('has every service listen on all its interfaces (the services default to loopback)', () => {
+    for (const [name, spec] of Object.entries(SPECS)) {
+      const bind = describeSpec(spec).find((f) => f.variable.endsWith('BIND_HOST'));
+      expect(bind, name).toBeDefined();
+      expect(services[name]?.environment?.[bind?.variable ?? ''], name).toBe('0.0.0.0');
+    }
+  });
+
   it('listens and publishes on the local stack ports', () => {
     for (const [name, port] of Object.entries(PORT_OF)) {
       const svc = services[name] as ComposeService;
@@ -206,5 +214,10 @@ describe.each(Object.keys(IMAGE_SERVICES))('docker/%s.Dockerfile runtime', (name
     expect(dockerfile).toContain(`RUN npx tsx infra/images/bundle.ts ${name} --out /out/${name}`);
     expect(dockerfile).toContain(`COPY --from=build /out/${name}/ ./`);
     expect(dockerfile).toMatch(/npm install --omit=dev/);
+  });
+
+  it('listens on all interfaces of the container (the service alone defaults to loopback)', () => {
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(runtime).toMatch(/^ENV BIND_HOST=0\.0\.0\.0\b/m);
   });
 });

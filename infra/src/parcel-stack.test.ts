@@ -160,7 +160,7 @@ describe('services', () => {
       Name: string;
       Image: unknown;
       PortMappings?: unknown[];
-      Environment?: { Name: string }[];
+      Environment?: { Name: string; Value?: unknown }[];
       User?: string;
       ReadonlyRootFilesystem?: boolean;
       HealthCheck?: { Command: string[] };
@@ -187,6 +187,8 @@ describe('services', () => {
       expect(app).toBeDefined();
       const known = new Set(describeSpec(specs[app?.Name as keyof typeof specs]).map((f) => f.variable));
       for (const v of app?.Environment ?? []) expect(known, `${app?.Name}: ${v.Name}`).toContain(v.Name);
+      // The services default to loopback; the ALB reaches the task on its ENI.
+      expect(app?.Environment).toContainEqual({ Name: 'BIND_HOST', Value: '0.0.0.0' });
       expect(app?.ReadonlyRootFilesystem).toBe(true);
       expect(app?.User).toBe('1000');
       expect(app?.HealthCheck?.Command).toEqual(['CMD', 'node', '/app/healthcheck.mjs']);

@@ -112,7 +112,9 @@ export class ParcelStack extends Stack {
     warehouseSg.addEgressRule(this.data.proxySecurityGroup, ec2.Port.tcp(5432), 'PostgreSQL via RDS Proxy');
     this.data.proxySecurityGroup.addIngressRule(warehouseSg, ec2.Port.tcp(5432), 'from warehouse-query');
 
-    const tracing = {
+    const common = {
+      // The ALB reaches the task on its ENI: listen on all interfaces (the services default to loopback).
+      BIND_HOST: '0.0.0.0',
       AWS_XRAY_DAEMON_ADDRESS: DAEMON_ADDRESS,
       TRACING_BACKEND: 'xray',
       LOG_LEVEL: 'info',
@@ -128,7 +130,7 @@ export class ParcelStack extends Stack {
       logKey: key,
       image: props.images?.['parcel-api'],
       environment: environmentFor('parcel-api', parcelApiSpec, {
-        ...tracing,
+        ...common,
         PORT: String(CONTAINER_PORTS['parcel-api']),
         PARCEL_TABLE: this.data.table.tableName,
         STATE_MACHINE_ARN: this.fanout.stateMachine.stateMachineArn,
@@ -145,7 +147,7 @@ export class ParcelStack extends Stack {
       logKey: key,
       image: props.images?.['warehouse-query'],
       environment: environmentFor('warehouse-query', warehouseQuerySpec, {
-        ...tracing,
+        ...common,
         PORT: String(CONTAINER_PORTS['warehouse-query']),
         DB_HOST: this.data.proxy.endpoint,
         DB_PORT: '5432',

@@ -257,6 +257,15 @@ describe('IAM authorisation on /internal/*', () => {
     }
   });
 
+  it('reads query parameters named like Object properties as parameters (`?constructor=1`)', async () => {
+    for (const query of ['constructor=1', 'toString=a&hasOwnProperty=b', '__proto__=x', 'valueOf=1']) {
+      const p = `${path}?${query}`;
+      const reply = await send(gateway.url, p, { headers: await sign(p) });
+      expect(reply.status, `${query}: ${reply.body}`).toBe(200);
+      expect(lastSeen(warehouse)?.url).toBe(p);
+    }
+  });
+
   it('refuses a wrong secret with the signature-mismatch message', async () => {
     const reply = await send(gateway.url, path, { headers: await sign(path, { secret: 'wrong' }) });
     expect(reply.status).toBe(403);
@@ -601,6 +610,38 @@ describe('tracing at the edge', () => {
     expect(timedOut?.subsegments?.[0]).toMatchObject({ fault: true, namespace: 'remote' });
     expect(timedOut?.subsegments?.[0]?.http?.response).toBeUndefined();
     expect(JSON.stringify(timedOut?.subsegments?.[0]?.cause)).toContain('IntegrationTimeout');
+  });
+
+  it("records the connection's address as client_ip, not a caller's X-Forwarded-For", async () => {
+    const root = '1-5759e988-0000000000000000000000f1';
+    await send(gateway.url, `/parcels/${ID}`, {
+      headers: { 'x-amzn-trace-id': `Root=${root};Sampled=1`, 'x-forwarded-for': '198.51.100.7' },
+    });
+    await collector.waitFor(() => segmentsOf(root).length > 0);
+    const [stage] = segmentsOf(root);
+    expect(stage?.http?.request?.client_ip).toBe('127.0.0.1');
+    expect(stage?.http?.request).not.toHaveProperty('x_forwarded_for');
+  });
+
+  it('believes X-Forwarded-For only from a trusted forwarder, skipping trusted hops in it', async () => {
+    const trusting = await startGateway(config({ TRUSTED_FORWARDERS: '10.0.0.9, 127.0.0.1' }), {
+      samplingEndpoint: rules.url,
+    });
+    try {
+      const root = '1-5759e988-0000000000000000000000f2';
+      await send(trusting.url, `/parcels/${ID}`, {
+        headers: {
+          'x-amzn-trace-id': `Root=${root};Sampled=1`,
+          'x-forwarded-for': '192.0.2.1, 198.51.100.7, 10.0.0.9',
+        },
+      });
+      await collector.waitFor(() => segmentsOf(root).length > 0);
+      const [stage] = segmentsOf(root);
+      // The left-most entry is whatever the client wrote; the right-most untrusted one is who connected.
+      expect(stage?.http?.request).toMatchObject({ client_ip: '198.51.100.7', x_forwarded_for: true });
+    } finally {
+      await trusting.close();
+    }
   });
 
   it('keeps serving when the daemon is gone (sends are fire-and-forget)', async () => {

@@ -97,6 +97,12 @@ export async function startGateway(
     'warehouse-query': config.warehouseQueryUrl,
   };
   const stagePrefix = `/${config.stageName}/`;
+  const trustedForwarders = new Set(
+    (config.trustedForwarders ?? '')
+      .split(',')
+      .map((a) => normalizeAddress(a.trim()))
+      .filter((a) => a !== ''),
+  );
 
   const server = createServer(
     { maxHeaderSize: LIMITS.nodeMaxHeaderSize, keepAliveTimeout: 5_000 },
@@ -217,7 +223,7 @@ export async function startGateway(
           endMs: handedOverMs ?? Date.now(),
           method,
           url: `http://${host}${rawUrl}`,
-          ...clientAddress(forwardedFor, peer),
+          ...clientAddress(forwardedFor, peer, trustedForwarders),
           ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
           status,
           ...(Number.isFinite(contentLength) ? { contentLength } : {}),
@@ -400,13 +406,33 @@ function headerString(value: string | string[] | undefined): string | undefined 
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
+/** `::ffff:203.0.113.9` (an IPv4 peer on a dual-stack socket) → `203.0.113.9`. */
+function normalizeAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/**
+ * The stage segment's `client_ip`: the connection's address, as API Gateway records it
+ * (`$context.identity.sourceIp`), since anyone can send an `X-Forwarded-For`. Only when the connection
+ * comes from a trusted forwarder is the header believed: the right-most address in it that is not
+ * itself a trusted forwarder is the client (`x_forwarded_for: true`, as X-Ray marks an address read
+ * from the header).
+ */
 function clientAddress(
   forwardedFor: string | undefined,
   peer: string,
+  trusted: ReadonlySet<string>,
 ): { clientIp?: string; forwardedFor: boolean } {
-  const first = forwardedFor?.split(',')[0]?.trim();
-  if (first) return { clientIp: first.slice(0, 64), forwardedFor: true };
-  return peer ? { clientIp: peer, forwardedFor: false } : { forwardedFor: false };
+  const connection = normalizeAddress(peer);
+  if (forwardedFor && trusted.has(connection)) {
+    const hops = forwardedFor
+      .split(',')
+      .map((h) => normalizeAddress(h.trim()))
+      .filter((h) => h !== '');
+    const client = hops.reverse().find((h) => !trusted.has(h)) ?? hops.at(-1);
+    if (client) return { clientIp: client.slice(0, 64), forwardedFor: true };
+  }
+  return connection ? { clientIp: connection, forwardedFor: false } : { forwardedFor: false };
 }
 
 /** API Gateway's header limit counts the request line and header values (names are not counted). */
@@ -455,7 +481,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_la
 }
 
 function parseQuery(raw: string): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
+  // No prototype: `?constructor=1` or `?__proto__=x` is a parameter like any other, not an inherited property.
+  const out: Record<string, string | string[]> = Object.create(null);
   if (!raw) return out;
   for (const [key, value] of new URLSearchParams(raw)) {
     const existing = out[key];

@@ -11,8 +11,8 @@ import {
   PARCEL_FANOUT_NAME,
 } from '@parcel/state-machine';
 import { type Logger, pino } from 'pino';
-import { SfnApiError } from './api/errors';
-import { OPERATIONS } from './api/operations';
+import { SfnApiError, UnknownOperationError } from './api/errors';
+import { operationNamed } from './api/operations';
 import { responseHeadersOf } from './api/response-headers';
 import type { ExecutionEnv, TaskHandler } from './engine/interpreter';
 import { SegmentEmitter } from './engine/segment-emitter';
@@ -177,8 +177,8 @@ async function handle(
   try {
     const target = String(req.headers['x-amz-target'] ?? '');
     const [prefix, opName] = target.split('.', 2);
-    const op = prefix === 'AWSStepFunctions' && opName ? OPERATIONS[opName] : undefined;
-    if (!op) throw new SfnApiError('UnknownOperationException', `Unknown operation ${target}`);
+    const op = prefix === 'AWSStepFunctions' && opName ? operationNamed(opName) : undefined;
+    if (!op) throw new UnknownOperationError(target);
     const raw = await readBody(req);
     let body: unknown;
     try {

@@ -547,6 +547,27 @@ describe('the rest of the API, through the real SDK client', () => {
     const health = await fetch(`${sfn.url}/health`);
     expect(await health.json()).toEqual({ status: 'ok' });
   });
+
+  // An unknown X-Amz-Target is refused by AWS's request framework, before the service: HTTP 400 and only
+  // `{"__type":"com.amazon.coral.service#UnknownOperationException"}` (as real endpoints answer it,
+  // reported in aws/aws-sdk-go#3689, aws/aws-sdk-net#1536, mhart/kinesalite#95).
+  it.each([
+    'constructor',
+    'toString',
+    'hasOwnProperty',
+    '__proto__',
+    'valueOf',
+    'NoSuchOperation',
+    'startSyncExecution',
+  ])('answers AWSStepFunctions.%s with 400 UnknownOperationException', async (name) => {
+    const response = await fetch(sfn.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `AWSStepFunctions.${name}` },
+      body: '{}',
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ __type: 'com.amazon.coral.service#UnknownOperationException' });
+  });
 });
 
 const hasAwsCli = await promisify(execFile)('aws', ['--version']).then(

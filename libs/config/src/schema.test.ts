@@ -1,9 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, describeSpec } from './schema';
+import { ConfigError, describeSpec, type Spec } from './schema';
+import { gatewaySpec } from './services/gateway';
 import { parcelApiSpec, readParcelApiConfig } from './services/parcel-api';
-import { readWarehouseQueryConfig } from './services/warehouse-query';
+import { stepFunctionsSpec } from './services/step-functions';
+import { vendorSimSpec } from './services/vendor-sim';
+import { readWarehouseQueryConfig, warehouseQuerySpec } from './services/warehouse-query';
+import { xrayServiceSpec } from './services/xray-service';
 
 describe('environment contract', () => {
+  it('listens on loopback unless told otherwise, in every service (containers set 0.0.0.0)', () => {
+    const specs: Record<string, Spec> = {
+      gateway: gatewaySpec,
+      'parcel-api': parcelApiSpec,
+      'warehouse-query': warehouseQuerySpec,
+      'step-functions': stepFunctionsSpec,
+      'vendor-sim': vendorSimSpec,
+      'xray-service': xrayServiceSpec,
+    };
+    for (const [name, spec] of Object.entries(specs)) {
+      const bind = describeSpec(spec).filter((f) => f.variable.endsWith('BIND_HOST'));
+      expect(bind, name).toHaveLength(1);
+      expect(bind[0]?.defaultValue, name).toBe('127.0.0.1');
+    }
+  });
+
   it('applies defaults when nothing is set', () => {
     const config = readParcelApiConfig({});
     expect(config).toMatchObject({

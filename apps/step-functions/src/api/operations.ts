@@ -124,3 +124,8 @@ export const OPERATIONS: Record<string, Operation> = {
     };
   },
 };
+
+/** The operation an `X-Amz-Target` names: own operations only, never a property inherited from Object. */
+export function operationNamed(name: string): Operation | undefined {
+  return Object.hasOwn(OPERATIONS, name) ? OPERATIONS[name] : undefined;
+}

@@ -1,5 +1,5 @@
 import { LOCAL_ACCOUNT, LOCAL_PORTS } from '../local-defaults';
-import { type Env, int, port, readConfig, str, url } from '../schema';
+import { type Env, int, optionalStr, port, readConfig, str, url } from '../schema';
 import { tracingSpec } from './tracing';
 
 export const gatewaySpec = {
@@ -11,6 +11,10 @@ export const gatewaySpec = {
   bindHost: str('BIND_HOST', {
     description: 'interface to listen on (loopback unless told; compose sets 0.0.0.0)',
     default: '127.0.0.1',
+  }),
+  trustedForwarders: optionalStr('TRUSTED_FORWARDERS', {
+    description:
+      'comma-separated peer addresses whose X-Forwarded-For names the client (a proxy you run in front); unset: none, so client_ip is the connection address, as API Gateway records it',
   }),
   parcelApiUrl: url('PARCEL_API_URL', {
     description: 'base URL of parcel-api (the VPC link target)',

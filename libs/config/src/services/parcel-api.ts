@@ -9,8 +9,9 @@ export const parcelApiSpec = {
     default: String(LOCAL_PORTS.parcelApi),
   }),
   bindHost: str('BIND_HOST', {
-    description: 'interface to listen on (all interfaces in a container; the launcher sets 127.0.0.1)',
-    default: '0.0.0.0',
+    description:
+      'interface to listen on: loopback unless told (the image, compose and the task definition set 0.0.0.0)',
+    default: '127.0.0.1',
   }),
   tableName: str('PARCEL_TABLE', {
     description: 'DynamoDB table caching merged parcels',

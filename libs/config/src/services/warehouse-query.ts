@@ -9,8 +9,9 @@ export const warehouseQuerySpec = {
     default: String(LOCAL_PORTS.warehouseQuery),
   }),
   bindHost: str('BIND_HOST', {
-    description: 'interface to listen on (all interfaces in a container; the launcher sets 127.0.0.1)',
-    default: '0.0.0.0',
+    description:
+      'interface to listen on: loopback unless told (the image, compose and the task definition set 0.0.0.0)',
+    default: '127.0.0.1',
   }),
   databaseUrl: optionalUrl('DATABASE_URL', {
     description: 'PostgreSQL URL (local and tests); unset in AWS, where DB_HOST and IAM auth are used',
