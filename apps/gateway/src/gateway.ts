@@ -10,6 +10,7 @@ import {
   parseKeptHeader,
   TRACE_KEPT_HEADER,
 } from '@parcel/sampling-rules';
+import { DaemonClient } from '@parcel/xray-protocol';
 import type { Logger } from 'pino';
 import {
   badRequestParameters,
@@ -23,7 +24,6 @@ import { callIntegration, closeIntegrationAgents, createIntegrationAgents, endTo
 import { CentralSampler, type SamplingDecision } from './sampling/sampler';
 import { hasSignature, verifySigV4 } from './sigv4';
 import { clientTraceHeader, downstreamTraceHeader, resolveEdgeTrace } from './tracing/edge-trace';
-import { SegmentEmitter } from './tracing/emitter';
 import {
   buildStageSegment,
   type IntegrationCall,
@@ -50,7 +50,7 @@ export interface RunningGateway {
   url: string;
   port: number;
   sampler: CentralSampler;
-  emitter: SegmentEmitter;
+  emitter: DaemonClient;
   /** What was head-sampled (by rule), kept on error/latency/downstream, or discarded. */
   stats: KeepStats;
   close(): Promise<void>;
@@ -84,11 +84,11 @@ export async function startGateway(
     onError: (what, error) =>
       log?.debug({ err: error, what }, 'sampling rules unavailable; local Default applies'),
   });
-  const emitter = new SegmentEmitter(daemon);
+  const emitter = new DaemonClient(daemon);
   const stats = new KeepStats();
   const statsSnapshot = () => ({
     ...stats.snapshot(),
-    segments: { sent: emitter.sent, dropped: emitter.dropped },
+    segments: emitter.stats(),
     sampling: sampler.source,
   });
   const agents = createIntegrationAgents();

@@ -10,12 +10,12 @@ import {
   DYNAMODB_PUT_ITEM,
   PARCEL_FANOUT_NAME,
 } from '@parcel/state-machine';
+import { DaemonClient } from '@parcel/xray-protocol';
 import { type Logger, pino } from 'pino';
 import { SfnApiError, UnknownOperationError } from './api/errors';
 import { operationNamed } from './api/operations';
 import { responseHeadersOf } from './api/response-headers';
 import type { ExecutionEnv, TaskHandler } from './engine/interpreter';
-import { SegmentEmitter } from './engine/segment-emitter';
 import { StepFunctionsService } from './service';
 import { Registry } from './state-machines';
 import { apiGatewayInvoke } from './tasks/api-gateway-invoke';
@@ -71,10 +71,7 @@ export async function startStepFunctions(
     ],
     [DYNAMODB_PUT_ITEM, dynamoDbPutItem({ client: dynamodb, region: config.region })],
   ]);
-  const emitter =
-    config.tracingBackend !== 'off'
-      ? new SegmentEmitter(config.daemonAddress.host, config.daemonAddress.port)
-      : undefined;
+  const emitter = config.tracingBackend !== 'off' ? new DaemonClient(config.daemonAddress) : undefined;
 
   const registry = new Registry(config.region);
   registry.register(
@@ -93,7 +90,7 @@ export async function startStepFunctions(
   });
   const statsSnapshot = () => ({
     ...stats.snapshot(),
-    segments: { sent: emitter?.sent ?? 0, dropped: emitter?.dropped ?? 0 },
+    segments: emitter?.stats(),
   });
 
   const server = createServer((req, res) => {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { DaemonClient } from '@parcel/xray-protocol';
 import type { Logger } from 'pino';
 import { SfnApiError } from './api/errors';
 import { type ExecutionRecord, execute, type KeepSettings } from './engine/execution';
 import type { ExecutionEnv, TaskHandler } from './engine/interpreter';
-import type { SegmentEmitter } from './engine/segment-emitter';
 import {
   isExecutionArn,
   isStateMachineArn,
@@ -25,7 +25,7 @@ export class StepFunctionsService {
     readonly registry: Registry,
     private readonly tasks: ReadonlyMap<string, TaskHandler>,
     private readonly logger: Logger,
-    private readonly emitter?: SegmentEmitter,
+    private readonly emitter?: DaemonClient,
     private readonly sleep?: ExecutionEnv['sleep'],
     private readonly keep?: KeepSettings,
   ) {}

@@ -1,3 +1,4 @@
+export * from './daemon-client';
 export * from './datagram';
 export * from './ids';
 export * from './segment';

@@ -10,6 +10,8 @@ export interface UdpCollector {
   address: string;
   port: number;
   segments: SegmentDoc[];
+  /** The size of every datagram received, valid or not, in arrival order. */
+  datagramBytes: number[];
   invalid: number;
   /** Resolves once `predicate` holds for the collected segments, or rejects after `timeoutMs`. */
   waitFor(predicate: (segments: SegmentDoc[]) => boolean, timeoutMs?: number): Promise<SegmentDoc[]>;
@@ -20,10 +22,12 @@ export interface UdpCollector {
 export async function startUdpCollector(): Promise<UdpCollector> {
   const socket: Socket = createSocket('udp4');
   const segments: SegmentDoc[] = [];
+  const datagramBytes: number[] = [];
   const collector = {
     address: '',
     port: 0,
     segments,
+    datagramBytes,
     invalid: 0,
     async waitFor(predicate: (s: SegmentDoc[]) => boolean, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
@@ -35,11 +39,13 @@ export async function startUdpCollector(): Promise<UdpCollector> {
     },
     clear() {
       segments.length = 0;
+      datagramBytes.length = 0;
       collector.invalid = 0;
     },
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
   socket.on('message', (msg) => {
+    datagramBytes.push(msg.length);
     const result = decodeDatagram(msg);
     if (result.ok) segments.push(result.segment);
     else collector.invalid++;

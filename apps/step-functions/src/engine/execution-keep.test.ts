@@ -1,10 +1,15 @@
 import { KeepStats } from '@parcel/sampling-rules';
 import type { StateMachineDefinition } from '@parcel/state-machine';
-import { newSegmentId, newTraceId, startUdpCollector, type UdpCollector } from '@parcel/xray-protocol';
+import {
+  DaemonClient,
+  newSegmentId,
+  newTraceId,
+  startUdpCollector,
+  type UdpCollector,
+} from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ExecutionRecord, execute } from './execution';
 import type { TaskHandler } from './interpreter';
-import { SegmentEmitter } from './segment-emitter';
 
 const SLOW_TASK = 'arn:test:slow';
 const definition: StateMachineDefinition = {
@@ -16,11 +21,10 @@ const tasks = new Map<string, TaskHandler>([
 ]);
 
 let collector: UdpCollector;
-let emitter: SegmentEmitter;
+let emitter: DaemonClient;
 beforeAll(async () => {
   collector = await startUdpCollector();
-  const [host, port] = collector.address.split(':');
-  emitter = new SegmentEmitter(host as string, Number(port));
+  emitter = new DaemonClient(collector.address);
 });
 afterAll(async () => {
   await emitter?.close();

@@ -1,8 +1,12 @@
 import { type KeepReason, type KeepStats, keepReason, TRACE_KEPT_ANNOTATION } from '@parcel/sampling-rules';
 import type { StateMachineDefinition } from '@parcel/state-machine';
-import { formatTraceHeader, parseTraceHeader, type SegmentDoc } from '@parcel/xray-protocol';
+import {
+  type DaemonClient,
+  formatTraceHeader,
+  parseTraceHeader,
+  type SegmentDoc,
+} from '@parcel/xray-protocol';
 import { type ExecutionEnv, runStates, type TaskHandler } from './interpreter';
-import type { SegmentEmitter } from './segment-emitter';
 import { asStatesError, StatesError } from './states-error';
 import { failureKind, pathNeedsKeeping, TraceSpan } from './trace-span';
 
@@ -41,7 +45,7 @@ export interface ExecuteOptions {
   input: string;
   traceHeader?: string;
   tasks: ReadonlyMap<string, TaskHandler>;
-  emitter?: SegmentEmitter;
+  emitter?: DaemonClient;
   sleep?: ExecutionEnv['sleep'];
   keep?: KeepSettings;
 }
@@ -141,6 +145,6 @@ export async function execute(opts: ExecuteOptions, record: ExecutionRecord): Pr
     },
   };
   if (header.parent) segment.parent_id = header.parent;
-  opts.emitter.emit(segment);
+  opts.emitter.send(segment);
   return record;
 }
