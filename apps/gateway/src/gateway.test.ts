@@ -1,5 +1,5 @@
 import { createServer, request, type Server, validateHeaderValue } from 'node:http';
-import { type AddressInfo, connect } from 'node:net';
+import { type AddressInfo, connect, createServer as createNetServer } from 'node:net';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { readGatewayConfig } from '@parcel/config';
 import { makeParcelId } from '@parcel/contract';
@@ -11,6 +11,7 @@ import {
 } from '@parcel/xray-protocol';
 import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningGateway, startGateway } from './gateway';
 import { send, startUpstream, type Upstream } from './test-helpers';
@@ -447,6 +448,28 @@ describe('limits', () => {
       expect(JSON.parse(reply.body)).toEqual({ message: 'Service Unavailable' });
     } finally {
       await g.close();
+    }
+  });
+  it('answers 502 when the target drops the connection, and logs why, which target and which trace', async () => {
+    const dropping = createNetServer((socket) => socket.once('data', () => socket.destroy()));
+    await new Promise<void>((r) => dropping.listen(0, '127.0.0.1', r));
+    const targetUrl = `http://127.0.0.1:${(dropping.address() as AddressInfo).port}`;
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const g = await startGateway(config({ PARCEL_API_URL: targetUrl }), { samplingEndpoint: null, logger });
+    try {
+      const reply = await send(g.url, `/parcels/${ID}`);
+      expect(reply.status).toBe(502);
+      const traceId = parseTraceHeader(String(reply.headers['x-amzn-trace-id']))?.root;
+      expect(lines.find((l) => l.msg === 'request failed')).toMatchObject({
+        status: 502,
+        traceId,
+        target: `${targetUrl}/parcels/${ID}`,
+        reason: { code: 'ECONNRESET', message: 'socket hang up' },
+      });
+    } finally {
+      await g.close();
+      await new Promise<void>((r) => dropping.close(() => r()));
     }
   });
 });

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { GatewayConfig } from '@parcel/config';
+import { closeConnectionPool, createConnectionPool } from '@parcel/http-service';
 import { matchRoute, type RouteDefinition, validatePathParameters } from '@parcel/routes';
 import {
   type KeepReason,
@@ -20,7 +21,7 @@ import {
   sendGatewayError,
 } from './gateway-responses';
 import { LIMITS } from './limits';
-import { callIntegration, closeIntegrationAgents, createIntegrationAgents, endToEndHeaders } from './proxy';
+import { callIntegration, endToEndHeaders } from './proxy';
 import { CentralSampler, type SamplingDecision } from './sampling/sampler';
 import { hasSignature, verifySigV4 } from './sigv4';
 import { clientTraceHeader, downstreamTraceHeader, resolveEdgeTrace } from './tracing/edge-trace';
@@ -91,7 +92,7 @@ export async function startGateway(
     segments: emitter.stats(),
     sampling: sampler.source,
   });
-  const agents = createIntegrationAgents();
+  const pool = createConnectionPool();
   const targets: Record<RouteDefinition['target'], string> = {
     'parcel-api': config.parcelApiUrl,
     'warehouse-query': config.warehouseQueryUrl,
@@ -205,8 +206,12 @@ export async function startGateway(
 
     res.on('finish', () => {
       const status = res.statusCode;
-      if (status >= 500) log?.warn({ requestId, method, path: clip(rawPath), status }, 'request failed');
-      else log?.debug({ requestId, method, path: clip(rawPath), status }, 'request');
+      const line = { requestId, traceId: trace.traceId, method, path: clip(rawPath), status };
+      if (status >= 500) {
+        // What the stage segment's cause says, in the log too: why, and which target.
+        const reason = integration?.failure ?? (integration ? { status: integration.status } : undefined);
+        log?.warn({ ...line, target: integration?.url, reason }, 'request failed');
+      } else log?.debug(line, 'request');
       if (!tracingOn) return;
       let keptFor: KeepReason | undefined;
       if (trace.sampled) stats.sampled(trace.decision?.ruleName);
@@ -319,7 +324,7 @@ export async function startGateway(
         timeoutMs: config.integrationTimeoutMs,
         maxResponseBytes: LIMITS.maxPayloadBytes,
       },
-      agents,
+      pool,
     );
     const call: IntegrationCall = { url: target.toString(), method, startMs: callStart, endMs: Date.now() };
     integration = call;
@@ -332,10 +337,10 @@ export async function startGateway(
         };
         return fail(GATEWAY_ERRORS.integrationTimeout);
       case 'unavailable':
-        call.failure = { type: result.error.name, message: result.error.message };
+        call.failure = socketFailure(result.error);
         return fail({ status: 503, message: 'Service Unavailable' });
       case 'bad_gateway':
-        call.failure = { type: result.error.name, message: result.error.message };
+        call.failure = socketFailure(result.error);
         return fail({ status: 502, message: 'Bad Gateway' });
       case 'too_large':
         call.failure = { type: 'ResponseTooLarge', message: 'integration response over 10 MB' };
@@ -396,10 +401,14 @@ export async function startGateway(
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      closeIntegrationAgents(agents);
+      closeConnectionPool(pool);
       await emitter.close();
     },
   };
+}
+
+function socketFailure(error: NodeJS.ErrnoException): NonNullable<IntegrationCall['failure']> {
+  return { type: error.name, message: error.message, ...(error.code ? { code: error.code } : {}) };
 }
 
 function headerString(value: string | string[] | undefined): string | undefined {

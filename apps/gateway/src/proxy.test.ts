@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Socket } from 'node:net';
+import { type ConnectionPool, closeConnectionPool, createConnectionPool } from '@parcel/http-service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callIntegration, closeIntegrationAgents, createIntegrationAgents, endToEndHeaders } from './proxy';
+import { callIntegration, endToEndHeaders } from './proxy';
 
 /**
  * A target that serves one request per connection with `keep-alive`, then drops the connection when a
@@ -29,7 +30,7 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-const call = (agents: ReturnType<typeof createIntegrationAgents>, method = 'GET') =>
+const call = (pool: ConnectionPool, method = 'GET') =>
   callIntegration(
     {
       url: new URL(`http://127.0.0.1:${port}/x`),
@@ -39,29 +40,43 @@ const call = (agents: ReturnType<typeof createIntegrationAgents>, method = 'GET'
       timeoutMs: 2000,
       maxResponseBytes: 1024,
     },
-    agents,
+    pool,
   );
 
 describe('callIntegration', () => {
   it('resends an idempotent request once when a pooled connection turns out dead', async () => {
-    const agents = createIntegrationAgents();
+    const pool = createConnectionPool();
     try {
-      expect(await call(agents)).toMatchObject({ kind: 'response', status: 200 });
+      expect(await call(pool)).toMatchObject({ kind: 'response', status: 200 });
       const before = connections;
-      expect(await call(agents)).toMatchObject({ kind: 'response', status: 200 });
+      expect(await call(pool)).toMatchObject({ kind: 'response', status: 200 });
       expect(connections).toBe(before + 1);
     } finally {
-      closeIntegrationAgents(agents);
+      closeConnectionPool(pool);
+    }
+  });
+
+  it('resends on a fresh connection, not on another pooled one that may be just as dead', async () => {
+    const pool = createConnectionPool();
+    try {
+      // Two connections in the pool, both of which the target drops on their next request: the state of a
+      // pool after a burst, when the target closes connections that went idle at the same moment.
+      const first = await Promise.all([call(pool), call(pool)]);
+      expect(first).toMatchObject([{ status: 200 }, { status: 200 }]);
+      expect(Object.values(pool.http.freeSockets).flat()).toHaveLength(2);
+      expect(await call(pool)).toMatchObject({ kind: 'response', status: 200 });
+    } finally {
+      closeConnectionPool(pool);
     }
   });
 
   it('does not resend a non-idempotent request', async () => {
-    const agents = createIntegrationAgents();
+    const pool = createConnectionPool();
     try {
-      expect(await call(agents, 'POST')).toMatchObject({ kind: 'response', status: 200 });
-      expect(await call(agents, 'POST')).toMatchObject({ kind: 'bad_gateway' });
+      expect(await call(pool, 'POST')).toMatchObject({ kind: 'response', status: 200 });
+      expect(await call(pool, 'POST')).toMatchObject({ kind: 'bad_gateway' });
     } finally {
-      closeIntegrationAgents(agents);
+      closeConnectionPool(pool);
     }
   });
 });

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { StepFunctionsConfig } from '@parcel/config';
+import { closeConnectionPool, createConnectionPool } from '@parcel/http-service';
 import { KeepStats } from '@parcel/sampling-rules';
 import {
   API_GATEWAY_INVOKE,
@@ -60,6 +61,7 @@ export async function startStepFunctions(
     credentials: config.dynamodbEndpoint ? credentials : undefined,
     maxAttempts: 2,
   });
+  const gatewayPool = createConnectionPool();
   const tasks = new Map<string, TaskHandler>([
     [
       API_GATEWAY_INVOKE,
@@ -67,6 +69,7 @@ export async function startStepFunctions(
         protocol: gateway.protocol as 'http:' | 'https:',
         region: config.region,
         credentials,
+        pool: gatewayPool,
       }),
     ],
     [DYNAMODB_PUT_ITEM, dynamoDbPutItem({ client: dynamodb, region: config.region })],
@@ -132,6 +135,7 @@ export async function startStepFunctions(
         server.closeAllConnections();
       });
       dynamodb.destroy();
+      closeConnectionPool(gatewayPool);
       await emitter?.close();
     },
   };

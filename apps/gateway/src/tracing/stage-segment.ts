@@ -16,8 +16,8 @@ export interface IntegrationCall {
   endMs: number;
   status?: number;
   contentLength?: number;
-  /** Set when no response came back (timeout, refused, reset). */
-  failure?: { type: string; message: string };
+  /** Set when no response came back (timeout, refused, reset); `code` is the socket error's, if any. */
+  failure?: { type: string; message: string; code?: string };
 }
 
 export interface StageRequestRecord {

@@ -1,6 +1,6 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
+import { type ConnectionPool, sendPooled } from '@parcel/http-service';
 import { parseKeptHeader, TRACE_KEPT_HEADER } from '@parcel/sampling-rules';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { TaskHandler } from '../engine/interpreter';
@@ -11,6 +11,8 @@ export interface ApiGatewayInvokeOptions {
   protocol: 'http:' | 'https:';
   region: string;
   credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** The integration's own keep-alive pool (the caller closes it). */
+  pool: ConnectionPool;
 }
 
 interface InvokeParameters {
@@ -103,7 +105,7 @@ export function apiGatewayInvoke(opts: ApiGatewayInvokeOptions): TaskHandler {
 
     let res: { status: number; statusText: string; headers: IncomingMessage['headers']; text: string };
     try {
-      res = await send(url, params.Method, signed, body, signal);
+      res = await send(url, params.Method, signed, body, signal, opts.pool);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       call.fail('fault', (err as { code?: string }).code ?? 'NetworkError', message, true);
@@ -151,23 +153,24 @@ function send(
   headers: Record<string, string>,
   body: string | undefined,
   signal: AbortSignal,
+  pool: ConnectionPool,
 ): Promise<{ status: number; statusText: string; headers: IncomingMessage['headers']; text: string }> {
-  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers, signal }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          statusText: res.statusMessage ?? '',
-          headers: res.headers,
-          text: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
+    sendPooled({ url, method, headers, body, signal }, pool, {
+      onResponse: (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            statusText: res.statusMessage ?? '',
+            headers: res.headers,
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+      },
+      onError: reject,
     });
-    req.on('error', reject);
-    req.end(body);
   });
 }

@@ -1,0 +1,30 @@
+import { once } from 'node:events';
+import type { RequestListener } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ListeningService {
+  /** Where to reach it: a wildcard bind is reached on loopback. */
+  url: string;
+  port: number;
+  /** Stops accepting, closes idle keep-alive connections, resolves once in-flight requests are done. */
+  close(): Promise<void>;
+}
+
+/** Serves `app` (an Express app or any request listener) on `host:port`; port 0 picks a free one. */
+export async function listen(app: RequestListener, port: number, host: string): Promise<ListeningService> {
+  const server = createServer(app);
+  server.listen(port, host);
+  await once(server, 'listening');
+  const bound = (server.address() as AddressInfo).port;
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host;
+  return {
+    url: `http://${reachable}:${bound}`,
+    port: bound,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
