@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Span } from './provider';
+import type { Span } from './span';
 
 /** What a request carries across every async hop: its trace identity and the span now open. */
 export interface TraceContext {

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
-import { defaultErrorAnswer, traceErrors, traceRequests } from './express';
+import { defaultErrorAnswer, traceErrors, traceRequests } from './capture/express';
 import { initTracing } from './tracing';
 
 describe('traceErrors', () => {

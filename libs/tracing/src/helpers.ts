@@ -1,9 +1,8 @@
 import type { CacheOutcome, VendorStatus } from '@parcel/contract';
+import { NOOP_SPAN } from './backends/off';
 import { currentStore, traceStorage } from './context';
-import { NOOP_SPAN } from './noop';
 import { traceHeaderFor } from './propagation';
-import type { Span, SpanNamespace } from './provider';
-import { activeTracing } from './tracing';
+import type { Span, SpanNamespace } from './span';
 
 /** The annotations this project indexes, with their types (X-Ray allows 50 per trace). */
 export interface ParcelAnnotations {
@@ -44,7 +43,7 @@ export async function withSubsegment<T>(
 ): Promise<T> {
   const store = currentStore();
   if (!store) return fn(NOOP_SPAN);
-  const sub = activeTracing().provider.startSubsegment(store.span, name, namespace);
+  const sub = store.span.startChild(name, namespace);
   return traceStorage.run({ trace: store.trace, span: sub }, async () => {
     try {
       const result = await fn(sub);

@@ -1,5 +1,6 @@
+export { NOOP_SPAN } from './backends/off';
+export { recordResponseStatus, TRACE_KEPT_HEADER, traceErrors, traceRequests } from './capture/express';
 export { currentTraceId, type TraceContext } from './context';
-export { recordResponseStatus, TRACE_KEPT_HEADER, traceErrors, traceRequests } from './express';
 export {
   addMetadata,
   annotate,
@@ -10,9 +11,8 @@ export {
   withSubsegment,
 } from './helpers';
 export { createLogger, type LogLevel } from './logger';
-export { NOOP_SPAN } from './noop';
 export { TRACE_HEADER_NAME } from './propagation';
-export type { AnnotationValue, KeepReason, Span, SpanNamespace, TracingProvider } from './provider';
+export type { AnnotationValue, KeepReason, Span, SpanNamespace, TracingProvider } from './span';
 export { type KeepStatsSnapshot, keepStatsFor, logKeepStatsPeriodically, tracingStats } from './stats';
 export {
   activeTracing,

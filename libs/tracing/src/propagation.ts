@@ -3,7 +3,7 @@ import https from 'node:https';
 import { syncBuiltinESMExports } from 'node:module';
 import { formatTraceHeader } from '@parcel/xray-protocol';
 import { currentStore, type TraceStore } from './context';
-import type { AwsClientLike } from './provider';
+import type { AwsClientLike } from './span';
 
 export const TRACE_HEADER_NAME = 'X-Amzn-Trace-Id';
 
@@ -28,6 +28,32 @@ function hasTraceHeader(headers: unknown): boolean {
   return false;
 }
 
+/** True when the options of an `http.request(...)` call already carry a trace header. */
+export function callHasTraceHeader(args: unknown[]): boolean {
+  const [first, second] = args;
+  const opts = typeof first === 'string' || first instanceof URL ? second : first;
+  return typeof opts === 'object' && opts !== null && hasTraceHeader((opts as { headers?: unknown }).headers);
+}
+
+/** The arguments of an `http.request(...)` call with the trace header added (unless one is there). */
+export function withTraceHeader(args: unknown[], header: string): unknown[] {
+  const [first, second, ...rest] = args;
+  if (typeof first === 'string' || first instanceof URL) {
+    if (second && typeof second === 'object') {
+      const opts = second as { headers?: Record<string, unknown> };
+      if (hasTraceHeader(opts.headers)) return args;
+      return [first, { ...opts, headers: { ...opts.headers, [TRACE_HEADER_NAME]: header } }, ...rest];
+    }
+    return [first, { headers: { [TRACE_HEADER_NAME]: header } }, ...args.slice(1)];
+  }
+  if (first && typeof first === 'object') {
+    const opts = first as { headers?: Record<string, unknown> };
+    if (hasTraceHeader(opts.headers)) return args;
+    return [{ ...opts, headers: { ...opts.headers, [TRACE_HEADER_NAME]: header } }, ...args.slice(1)];
+  }
+  return args;
+}
+
 type RequestFn = (...args: unknown[]) => unknown;
 
 /**
@@ -44,28 +70,7 @@ function wrapModule(mod: typeof http | typeof https): void {
       if (!store || store.span.propagates) return original(...args);
       const header = traceHeaderFor(store);
       if (!header) return original(...args);
-      const [first, second, ...rest] = args;
-      if (typeof first === 'string' || first instanceof URL) {
-        if (second && typeof second === 'object') {
-          const opts = second as { headers?: Record<string, unknown> };
-          if (hasTraceHeader(opts.headers)) return original(...args);
-          return original(
-            first,
-            { ...opts, headers: { ...opts.headers, [TRACE_HEADER_NAME]: header } },
-            ...rest,
-          );
-        }
-        return original(first, { headers: { [TRACE_HEADER_NAME]: header } }, ...args.slice(1));
-      }
-      if (first && typeof first === 'object') {
-        const opts = first as { headers?: Record<string, unknown> };
-        if (hasTraceHeader(opts.headers)) return original(...args);
-        return original(
-          { ...opts, headers: { ...opts.headers, [TRACE_HEADER_NAME]: header } },
-          ...args.slice(1),
-        );
-      }
-      return original(...args);
+      return original(...withTraceHeader(args, header));
     };
     Object.defineProperty(target, method, {
       value: wrapped,

@@ -1,13 +1,13 @@
 import { createRequire } from 'node:module';
 import type { DestinationStream, Logger } from 'pino';
-import { LeanXrayProvider } from './lean/provider';
+import { NoopProvider } from './backends/off';
+import { RecorderProvider } from './backends/recorder/provider';
+import { XrayProvider } from './backends/xray-sdk/provider';
+import { sdkSampler } from './backends/xray-sdk/sdk';
 import { createLogger, type LogLevel } from './logger';
-import { NoopProvider } from './noop';
 import { addAwsPropagation, wrapHttpModulesForPropagation } from './propagation';
-import type { AwsClientLike, TracingProvider } from './provider';
+import type { AwsClientLike, TracingProvider } from './span';
 import { logKeepStatsPeriodically } from './stats';
-import { XrayProvider } from './xray/provider';
-import { sdkSampler } from './xray/sdk';
 
 export const DEFAULT_KEEP_SLOW_MS = 1000;
 
@@ -89,7 +89,7 @@ export function initTracing(opts: TracingOptions): Tracing {
     const address = formatAddress(opts.daemonAddress);
     const provider: TracingProvider =
       opts.backend === 'xray'
-        ? new LeanXrayProvider(rootLogger, {
+        ? new RecorderProvider(rootLogger, {
             daemonAddress: address,
             keepSlowMs: opts.keepSlowMs ?? DEFAULT_KEEP_SLOW_MS,
             recordUnsampled: opts.recordUnsampled ?? true,
@@ -107,14 +107,11 @@ export function initTracing(opts: TracingOptions): Tracing {
     }
     processTracing = { provider, rootLogger };
   } else {
-    if (opts.daemonAddress !== undefined) {
-      processTracing.provider.setDaemonAddress(formatAddress(opts.daemonAddress));
-    }
-    const provider = processTracing.provider;
-    if (provider instanceof LeanXrayProvider) {
-      if (opts.keepSlowMs !== undefined) provider.keepSlowMs = opts.keepSlowMs;
-      if (opts.recordUnsampled !== undefined) provider.recordsUnsampled = opts.recordUnsampled;
-    }
+    processTracing.provider.configure({
+      ...(opts.daemonAddress !== undefined ? { daemonAddress: formatAddress(opts.daemonAddress) } : {}),
+      ...(opts.keepSlowMs !== undefined ? { keepSlowMs: opts.keepSlowMs } : {}),
+      ...(opts.recordUnsampled !== undefined ? { recordUnsampled: opts.recordUnsampled } : {}),
+    });
     if (processTracing.provider.backend !== opts.backend) {
       processTracing.rootLogger.warn(
         { requested: opts.backend, active: processTracing.provider.backend },
@@ -122,7 +119,7 @@ export function initTracing(opts: TracingOptions): Tracing {
       );
     }
   }
-  if (processTracing.provider.backend === 'xray') {
+  if (processTracing.provider.keepsStats) {
     logKeepStatsPeriodically(
       opts.serviceName,
       processTracing.rootLogger.child({ service: opts.serviceName }),

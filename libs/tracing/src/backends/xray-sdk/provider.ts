@@ -1,17 +1,22 @@
 import http from 'node:http';
 import https from 'node:https';
+import type * as XRay from 'aws-xray-sdk-core';
 import type { Logger } from 'pino';
-import { NOOP_SPAN } from '../noop';
+import { capturePg } from '../../capture/pg';
 import type {
   AnnotationValue,
   AwsClientLike,
+  AwsFields,
+  HttpFields,
+  ProviderSettings,
   SamplingRequest,
   ServerSpanOptions,
   Span,
   SpanNamespace,
+  SqlFields,
   TracingProvider,
-} from '../provider';
-import { loadPgPatcher, loadXraySdk, makeNamespace, type SdkEntity, type XRaySdk } from './sdk';
+} from '../../span';
+import { loadXraySdk, makeNamespace, type SdkEntity, type XRaySdk } from './sdk';
 
 export const XRAY_AWS_MIDDLEWARE = 'XRaySDKInstrumentation';
 
@@ -31,6 +36,8 @@ type MutableEntity = SdkEntity & {
   fault?: boolean;
   end_time?: number;
   error?: boolean;
+  traced?: boolean;
+  aws?: Record<string, unknown>;
 };
 
 /** A span backed by an X-Ray SDK segment or subsegment. */
@@ -52,8 +59,20 @@ export class XraySpan implements Span {
   addMetadata(key: string, value: unknown, namespace?: string): void {
     this.entity.addMetadata(key, value, namespace);
   }
-  setHttp(data: { request?: Record<string, unknown>; response?: Record<string, unknown> }): void {
+  startChild(name: string, namespace?: SpanNamespace): Span {
+    const p = this.entity as SdkEntity & { notTraced?: boolean };
+    const sub = (
+      p.notTraced ? p.addNewSubsegmentWithoutSampling(name) : p.addNewSubsegment(name)
+    ) as MutableEntity;
+    if (namespace) sub.namespace = namespace;
+    return wrap(sub);
+  }
+  setName(name: string): void {
+    (this.entity as { name: string }).name = name;
+  }
+  setHttp(data: HttpFields): void {
     const e = this.entity as MutableEntity;
+    if (data.traced) e.traced = true;
     const current = (e.http ?? {}) as { request?: object; response?: object };
     e.http = {
       ...current,
@@ -61,6 +80,14 @@ export class XraySpan implements Span {
       ...(data.response ? { response: { ...current.response, ...data.response } } : {}),
     };
   }
+  setAws(aws: AwsFields): void {
+    (this.entity as MutableEntity).aws = { ...aws };
+  }
+  setSql(sql: SqlFields): void {
+    (this.entity as XRay.Subsegment).addSqlData(sql as never);
+  }
+  noteDownstreamFailure(): void {}
+  noteDownstreamKept(): void {}
   markError(): void {
     this.entity.addErrorFlag();
   }
@@ -102,6 +129,7 @@ function wrap(entity: SdkEntity): XraySpan {
 export class XrayProvider implements TracingProvider {
   readonly backend = 'xray-sdk' as const;
   readonly recordsUnsampled = false;
+  readonly keepsStats = false;
   private readonly sdk: XRaySdk;
 
   constructor(logger: Logger, daemonAddress: string) {
@@ -115,8 +143,8 @@ export class XrayProvider implements TracingProvider {
     if (process.env.ECS_CONTAINER_METADATA_URI_V4) this.sdk.SegmentUtils.setOrigin('AWS::ECS::Container');
   }
 
-  setDaemonAddress(address: string): void {
-    this.sdk.setDaemonAddress(address);
+  configure(settings: ProviderSettings): void {
+    if (settings.daemonAddress !== undefined) this.sdk.setDaemonAddress(settings.daemonAddress);
   }
 
   decideSampling(req: SamplingRequest): boolean | string {
@@ -150,16 +178,6 @@ export class XrayProvider implements TracingProvider {
     return wrap(segment);
   }
 
-  startSubsegment(parent: Span, name: string, namespace?: SpanNamespace): Span {
-    if (!(parent instanceof XraySpan)) return NOOP_SPAN;
-    const p = parent.entity as SdkEntity & { notTraced?: boolean };
-    const sub = (
-      p.notTraced ? p.addNewSubsegmentWithoutSampling(name) : p.addNewSubsegment(name)
-    ) as MutableEntity;
-    if (namespace) sub.namespace = namespace;
-    return wrap(sub);
-  }
-
   instrumentAwsClient(client: AwsClientLike): string | undefined {
     this.sdk.captureAWSv3Client(client as never);
     return XRAY_AWS_MIDDLEWARE;
@@ -181,7 +199,7 @@ export class XrayProvider implements TracingProvider {
   }
 
   instrumentPg(pg: unknown): void {
-    loadPgPatcher()(pg);
+    capturePg(pg);
   }
 }
 

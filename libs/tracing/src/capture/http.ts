@@ -3,42 +3,11 @@ import http from 'node:http';
 import https from 'node:https';
 import { formatTraceHeader } from '@parcel/xray-protocol';
 import { currentStore } from '../context';
-import { TRACE_HEADER_NAME } from '../propagation';
-import { LeanSpan } from './span';
+import { callHasTraceHeader, withTraceHeader } from '../propagation';
+import type { Span } from '../span';
 
 type RequestFn = (...args: unknown[]) => ClientRequest;
 type Namer = (host: string, port: string | undefined) => string;
-
-function hasTraceHeader(headers: unknown): boolean {
-  if (!headers || typeof headers !== 'object') return false;
-  for (const key of Object.keys(headers)) if (key.toLowerCase() === 'x-amzn-trace-id') return true;
-  return false;
-}
-
-function alreadyTraced(args: unknown[]): boolean {
-  const [first, second] = args;
-  const opts = typeof first === 'string' || first instanceof URL ? second : first;
-  return typeof opts === 'object' && opts !== null && hasTraceHeader((opts as { headers?: unknown }).headers);
-}
-
-/** The arguments with the trace header added to the options (before the request is built and sent). */
-function withHeader(args: unknown[], header: string): unknown[] {
-  const [first, second, ...rest] = args;
-  if (typeof first === 'string' || first instanceof URL) {
-    if (second && typeof second === 'object') {
-      const opts = second as { headers?: Record<string, unknown> };
-      if (hasTraceHeader(opts.headers)) return args;
-      return [first, { ...opts, headers: { ...opts.headers, [TRACE_HEADER_NAME]: header } }, ...rest];
-    }
-    return [first, { headers: { [TRACE_HEADER_NAME]: header } }, ...args.slice(1)];
-  }
-  if (first && typeof first === 'object') {
-    const opts = first as { headers?: Record<string, unknown> };
-    if (hasTraceHeader(opts.headers)) return args;
-    return [{ ...opts, headers: { ...opts.headers, [TRACE_HEADER_NAME]: header } }, ...args.slice(1)];
-  }
-  return args;
-}
 
 /**
  * `remote` subsegment of an outbound call: URL with its port when not the default (query left out, it may
@@ -46,21 +15,21 @@ function withHeader(args: unknown[], header: string): unknown[] {
  * cause, a 4xx an error, a 429 a throttle, a 5xx a fault. A 5xx or a failed call is a failure on the
  * request's path; `X-Trace-Kept` on the answer says the callee kept its segment.
  */
-function capture(req: ClientRequest, sub: LeanSpan, secure: boolean, name: Namer): void {
+function capture(req: ClientRequest, sub: Span, secure: boolean, name: Namer): void {
   const hostHeader = req.getHeader('host');
   const host = typeof hostHeader === 'string' ? hostHeader : req.host;
   const colon = host.lastIndexOf(':');
   const port = colon > 0 && !host.endsWith(']') ? host.slice(colon + 1) : undefined;
   const bareHost = port ? host.slice(0, colon) : host;
-  sub.doc.name = name(bareHost, port);
+  sub.setName(name(bareHost, port));
   const path = req.path;
   const q = path.indexOf('?');
-  sub.doc.http = {
+  sub.setHttp({
     request: {
       url: `${secure ? 'https' : 'http'}://${host}${q < 0 ? path : path.slice(0, q)}`,
       method: req.method,
     },
-  };
+  });
   let done = false;
   const finish = (err?: Error) => {
     if (done) return;
@@ -76,8 +45,7 @@ function capture(req: ClientRequest, sub: LeanSpan, secure: boolean, name: Namer
     const response: { status: number; content_length?: number } = { status };
     const length = res.headers['content-length'];
     if (length !== undefined) response.content_length = Number(length);
-    (sub.doc.http as { response?: object }).response = response;
-    sub.doc.traced = true;
+    sub.setHttp({ response, traced: true });
     if (status === 429) sub.markThrottle();
     if (status >= 500) {
       sub.markFault();
@@ -99,25 +67,25 @@ function capture(req: ClientRequest, sub: LeanSpan, secure: boolean, name: Namer
 }
 
 function wrap(mod: typeof http | typeof https, secure: boolean, name: Namer): void {
-  const target = mod as unknown as Record<string, RequestFn> & { __parcelLeanCapture?: boolean };
-  if (target.__parcelLeanCapture) return;
+  const target = mod as unknown as Record<string, RequestFn> & { __parcelCapture?: boolean };
+  if (target.__parcelCapture) return;
   const original = target.request as RequestFn;
   const request: RequestFn = (...args) => {
     const store = currentStore();
     const parent = store?.span;
     // A call that already carries a trace header is traced by whoever wrote it (the AWS SDK middleware's
     // `aws` subsegment, or explicit code): not a second subsegment.
-    if (!store || !(parent instanceof LeanSpan) || alreadyTraced(args)) return original(...args);
-    const sub = parent.startSubsegment('remote', 'remote');
+    if (!store || parent?.id === undefined || callHasTraceHeader(args)) return original(...args);
+    const sub = parent.startChild('remote', 'remote');
     const header = formatTraceHeader({
       root: store.trace.traceId,
-      parent: sub.id,
+      parent: sub.id ?? parent.id,
       sampled: store.trace.sampled ? '1' : '0',
       extra: store.trace.extra,
     });
     let req: ClientRequest;
     try {
-      req = original(...withHeader(args, header));
+      req = original(...withTraceHeader(args, header));
     } catch (err) {
       sub.recordException(err);
       sub.end();
@@ -137,11 +105,11 @@ function wrap(mod: typeof http | typeof https, secure: boolean, name: Namer): vo
   ] as const) {
     Object.defineProperty(target, key, { value, configurable: true, enumerable: true, writable: true });
   }
-  target.__parcelLeanCapture = true;
+  target.__parcelCapture = true;
 }
 
 /** Captures every outbound call through `http`/`https` (ESM named imports included, see propagation). */
-export function instrumentHttp(name: Namer): void {
+export function captureHttpGlobal(name: Namer): void {
   wrap(http, false, name);
   wrap(https, true, name);
 }

@@ -2,12 +2,12 @@ import { TRACE_KEPT_HEADER, UPSTREAM_DECISION } from '@parcel/sampling-rules';
 import { newTraceId, parseTraceHeader } from '@parcel/xray-protocol';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { type TraceContext, traceStorage } from './context';
-import { NOOP_SPAN } from './noop';
-import { TRACE_HEADER_NAME } from './propagation';
-import type { RequestFields, Span } from './provider';
-import { keepStatsFor } from './stats';
-import { activeTracing } from './tracing';
+import { NOOP_SPAN } from '../backends/off';
+import { type TraceContext, traceStorage } from '../context';
+import { TRACE_HEADER_NAME } from '../propagation';
+import type { RequestFields, Span } from '../span';
+import { keepStatsFor } from '../stats';
+import { activeTracing } from '../tracing';
 
 function clientIp(req: Request): { ip?: string; forwarded: boolean } {
   const xff = req.headers['x-forwarded-for'];
@@ -80,7 +80,7 @@ export function traceRequests(serviceName: string): RequestHandler {
         ...(tracing.serviceVersion ? { serviceVersion: tracing.serviceVersion } : {}),
         request: () => requestFields(req),
       });
-    } else if (provider.backend === 'xray') {
+    } else if (provider.keepsStats) {
       keepStatsFor(serviceName).unsampled(undefined);
     }
     const trace: TraceContext = { traceId, sampled, extra: incoming?.extra ?? [], segment: span };

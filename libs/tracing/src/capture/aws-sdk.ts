@@ -1,9 +1,8 @@
 import { formatTraceHeader } from '@parcel/xray-protocol';
 import { currentStore } from '../context';
-import type { AwsClientLike } from '../provider';
-import { LeanSpan } from './span';
+import type { AwsClientLike, AwsFields } from '../span';
 
-export const LEAN_AWS_MIDDLEWARE = 'ParcelXrayAws';
+export const AWS_CAPTURE_MIDDLEWARE = 'ParcelXrayAws';
 
 interface AwsContext {
   clientName?: string;
@@ -30,7 +29,7 @@ interface AwsError extends Error {
 }
 
 // Request parameters recorded as `aws.*` fields, as the X-Ray SDK's whitelist does for these services.
-const PARAMS: [string, string][] = [
+const PARAMS: [string, 'table_name' | 'queue_url' | 'state_machine_arn' | 'function_name'][] = [
   ['TableName', 'table_name'],
   ['QueueUrl', 'queue_url'],
   ['stateMachineArn', 'state_machine_arn'],
@@ -58,8 +57,8 @@ function awsFields(
   region: string | undefined,
   input: Record<string, unknown> | undefined,
   meta: Metadata | undefined,
-): Record<string, unknown> {
-  const aws: Record<string, unknown> = { operation };
+): AwsFields {
+  const aws: AwsFields = { operation, retries: 0 };
   if (region) aws.region = region;
   if (meta?.requestId) aws.request_id = meta.requestId;
   if (meta?.extendedRequestId) aws.id_2 = meta.extendedRequestId;
@@ -79,7 +78,7 @@ function awsFields(
  * filled from the response metadata. A failed call, or a Step Functions execution that did not succeed,
  * is a failure on the request's path; a response that says `X-Trace-Kept` was kept downstream.
  */
-export function instrumentAwsClient(client: AwsClientLike): string {
+export function captureAwsClient(client: AwsClientLike): string {
   const config = (client as unknown as { config?: { region?: () => Promise<string> | string } }).config;
   let region: string | undefined;
   const regionOf = async (): Promise<string | undefined> => {
@@ -92,21 +91,21 @@ export function instrumentAwsClient(client: AwsClientLike): string {
     }
     return region;
   };
-  client.middlewareStack.remove(LEAN_AWS_MIDDLEWARE);
+  client.middlewareStack.remove(AWS_CAPTURE_MIDDLEWARE);
   client.middlewareStack.add(
     (next: (args: BuildArgs) => Promise<Result>, context: AwsContext) =>
       async (args: BuildArgs): Promise<Result> => {
         const store = currentStore();
         const parent = store?.span;
-        if (!store || !(parent instanceof LeanSpan)) return next(args);
+        if (!store || parent?.id === undefined) return next(args);
         const service = (context.clientName ?? 'AWSClient').replace(/Client$/, '');
         const operation = (context.commandName ?? 'Command').replace(/Command$/, '');
-        const sub = parent.startSubsegment(service, 'aws');
+        const sub = parent.startChild(service, 'aws');
         const headers = args.request?.headers;
         if (headers) {
           headers['X-Amzn-Trace-Id'] = formatTraceHeader({
             root: store.trace.traceId,
-            parent: sub.id,
+            parent: sub.id ?? parent.id,
             sampled: store.trace.sampled ? '1' : '0',
             extra: store.trace.extra,
           });
@@ -118,9 +117,9 @@ export function instrumentAwsClient(client: AwsClientLike): string {
         } catch (e) {
           const err = e as AwsError;
           const meta = err.$metadata;
-          sub.doc.aws = awsFields(operation, region ?? (await regionOf()), args.input, meta);
+          sub.setAws(awsFields(operation, region ?? (await regionOf()), args.input, meta));
           const status = meta?.httpStatusCode;
-          if (status) sub.doc.http = { response: { status } };
+          if (status) sub.setHttp({ response: { status } });
           if (err.$retryable?.throttling || THROTTLING.has(err.name) || status === 429) sub.markThrottle();
           if (status !== undefined && status >= 400 && status < 500) sub.markError();
           if (err.$response?.headers?.['x-trace-kept']) sub.noteDownstreamKept();
@@ -130,13 +129,13 @@ export function instrumentAwsClient(client: AwsClientLike): string {
           throw err;
         }
         const meta = result.output?.$metadata;
-        sub.doc.aws = awsFields(operation, region ?? (await regionOf()), args.input, meta);
+        sub.setAws(awsFields(operation, region ?? (await regionOf()), args.input, meta));
         const status = result.response?.statusCode ?? meta?.httpStatusCode;
         const length = result.response?.headers?.['content-length'];
         if (status) {
-          sub.doc.http = {
+          sub.setHttp({
             response: length !== undefined ? { status, content_length: Number(length) } : { status },
-          };
+          });
           if (status === 429) sub.markThrottle();
           if (status >= 500) sub.markFault();
           else if (status >= 400) sub.markError();
@@ -148,7 +147,7 @@ export function instrumentAwsClient(client: AwsClientLike): string {
         sub.end();
         return result;
       },
-    { step: 'build', name: LEAN_AWS_MIDDLEWARE },
+    { step: 'build', name: AWS_CAPTURE_MIDDLEWARE },
   );
-  return LEAN_AWS_MIDDLEWARE;
+  return AWS_CAPTURE_MIDDLEWARE;
 }

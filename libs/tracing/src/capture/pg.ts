@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { currentStore } from '../context';
-import { LeanSpan } from './span';
+import type { SqlFields } from '../span';
 
 interface PgClient {
   database?: string;
@@ -16,7 +16,7 @@ interface PgModule {
     prototype: {
       query: QueryFn;
       _attachListeners?: (this: PgClient, con: { on(e: string, f: (m: unknown) => void): void }) => void;
-      __parcelLeanCapture?: boolean;
+      __parcelCapture?: boolean;
     };
   };
 }
@@ -34,11 +34,11 @@ function driverVersion(): string | undefined {
  * text (every query here is parameterised, so it carries no values), `database_type`, the server's
  * `database_version` (from its startup parameters), `driver_version`, `user`, `url` without password.
  */
-export function instrumentPg(pgModule: unknown): void {
+export function capturePg(pgModule: unknown): void {
   const pg = pgModule as PgModule;
   const proto = pg.Client?.prototype;
-  if (!proto || proto.__parcelLeanCapture) return;
-  proto.__parcelLeanCapture = true;
+  if (!proto || proto.__parcelCapture) return;
+  proto.__parcelCapture = true;
   const driver = driverVersion();
   const attach = proto._attachListeners;
   if (attach) {
@@ -53,14 +53,14 @@ export function instrumentPg(pgModule: unknown): void {
   const query = proto.query;
   proto.query = function (this: PgClient, ...args: unknown[]) {
     const parent = currentStore()?.span;
-    if (!(parent instanceof LeanSpan)) return query.apply(this, args);
+    if (parent?.id === undefined) return query.apply(this, args);
     const params = this.connectionParameters ?? this;
     const database = params.database ?? this.database;
     const host = params.host ?? this.host;
-    const sub = parent.startSubsegment(`${database}@${host}`, 'remote');
+    const sub = parent.startChild(`${database}@${host}`, 'remote');
     const first = args[0] as string | { text?: string; name?: string } | undefined;
     const text = typeof first === 'string' ? first : first?.text;
-    const sql: Record<string, unknown> = {
+    const sql: SqlFields = {
       url: `postgresql://${host}:${params.port ?? this.port}/${database}`,
       database_type: 'PostgreSQL',
     };
@@ -69,7 +69,7 @@ export function instrumentPg(pgModule: unknown): void {
     if (params.user ?? this.user) sql.user = params.user ?? this.user;
     if (typeof first === 'object' && first?.name) sql.preparation = 'statement';
     if (typeof text === 'string') sql.sanitized_query = text.slice(0, 4000);
-    sub.doc.sql = sql;
+    sub.setSql(sql);
     const done = (err: unknown) => {
       if (err) {
         sub.noteDownstreamFailure();

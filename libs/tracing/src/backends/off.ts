@@ -1,17 +1,23 @@
-import type { SamplingRequest, ServerSpanOptions, Span, TracingProvider } from './provider';
+import type { SamplingRequest, ServerSpanOptions, Span, TracingProvider } from '../span';
 
 /** A span that records nothing; the request context (and so header propagation) stays intact. */
 export const NOOP_SPAN: Span = Object.freeze({
   id: undefined,
   recording: false,
   propagates: false,
+  startChild: () => NOOP_SPAN,
+  setName() {},
   annotate() {},
   addMetadata() {},
   setHttp() {},
+  setAws() {},
+  setSql() {},
   markError() {},
   markFault() {},
   markThrottle() {},
   recordException() {},
+  noteDownstreamFailure() {},
+  noteDownstreamKept() {},
   end() {},
 });
 
@@ -19,13 +25,11 @@ export const NOOP_SPAN: Span = Object.freeze({
 export class NoopProvider implements TracingProvider {
   readonly backend = 'off' as const;
   readonly recordsUnsampled = false;
+  readonly keepsStats = false;
   decideSampling(_req: SamplingRequest): boolean {
     return false;
   }
   startServerSpan(_opts: ServerSpanOptions): Span {
-    return NOOP_SPAN;
-  }
-  startSubsegment(): Span {
     return NOOP_SPAN;
   }
   instrumentAwsClient(): string | undefined {
@@ -33,5 +37,5 @@ export class NoopProvider implements TracingProvider {
   }
   instrumentHttpGlobal(): void {}
   instrumentPg(): void {}
-  setDaemonAddress(): void {}
+  configure(): void {}
 }

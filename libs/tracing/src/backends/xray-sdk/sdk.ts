@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import type * as XRay from 'aws-xray-sdk-core';
-import { traceStorage } from '../context';
+import { traceStorage } from '../../context';
 
 const require = createRequire(import.meta.url);
 
@@ -92,13 +92,6 @@ export function loadXraySdk(namespace: SdkNamespace): { sdk: XRaySdk; contextUti
   contextUtils.contextMissingStrategy.contextMissing = () => {};
   loaded = { sdk, contextUtils };
   return loaded;
-}
-
-export function loadPgPatcher(): (pg: unknown) => unknown {
-  // Record the statement text as `sql.sanitized_query`: every query is parameterised ($1, …), so the
-  // text carries no values, and the query is what an on-call engineer needs to see.
-  process.env.AWS_XRAY_COLLECT_SQL_QUERIES ??= 'true';
-  return require('aws-xray-sdk-postgres') as (pg: unknown) => unknown;
 }
 
 /**

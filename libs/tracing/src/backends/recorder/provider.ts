@@ -1,22 +1,21 @@
 import { newSegmentId } from '@parcel/xray-protocol';
 import type { Logger } from 'pino';
-import { NOOP_SPAN } from '../noop';
+import { captureAwsClient } from '../../capture/aws-sdk';
+import { captureHttpGlobal } from '../../capture/http';
+import { capturePg } from '../../capture/pg';
 import type {
   AwsClientLike,
   KeepReason,
+  ProviderSettings,
   RequestFields,
   SamplingRequest,
   ServerSpanOptions,
   Span,
-  SpanNamespace,
   TracingProvider,
-} from '../provider';
-import { keepStatsFor } from '../stats';
-import { instrumentAwsClient } from './aws';
+} from '../../span';
+import { keepStatsFor } from '../../stats';
 import { DaemonEmitter } from './emitter';
-import { instrumentHttp } from './http';
-import { instrumentPg } from './pg';
-import { type Doc, LeanSegment, LeanSpan, type Recorder } from './span';
+import { type Doc, LeanSegment, type Recorder } from './span';
 
 // Says honestly which recorder wrote the segment (the SDK writes its own name and version here).
 const SDK_DATA = { sdk: 'X-Ray for Node.js', sdk_version: '1.0.0', package: '@parcel/tracing' };
@@ -44,8 +43,9 @@ export interface LeanProviderOptions {
  * are this package's own. The X-Ray SDK is kept for what it does well and off the request path: the
  * centralised sampling rules, used only when the edge left the decision to this service.
  */
-export class LeanXrayProvider implements TracingProvider, Recorder {
+export class RecorderProvider implements TracingProvider, Recorder {
   readonly backend = 'xray' as const;
+  readonly keepsStats = true;
   readonly emitter: DaemonEmitter;
   readonly sdkData: Record<string, unknown> = SDK_DATA;
   readonly origin = process.env.ECS_CONTAINER_METADATA_URI_V4 ? 'AWS::ECS::Container' : undefined;
@@ -63,8 +63,10 @@ export class LeanXrayProvider implements TracingProvider, Recorder {
     this.recordsUnsampled = opts.recordUnsampled;
   }
 
-  setDaemonAddress(address: string): void {
-    this.emitter.setAddress(address);
+  configure(settings: ProviderSettings): void {
+    if (settings.daemonAddress !== undefined) this.emitter.setAddress(settings.daemonAddress);
+    if (settings.keepSlowMs !== undefined) this.keepSlowMs = settings.keepSlowMs;
+    if (settings.recordUnsampled !== undefined) this.recordsUnsampled = settings.recordUnsampled;
   }
 
   decideSampling(req: SamplingRequest): boolean | string {
@@ -97,11 +99,6 @@ export class LeanXrayProvider implements TracingProvider, Recorder {
     return segment;
   }
 
-  startSubsegment(parent: Span, name: string, namespace?: SpanNamespace): Span {
-    if (!(parent instanceof LeanSpan)) return NOOP_SPAN;
-    return parent.startSubsegment(name, namespace);
-  }
-
   finished(segment: LeanSegment, outcome: 'sampled' | KeepReason | 'discarded'): void {
     const stats = keepStatsFor(segment.doc.name);
     if (outcome === 'sampled') stats.sampled(segment.rule);
@@ -109,14 +106,14 @@ export class LeanXrayProvider implements TracingProvider, Recorder {
   }
 
   instrumentAwsClient(client: AwsClientLike): string | undefined {
-    return instrumentAwsClient(client);
+    return captureAwsClient(client);
   }
 
   instrumentHttpGlobal(name: (host: string, port: string | undefined) => string): void {
-    instrumentHttp(name);
+    captureHttpGlobal(name);
   }
 
   instrumentPg(pg: unknown): void {
-    instrumentPg(pg);
+    capturePg(pg);
   }
 }

@@ -1,10 +1,19 @@
-import { keepReason, TRACE_KEPT_ANNOTATION } from '@parcel/sampling-rules';
+import { TRACE_KEPT_ANNOTATION } from '@parcel/sampling-rules';
 import { newSegmentId } from '@parcel/xray-protocol';
-import type { AnnotationValue, KeepReason, Span, SpanNamespace } from '../provider';
+import { KeepDecision } from '../../keep';
+import type {
+  AnnotationValue,
+  AwsFields,
+  HttpFields,
+  KeepReason,
+  Span,
+  SpanNamespace,
+  SqlFields,
+} from '../../span';
 import type { DaemonEmitter } from './emitter';
 import { causeOf } from './exception';
 
-type HttpFields = {
+type HttpDoc = {
   request?: Record<string, unknown>;
   response?: { status?: number; content_length?: number };
 };
@@ -25,9 +34,9 @@ export interface Doc {
   origin?: string;
   service?: { version?: string };
   namespace?: string;
-  http?: HttpFields;
+  http?: HttpDoc;
   aws?: Record<string, unknown>;
-  sql?: Record<string, unknown>;
+  sql?: SqlFields;
   annotations?: Record<string, AnnotationValue>;
   metadata?: Record<string, Record<string, unknown>>;
   error?: boolean;
@@ -92,14 +101,27 @@ export class LeanSpan implements Span {
     }
     ns[key] = value ?? '';
   }
+  setName(name: string): void {
+    this.doc.name = name;
+  }
   setHttp(data: HttpFields): void {
+    if (data.traced) this.doc.traced = true;
     const current = this.doc.http;
     if (current === undefined) {
-      this.doc.http = { ...data };
+      const http: HttpDoc = {};
+      if (data.request) http.request = data.request;
+      if (data.response) http.response = data.response;
+      this.doc.http = http;
       return;
     }
     if (data.request) current.request = { ...current.request, ...data.request };
     if (data.response) current.response = { ...current.response, ...data.response };
+  }
+  setAws(aws: AwsFields): void {
+    this.doc.aws = { ...aws };
+  }
+  setSql(sql: SqlFields): void {
+    this.doc.sql = sql;
   }
   markError(): void {
     this.doc.error = true;
@@ -116,16 +138,16 @@ export class LeanSpan implements Span {
     else this.doc.fault = true;
   }
 
-  /** A call made under this span failed (5xx, network error, AWS error, failed execution). */
   noteDownstreamFailure(): void {
-    this.segment.downstreamFailed = true;
+    const keep = this.segment.keep;
+    if (keep) keep.downstreamFailed = true;
   }
-  /** A downstream service kept its own segment of this trace (it answered `X-Trace-Kept`). */
   noteDownstreamKept(): void {
-    this.segment.downstreamKept = true;
+    const keep = this.segment.keep;
+    if (keep) keep.downstreamKept = true;
   }
 
-  startSubsegment(name: string, namespace?: SpanNamespace): LeanSpan {
+  startChild(name: string, namespace?: SpanNamespace): LeanSpan {
     const segment = this.segment;
     const doc: Doc = { id: newSegmentId(), name, start_time: now() };
     if (namespace) doc.namespace = namespace;
@@ -201,10 +223,8 @@ export class LeanSegment extends LeanSpan {
   open = 0;
   inMemory = 0;
   flushed = false;
-  downstreamFailed = false;
-  downstreamKept = false;
-  /** The reason announced in the response header, if any (the final decision keeps it). */
-  announced: KeepReason | undefined;
+  /** Keep-on-error bookkeeping; only an unsampled segment has it. */
+  readonly keep: KeepDecision | undefined;
   /** The sampling rule that sampled it, if this service decided. */
   rule: string | undefined;
   private requestFields: (() => Record<string, unknown>) | undefined;
@@ -218,28 +238,11 @@ export class LeanSegment extends LeanSpan {
     super(doc, undefined as unknown as LeanSegment, undefined, true);
     (this as { segment: LeanSegment }).segment = this;
     this.requestFields = requestFields;
-  }
-
-  /**
-   * Why an unsampled request must be kept, as far as is known now (its own response status), by the
-   * shared rule (`@parcel/sampling-rules`).
-   */
-  keepReason(status: number, atMs: number = Date.now()): KeepReason | undefined {
-    if (this.sampled) return undefined;
-    if (this.announced) return this.announced;
-    return keepReason({
-      status,
-      durationMs: atMs - this.doc.start_time * 1000,
-      slowMs: this.recorder.keepSlowMs,
-      downstreamFailed: this.downstreamFailed,
-      downstreamKept: this.downstreamKept,
-    });
+    this.keep = sampled ? undefined : new KeepDecision(doc.start_time * 1000, recorder.keepSlowMs);
   }
 
   announceKeep(status: number): KeepReason | undefined {
-    const reason = this.keepReason(status);
-    if (reason) this.announced = reason;
-    return reason;
+    return this.keep?.announce(status);
   }
 
   protected override closed(): void {
@@ -264,9 +267,9 @@ export class LeanSegment extends LeanSpan {
     this.flushed = true;
     if (this.graceTimer) clearTimeout(this.graceTimer);
     const doc = this.doc;
-    if (!this.sampled) {
+    if (this.keep) {
       const status = doc.http?.response?.status ?? 0;
-      const reason = this.keepReason(status, (doc.end_time ?? now()) * 1000);
+      const reason = this.keep.reason(status, (doc.end_time ?? now()) * 1000);
       if (!reason) {
         this.recorder.finished(this, 'discarded');
         return;

@@ -1,7 +1,8 @@
 /**
- * The seam between services and a tracing SDK (after aws-powertools' ProviderService): services talk to
- * `Span` and the helpers in this package; only a provider knows which SDK records the spans. Adding an
- * OpenTelemetry provider (X-Ray propagator + id generator) means one more implementation of this file.
+ * The seam between services and a tracing SDK (after aws-powertools' ProviderService): services, the
+ * capture in `capture/` and the helpers talk to `Span` and `TracingProvider` only; which SDK records
+ * the spans is known only inside `backends/`. The fields are named as X-Ray names them (the project's
+ * wire format); a backend that speaks another model (OpenTelemetry) maps them to its own.
  */
 export type AnnotationValue = string | number | boolean;
 export type SpanNamespace = 'remote' | 'aws' | 'local';
@@ -10,27 +11,65 @@ import type { KeepReason } from '@parcel/sampling-rules';
 
 export type { KeepReason };
 
+export interface HttpFields {
+  request?: { method?: string; url?: string };
+  response?: { status?: number; content_length?: number };
+  /** The callee is traced too (it got our trace header): X-Ray's `traced` on a remote subsegment. */
+  traced?: boolean;
+}
+
+/** What an AWS SDK call records (`aws` on an X-Ray subsegment). */
+export interface AwsFields {
+  operation: string;
+  region?: string;
+  request_id?: string;
+  id_2?: string;
+  retries: number;
+  table_name?: string;
+  queue_url?: string;
+  state_machine_arn?: string;
+  function_name?: string;
+}
+
+/** What a SQL call records (`sql` on an X-Ray subsegment). */
+export interface SqlFields {
+  url: string;
+  database_type: string;
+  database_version?: string;
+  driver_version?: string;
+  user?: string;
+  preparation?: 'statement' | 'call';
+  sanitized_query?: string;
+}
+
 export interface Span {
   /** The segment id that children and downstream calls name as Parent; undefined when nothing records. */
   readonly id: string | undefined;
   /** True when this span is recorded and sent. */
   readonly recording: boolean;
   /**
-   * True when the provider's own instrumentation writes the outbound trace header for calls made under
-   * this span; otherwise the package's propagation carries the incoming header on by itself.
+   * True when instrumentation writes the outbound trace header for calls made under this span (Parent =
+   * the call's own subsegment); otherwise the package's propagation carries the incoming header on.
    */
   readonly propagates: boolean;
+  /** A child span (subsegment) of this one; the no-op span's children are no-ops. */
+  startChild(name: string, namespace?: SpanNamespace): Span;
+  /** Renames the span (an outbound call is named once its host is known). */
+  setName(name: string): void;
   annotate(key: string, value: AnnotationValue): void;
   addMetadata(key: string, value: unknown, namespace?: string): void;
-  setHttp(http: {
-    request?: { method?: string; url?: string };
-    response?: { status?: number; content_length?: number };
-  }): void;
+  setHttp(http: HttpFields): void;
+  setAws(aws: AwsFields): void;
+  setSql(sql: SqlFields): void;
   markError(): void;
   markFault(): void;
   markThrottle(): void;
   /** Attaches an exception as the cause (and marks fault unless `asError`: a 4xx-like failure). */
   recordException(err: unknown, opts?: { remote?: boolean; asError?: boolean }): void;
+  /** Keep-on-error: a call made under this span failed (5xx, network error, AWS error, failed execution). */
+  noteDownstreamFailure(): void;
+  /** Keep-on-error: the callee kept its own segment of this trace (it answered `X-Trace-Kept`). */
+  noteDownstreamKept(): void;
   /**
    * Ends the span; an error passed here is recorded as its cause (fault). `endTime` (epoch seconds) is when
    * the work really ended, if that was earlier than now. Idempotent.
@@ -83,6 +122,13 @@ export interface AwsClientLike {
   };
 }
 
+/** Settings a later `initTracing` in the same process may change (tests run several services in one). */
+export interface ProviderSettings {
+  daemonAddress?: string;
+  keepSlowMs?: number;
+  recordUnsampled?: boolean;
+}
+
 export interface TracingProvider {
   readonly backend: 'xray' | 'xray-sdk' | 'off';
   /**
@@ -90,19 +136,19 @@ export interface TracingProvider {
    * and kept only on error, latency or a kept downstream); false: unsampled requests get the no-op span.
    */
   readonly recordsUnsampled: boolean;
+  /** True when the provider counts what became of each request in the tracing stats. */
+  readonly keepsStats: boolean;
   /**
    * Only called when the edge left the decision to us (no header, or `Sampled=?`): false, true, or the
    * name of the rule that sampled it.
    */
   decideSampling(req: SamplingRequest): boolean | string;
   startServerSpan(opts: ServerSpanOptions): Span;
-  startSubsegment(parent: Span, name: string, namespace?: SpanNamespace): Span;
   /** Instruments one AWS SDK v3 client; returns the name of the middleware that writes the header, if any. */
   instrumentAwsClient(client: AwsClientLike): string | undefined;
   /** Instruments the `http`/`https` modules globally (already wrapped for propagation by the caller). */
   instrumentHttpGlobal(name: (host: string, port: string | undefined) => string): void;
   /** Instruments `pg` (v8) globally. */
   instrumentPg(pg: unknown): void;
-  /** Points the provider at another daemon address (`host:port`). */
-  setDaemonAddress(address: string): void;
+  configure(settings: ProviderSettings): void;
 }
