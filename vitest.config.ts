@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 // One runner, two projects: unit tests sit next to the code they test; end-to-end tests live under
-// test/ and start the local stack (or the pieces they need) themselves.
+// test/ and run over the local stack. Unit runs first, end-to-end after it (sequence.groupOrder): on two
+// cores, running both at once only makes each slower and the timing-sensitive end-to-end checks noisier.
 export default defineConfig({
   test: {
+    reporters: ['default', './test/support/durations-reporter.ts'],
     projects: [
       {
         test: {
@@ -18,6 +20,7 @@ export default defineConfig({
           exclude: ['**/node_modules/**', 'infra/cdk.out/**'],
           testTimeout: 30_000,
           hookTimeout: 120_000,
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -28,6 +31,9 @@ export default defineConfig({
           hookTimeout: 180_000,
           // The end-to-end suites share one machine's ports and CPU: run their files one at a time.
           fileParallelism: false,
+          // Hosts the stacks that files in the default (or the same) environment share: useSharedStack().
+          globalSetup: ['./test/support/stack-host.ts'],
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -5,7 +5,7 @@ import { GetTraceSummariesCommand, InvalidRequestException, type XRayClient } fr
 import { newTraceId } from '@parcel/xray-protocol';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from './support/stack';
+import { useSharedStack } from './support/shared-stack';
 import { readTrace, sampledHeader, type TraceNode, xrayClient } from './support/traces';
 
 // The console in real Chromium (Debian's `chromium`, driven by playwright-core) over the whole local stack.
@@ -13,7 +13,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = join(import.meta.dirname, '..', 'test-results');
 const PARCEL = 'RR123456785GB';
 
-let stack: TestStack;
+const stack = useSharedStack();
 let xray: XRayClient;
 let context: BrowserContext;
 let page: Page;
@@ -36,7 +36,6 @@ async function getParcel(id: string, traceId = newTraceId()) {
 }
 
 beforeAll(async () => {
-  stack = await startTestStack();
   xray = xrayClient(stack.endpoints.xray);
   // Some ordinary traffic: a miss (the whole path), hits, another parcel, a 404.
   for (const id of [PARCEL, PARCEL, 'CP987654326DE', 'EE271828189FR', PARCEL]) await getParcel(id);
@@ -70,7 +69,6 @@ afterAll(async () => {
   await context?.close();
   if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   xray?.destroy();
-  await stack?.stop();
 });
 
 describe('the console at the X-Ray service’s root', () => {

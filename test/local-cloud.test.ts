@@ -5,19 +5,22 @@ import { GetServiceGraphCommand, type XRayClient } from '@aws-sdk/client-xray';
 import type { ParcelResponse } from '@parcel/contract';
 import { newTraceId } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from './support/stack';
+import { dynamoClient, forgetCached } from './faults/support';
+import { useSharedStack } from './support/shared-stack';
 import { readTrace, sampledHeader, type TraceNode, xrayClient } from './support/traces';
 
-let stack: TestStack;
+const stack = useSharedStack();
 let xray: XRayClient;
+/** Fanned out by the cases below: another file on the shared stack may have cached them. */
+const MISSES = ['RR123456785GB', 'LX314159268US', 'RB111111115SE'];
 
 beforeAll(async () => {
-  stack = await startTestStack();
   xray = xrayClient(stack.endpoints.xray);
+  const ddb = dynamoClient(stack);
+  for (const id of MISSES) await forgetCached(ddb, id);
+  ddb.destroy();
 });
-afterAll(async () => {
-  await stack?.stop();
-});
+afterAll(() => xray?.destroy());
 
 async function getParcel(id: string, traceId = newTraceId()) {
   const res = await fetch(`${stack.endpoints.gateway}/parcels/${id}`, {
@@ -168,9 +171,25 @@ describe('the local cloud, end to end', () => {
   });
 
   it('answers 400 for an invalid id without reaching the fan-out', async () => {
-    const { res, body } = await getParcel('RR123456784GB');
+    const executionsSoFar = async () =>
+      (
+        (await (await fetch(`${stack.endpoints.stepFunctions}/__stepfunctions/stats`)).json()) as {
+          requests: number;
+        }
+      ).requests;
+    const before = await executionsSoFar();
+    const { res, body, traceId } = await getParcel('RR123456784GB'); // check digit 5, not 4
     expect(res.status).toBe(400);
-    expect(body.error?.code).toBeDefined();
+    expect(body.error?.code).toBe('invalid_parcel_id');
+    // A miss sent after it is the marker: once its execution is counted, the 400's would have been too.
+    const miss = await getParcel('RB111111115SE');
+    expect(miss.body.freshness.cache).toBe('miss');
+    expect((await executionsSoFar()) - before, 'executions started: the miss’s only').toBe(1);
+    // Its trace: the stage and parcel-api's refusal, no StartSyncExecution, no execution.
+    const nodes = await readTrace(xray, traceId, (n) => named(n, 'parcel-api').length === 1);
+    expect(named(nodes, 'parcel-api')[0]?.doc.http?.response?.status).toBe(400);
+    expect(awsOp(nodes, 'StartSyncExecution')).toHaveLength(0);
+    expect(byOrigin(nodes, 'AWS::StepFunctions::StateMachine')).toHaveLength(0);
   });
 
   it('draws a service graph with distinct, meaningfully named nodes', async () => {

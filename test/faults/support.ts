@@ -6,7 +6,7 @@ import { CACHE_KEY, type ParcelResponse } from '@parcel/contract';
 import type { DaemonStats } from '@parcel/xray-daemon';
 import { newTraceId } from '@parcel/xray-protocol';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { TestStack } from '../support/stack';
+import type { StackAddresses } from '../support/stack';
 import { sampledHeader, type TraceNode } from '../support/traces';
 import { vendorAdmin as vendorAdminAt } from '../support/vendor-admin';
 
@@ -20,7 +20,11 @@ export interface ParcelCall {
 }
 
 /** One sampled request through the front door (sampling forced so the trace can be read back). */
-export async function getParcel(stack: TestStack, id: string, traceId = newTraceId()): Promise<ParcelCall> {
+export async function getParcel(
+  stack: StackAddresses,
+  id: string,
+  traceId = newTraceId(),
+): Promise<ParcelCall> {
   const started = performance.now();
   const res = await fetch(`${stack.endpoints.gateway}/parcels/${id}`, {
     headers: { 'X-Amzn-Trace-Id': sampledHeader(traceId) },
@@ -66,7 +70,7 @@ export function causeText(node: TraceNode | undefined): string {
 
 export type { DaemonStats };
 
-export async function daemonStats(stack: TestStack): Promise<DaemonStats> {
+export async function daemonStats(stack: StackAddresses): Promise<DaemonStats> {
   const res = await fetch(`http://${stack.endpoints.daemon}/__daemon/stats`);
   if (res.status !== 200) throw new Error(`daemon stats answered ${res.status}`);
   return (await res.json()) as DaemonStats;
@@ -77,7 +81,7 @@ export async function daemonStats(stack: TestStack): Promise<DaemonStats> {
  * moved for `quietMs`, so late segments (a service closes its segment after answering) are in.
  */
 export async function drainedDaemonStats(
-  stack: TestStack,
+  stack: StackAddresses,
   opts: { quietMs?: number; timeoutMs?: number } = {},
 ): Promise<DaemonStats> {
   const quietMs = opts.quietMs ?? 1500;
@@ -98,7 +102,7 @@ export async function drainedDaemonStats(
 
 // ---- the cache, read and arranged with the real DynamoDB client ---------------------------------------
 
-export function dynamoClient(stack: TestStack): DynamoDBClient {
+export function dynamoClient(stack: StackAddresses): DynamoDBClient {
   return new DynamoDBClient({
     endpoint: stack.endpoints.dynamodb,
     region: LOCAL_REGION,
@@ -145,8 +149,12 @@ export async function ageCached(ddb: DynamoDBClient, id: string, ageSeconds: num
 // ---- the vendor simulator's admin API (HTTPS, local CA) -----------------------------------------------
 
 /** The vendor simulator's admin API for a test stack. */
-export const vendorAdmin = (stack: TestStack, method: 'PUT' | 'POST' | 'GET', path: string, body?: unknown) =>
-  vendorAdminAt(stack.endpoints, method, path, body);
+export const vendorAdmin = (
+  stack: StackAddresses,
+  method: 'PUT' | 'POST' | 'GET',
+  path: string,
+  body?: unknown,
+) => vendorAdminAt(stack.endpoints, method, path, body);
 
 // ---- SigV4 for the internal routes ----------------------------------------------------------------------
 

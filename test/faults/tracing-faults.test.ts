@@ -3,7 +3,7 @@
 import { BatchGetTracesCommand, type XRayClient } from '@aws-sdk/client-xray';
 import { newTraceId } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../support/stack';
+import { useSharedStack } from '../support/shared-stack';
 import { readTrace, type TraceNode, xrayClient } from '../support/traces';
 import {
   awsOp,
@@ -19,7 +19,7 @@ import {
   startBlackHole,
 } from './support';
 
-let stack: TestStack;
+const stack = useSharedStack();
 let xray: XRayClient;
 /** Cache-hit latencies with everything healthy, measured once, compared loosely (a shared, loaded machine). */
 let baselineMs: number;
@@ -68,7 +68,6 @@ function expectCountersAddUp(s: Awaited<ReturnType<typeof daemonStats>>) {
 }
 
 beforeAll(async () => {
-  stack = await startTestStack();
   xray = xrayClient(stack.endpoints.xray);
   const ddb = dynamoClient(stack);
   for (const id of MISSES) await forgetCached(ddb, id);
@@ -80,9 +79,7 @@ beforeAll(async () => {
   baselineMs = median(calls.map((c) => c.ms));
   baselineBody = comparable(calls[0] as ParcelCall);
 });
-afterAll(async () => {
-  await stack?.stop();
-});
+afterAll(() => xray?.destroy());
 
 describe('fault matrix: tracing', () => {
   it('daemon down: requests unaffected, their traces simply absent; a restarted daemon is whole again', async () => {
@@ -137,9 +134,8 @@ describe('fault matrix: tracing', () => {
   });
 
   it('daemon hung (paused), then resumed: requests unaffected, queued segments forwarded, nothing lost', async () => {
-    const daemon = stack.piece('xray-daemon');
     const before = await drainedDaemonStats(stack);
-    const pid = daemon.pid as number;
+    const pid = (await stack.piece('xray-daemon')).pid as number;
     process.kill(pid, 'SIGSTOP');
     let miss: ParcelCall;
     let calls: ParcelCall[];
@@ -188,9 +184,7 @@ describe('fault matrix: tracing', () => {
       during.dropped - before.dropped,
     );
     // The log says so too, rate-limited but present.
-    expect(
-      stack.lines.some((l) => l.name === 'xray-daemon' && l.line.includes('PutTraceSegments failed')),
-    ).toBe(true);
+    expect(stack.logLines('xray-daemon').some((line) => line.includes('PutTraceSegments failed'))).toBe(true);
 
     // Service back: a new request's trace arrives; the ones sent during the outage are gone, not partial.
     const again = await getParcel(stack, HIT, newTraceId());

@@ -17,20 +17,13 @@ import {
 } from '@parcel/xray-protocol';
 import { startXrayService } from '@parcel/xray-service';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { drainedDaemonStats, signedHeaders } from '../faults/support';
-import { startTestStack, type TestStack } from '../support/stack';
+import { useSharedStack } from '../support/shared-stack';
 import { readTrace, xrayClient } from '../support/traces';
 import { type RawReply, rawGet, rawRequest } from './http-client';
 
-let stack: TestStack;
-
-beforeAll(async () => {
-  stack = await startTestStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useSharedStack();
 
 /** Path segments as a hostile client puts them on the wire (already percent-encoded where needed). */
 const HOSTILE_IDS: Record<string, string> = {
@@ -133,7 +126,7 @@ async function call(target: Target, id: string, extra: string[] = []): Promise<R
 
 async function expectAllAlive() {
   for (const name of ['gateway', 'parcel-api', 'warehouse-query', 'xray-daemon', 'step-functions']) {
-    expect(stack.piece(name).running, `${name} still running`).toBe(true);
+    expect((await stack.piece(name)).running, `${name} still running`).toBe(true);
   }
   for (const url of [
     `${stack.endpoints.gateway}/__gateway/health`,
@@ -509,7 +502,7 @@ describe('hostile datagrams at the daemon (fast-check)', () => {
     ok.close();
     const nodes = await readTrace(xrayClient(stack.endpoints.xray), traceId, (n) => n.length === 1);
     expect(nodes[0]?.name).toBe('hostile-test');
-    expect(stack.piece('xray-daemon').running).toBe(true);
+    expect((await stack.piece('xray-daemon')).running).toBe(true);
     // Every datagram of this whole suite (hostile trace headers included) is accounted for.
     const drained = await drainedDaemonStats(stack);
     expect(drained.received).toBe(drained.forwarded + drained.dropped + drained.invalid);

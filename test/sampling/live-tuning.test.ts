@@ -1,8 +1,14 @@
-import { BatchGetTracesCommand, type XRayClient } from '@aws-sdk/client-xray';
+import {
+  BatchGetTracesCommand,
+  GetSamplingRulesCommand,
+  type SamplingRule,
+  UpdateSamplingRuleCommand,
+  type XRayClient,
+} from '@aws-sdk/client-xray';
 import { SAMPLE_PARCELS } from '@parcel/contract';
 import type { SegmentDoc } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../support/stack';
+import { useSharedStack } from '../support/shared-stack';
 import { readTrace, xrayClient } from '../support/traces';
 import { hasAwsCli, type Outcome, startTraffic, timeUntil, updateRule } from './support';
 
@@ -11,17 +17,31 @@ import { hasAwsCli, type Outcome, startTraffic, timeUntil, updateRule } from './
  * sampled share within about ten seconds (the SDK-style poller reports to /SamplingTargets every 10 s and
  * refetches the rules when LastRuleModification moves), with no restart of anything.
  */
-let stack: TestStack;
+const stack = useSharedStack();
 let xray: XRayClient;
 let cli: boolean;
+/** The rules as the shared stack had them: put back for the files after this one. */
+let rulesBefore: SamplingRule[];
 
 beforeAll(async () => {
-  stack = await startTestStack();
   xray = xrayClient(stack.endpoints.xray);
   cli = await hasAwsCli();
+  const out = await xray.send(new GetSamplingRulesCommand({}));
+  rulesBefore = (out.SamplingRuleRecords ?? []).flatMap((r) => (r.SamplingRule ? [r.SamplingRule] : []));
 });
 afterAll(async () => {
-  await stack?.stop();
+  for (const rule of rulesBefore ?? []) {
+    await xray.send(
+      new UpdateSamplingRuleCommand({
+        SamplingRuleUpdate: {
+          RuleName: rule.RuleName,
+          FixedRate: rule.FixedRate,
+          ReservoirSize: rule.ReservoirSize,
+        },
+      }),
+    );
+  }
+  xray?.destroy();
 });
 
 /** The newest `count` trace ids whose answer said Sampled=`sampled`. */
@@ -58,7 +78,7 @@ const RATE = 20;
 describe('sampling tuned live', () => {
   it('follows UpdateSamplingRule on parcel-api: rate 0 → ~0 %, rate 1 → ~100 %, back to 0 → ~0 %', async () => {
     const id = SAMPLE_PARCELS[0]?.id as string;
-    const gatewayPid = stack.piece('gateway').pid;
+    const gatewayPid = (await stack.piece('gateway')).pid;
     // Warm the cache: the traffic below is mostly cache hits, the cheap common case.
     expect((await fetch(`${stack.endpoints.gateway}/parcels/${id}`)).status).toBe(200);
     // Until the first GetSamplingRules answer (retried every 10 s if the start-up fetch timed out on a
@@ -129,7 +149,7 @@ describe('sampling tuned live', () => {
     expect(traffic.outcomes.length).toBeGreaterThan(RATE * 10);
     expect(traffic.outcomes.every((o) => o.status === 200)).toBe(true);
     // No restart: the same gateway process made every decision.
-    expect(stack.piece('gateway').pid).toBe(gatewayPid);
+    expect((await stack.piece('gateway')).pid).toBe(gatewayPid);
     // /parcels/* is decided by the team's rule, never by Default.
     const after = await gatewayStats();
     const sampledBy = (s: GatewayStats, rule: string) => s.sampled.byRule[rule] ?? 0;

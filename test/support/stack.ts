@@ -2,7 +2,12 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLocalStackConfig } from '@parcel/config';
-import { findFreePort, type RunningStack, startStack } from '@parcel/local-stack';
+import { findFreePort, type RunningStack, type StackEndpoints, startStack } from '@parcel/local-stack';
+
+/** What helpers that only talk to a stack need of it: a stack of a file's own or a shared one. */
+export interface StackAddresses {
+  readonly endpoints: StackEndpoints;
+}
 
 export interface TestStack extends RunningStack {
   /** Every output line of every piece, for assertions on logs. */
