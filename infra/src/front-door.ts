@@ -1,3 +1,4 @@
+import { LOAD_BALANCER_IDLE_TIMEOUT_SECONDS } from '@parcel/config';
 import type { RouteDefinition } from '@parcel/routes';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
@@ -85,7 +86,8 @@ export class FrontDoor extends Construct {
       internetFacing: false,
       securityGroup: this.albSecurityGroup,
       dropInvalidHeaderFields: true,
-      idleTimeout: Duration.seconds(30),
+      // The services keep idle connections longer than this (`serverTimeoutsBehind` in @parcel/config).
+      idleTimeout: Duration.seconds(LOAD_BALANCER_IDLE_TIMEOUT_SECONDS),
     });
     this.alb.logAccessLogs(albLogs, 'alb');
     // The link reaches the ALB over plain HTTP inside the VPC; TLS ends at API Gateway.

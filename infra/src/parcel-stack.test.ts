@@ -1,7 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeSpec, parcelApiSpec, warehouseQuerySpec } from '@parcel/config';
+import {
+  describeSpec,
+  parcelApiSpec,
+  readParcelApiConfig,
+  readWarehouseQueryConfig,
+  warehouseQuerySpec,
+} from '@parcel/config';
 import { ROUTES } from '@parcel/routes';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -177,6 +183,28 @@ describe('services', () => {
       expect(daemon?.User).toBe('10001');
       expect(daemon?.HealthCheck?.Command).toEqual(['CMD', '/xray', '--version']);
       expect(td.NetworkMode).toBe('awsvpc');
+    }
+  });
+
+  it('keeps idle connections open longer than the ALB does, headers timer above that (ELB: else 502s)', () => {
+    const [, alb] = ofType('AWS::ElasticLoadBalancingV2::LoadBalancer')[0] ?? [];
+    const attributes = alb?.Properties?.LoadBalancerAttributes as { Key: string; Value: string }[];
+    const idleSeconds = Number(attributes.find((a) => a.Key === 'idle_timeout.timeout_seconds')?.Value);
+    expect(idleSeconds).toBeGreaterThan(0);
+    const readers = {
+      'parcel-api': readParcelApiConfig,
+      'warehouse-query': readWarehouseQueryConfig,
+    } as const;
+    for (const td of taskDefs()) {
+      const app = containers(td).find((c) => c.Name in readers);
+      if (!app) throw new Error('a task definition without its service container');
+      // The service's own reading of its container environment (tokens such as ARNs left to defaults).
+      const env = Object.fromEntries(
+        (app.Environment ?? []).flatMap((v) => (typeof v.Value === 'string' ? [[v.Name, v.Value]] : [])),
+      );
+      const { serverTimeouts } = readers[app.Name as keyof typeof readers](env);
+      expect(serverTimeouts.keepAliveTimeoutMs, app.Name).toBeGreaterThan(idleSeconds * 1000);
+      expect(serverTimeouts.headersTimeoutMs, app.Name).toBeGreaterThan(serverTimeouts.keepAliveTimeoutMs);
     }
   });
 

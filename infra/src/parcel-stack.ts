@@ -1,4 +1,9 @@
-import { PARCEL_TABLE, parcelApiSpec, warehouseQuerySpec } from '@parcel/config';
+import {
+  LOAD_BALANCER_IDLE_TIMEOUT_SECONDS,
+  PARCEL_TABLE,
+  parcelApiSpec,
+  warehouseQuerySpec,
+} from '@parcel/config';
 import { ROUTES, type RouteDefinition } from '@parcel/routes';
 import { SAMPLING_RULES, type SamplingRule } from '@parcel/sampling-rules';
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
@@ -119,6 +124,8 @@ export class ParcelStack extends Stack {
       TRACING_BACKEND: 'xray',
       LOG_LEVEL: 'info',
       AWS_REGION: this.region,
+      // The ALB's idle timeout: each service derives its keep-alive from it (and must outlast it).
+      LOAD_BALANCER_IDLE_TIMEOUT_SECONDS: String(LOAD_BALANCER_IDLE_TIMEOUT_SECONDS),
     };
     const parcelApi = new ParcelService(this, 'ParcelApi', {
       cluster,

@@ -63,7 +63,12 @@ export async function startWarehouseQuery(
   });
   app.use(traceErrors());
 
-  const http = await listen(app, opts.port ?? config.port, opts.host ?? config.bindHost);
+  const http = await listen(
+    app,
+    opts.port ?? config.port,
+    opts.host ?? config.bindHost,
+    config.serverTimeouts,
+  );
   return {
     url: http.url,
     port: http.port,

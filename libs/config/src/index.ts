@@ -3,6 +3,7 @@ export * from './schema';
 export * from './services/gateway';
 export * from './services/local-stack';
 export * from './services/parcel-api';
+export * from './services/serving';
 export * from './services/step-functions';
 export * from './services/tracing';
 export * from './services/vendor-sim';

@@ -70,6 +70,12 @@ export const optionalUrl = (variable: string, opts: Opts): Field<string | undefi
   );
 };
 
+/** A field whose value is computed from what the variable says (one variable, a value derived from it). */
+export const derived = <A, B>(inner: Field<A>, derive: (value: A) => B): Field<B> => ({
+  ...inner,
+  parse: (raw) => derive(inner.parse(raw)),
+});
+
 export const bool = (variable: string, opts: Opts): Field<boolean> =>
   field(variable, opts, (raw) => {
     if (/^(1|true|yes|on)$/i.test(raw)) return true;

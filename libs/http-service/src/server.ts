@@ -2,18 +2,32 @@ import { once } from 'node:events';
 import type { RequestListener } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ServerTimeouts } from '@parcel/config';
 
 export interface ListeningService {
   /** Where to reach it: a wildcard bind is reached on loopback. */
   url: string;
   port: number;
+  /** The timeouts the server runs with, read back from it. */
+  timeouts: ServerTimeouts;
   /** Stops accepting, closes idle keep-alive connections, resolves once in-flight requests are done. */
   close(): Promise<void>;
 }
 
-/** Serves `app` (an Express app or any request listener) on `host:port`; port 0 picks a free one. */
-export async function listen(app: RequestListener, port: number, host: string): Promise<ListeningService> {
-  const server = createServer(app);
+/**
+ * Serves `app` (an Express app or any request listener) on `host:port`; port 0 picks a free one.
+ * `timeouts` come from the environment contract (`serverTimeoutsBehind` the load balancer's idle timeout).
+ */
+export async function listen(
+  app: RequestListener,
+  port: number,
+  host: string,
+  timeouts: ServerTimeouts,
+): Promise<ListeningService> {
+  const server = createServer(
+    { keepAliveTimeout: timeouts.keepAliveTimeoutMs, headersTimeout: timeouts.headersTimeoutMs },
+    app,
+  );
   server.listen(port, host);
   await once(server, 'listening');
   const bound = (server.address() as AddressInfo).port;
@@ -21,6 +35,7 @@ export async function listen(app: RequestListener, port: number, host: string): 
   return {
     url: `http://${reachable}:${bound}`,
     port: bound,
+    timeouts: { keepAliveTimeoutMs: server.keepAliveTimeout, headersTimeoutMs: server.headersTimeout },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

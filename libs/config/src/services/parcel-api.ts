@@ -1,9 +1,11 @@
 import { LOCAL_PORTS, LOCAL_STATE_MACHINE_ARN, PARCEL_TABLE } from '../local-defaults';
 import { type Env, int, optionalUrl, port, readConfig, str } from '../schema';
+import { servingSpec } from './serving';
 import { tracingSpec } from './tracing';
 
 export const parcelApiSpec = {
   ...tracingSpec,
+  ...servingSpec,
   port: port('PORT', {
     description: 'HTTP port parcel-api listens on',
     default: String(LOCAL_PORTS.parcelApi),

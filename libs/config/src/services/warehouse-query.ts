@@ -1,9 +1,11 @@
 import { LOCAL_PORTS, LOCAL_VENDOR_HOST } from '../local-defaults';
 import { bool, type Env, int, optionalStr, optionalUrl, port, readConfig, str, url } from '../schema';
+import { servingSpec } from './serving';
 import { tracingSpec } from './tracing';
 
 export const warehouseQuerySpec = {
   ...tracingSpec,
+  ...servingSpec,
   port: port('PORT', {
     description: 'HTTP port warehouse-query listens on',
     default: String(LOCAL_PORTS.warehouseQuery),
