@@ -151,4 +151,14 @@ export interface TracingProvider {
   /** Instruments `pg` (v8) globally. */
   instrumentPg(pg: unknown): void;
   configure(settings: ProviderSettings): void;
+  /** What left the process for the sidecar and what was dropped on the way (shown in the tracing stats). */
+  exportStats(): ExportStats | undefined;
+}
+
+export interface ExportStats {
+  /** Where documents or spans go: `udp` to the X-Ray daemon, `otlp` to a collector. */
+  transport: 'udp' | 'otlp';
+  sent: number;
+  dropped: number;
+  droppedBy: Record<string, number>;
 }

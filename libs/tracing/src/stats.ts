@@ -1,6 +1,7 @@
 import { KeepStats, type KeepStatsSnapshot } from '@parcel/sampling-rules';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { activeTracing } from './tracing';
 
 export type { KeepStatsSnapshot };
 
@@ -20,7 +21,8 @@ export function keepStatsFor(service: string): KeepStats {
 /** `GET /__tracing/stats`: this service's counts as JSON. Mount it before `traceRequests` (not traced). */
 export function tracingStats(service: string): RequestHandler {
   return (_req, res) => {
-    res.json({ service, ...keepStatsFor(service).snapshot() });
+    const exporter = activeTracing().provider.exportStats();
+    res.json({ service, ...keepStatsFor(service).snapshot(), ...(exporter ? { exporter } : {}) });
   };
 }
 

@@ -38,4 +38,7 @@ export class NoopProvider implements TracingProvider {
   instrumentHttpGlobal(): void {}
   instrumentPg(): void {}
   configure(): void {}
+  exportStats(): undefined {
+    return undefined;
+  }
 }

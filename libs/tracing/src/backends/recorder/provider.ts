@@ -1,10 +1,11 @@
-import { newSegmentId } from '@parcel/xray-protocol';
+import { DaemonClient, newSegmentId } from '@parcel/xray-protocol';
 import type { Logger } from 'pino';
 import { captureAwsClient } from '../../capture/aws-sdk';
 import { captureHttpGlobal } from '../../capture/http';
 import { capturePg } from '../../capture/pg';
 import type {
   AwsClientLike,
+  ExportStats,
   KeepReason,
   ProviderSettings,
   RequestFields,
@@ -14,7 +15,6 @@ import type {
   TracingProvider,
 } from '../../span';
 import { keepStatsFor } from '../../stats';
-import { DaemonEmitter } from './emitter';
 import { type Doc, LeanSegment, type Recorder } from './span';
 
 // Says honestly which recorder wrote the segment (the SDK writes its own name and version here).
@@ -46,7 +46,7 @@ export interface LeanProviderOptions {
 export class RecorderProvider implements TracingProvider, Recorder {
   readonly backend = 'xray' as const;
   readonly keepsStats = true;
-  readonly emitter: DaemonEmitter;
+  readonly daemon: DaemonClient;
   readonly sdkData: Record<string, unknown> = SDK_DATA;
   readonly origin = process.env.ECS_CONTAINER_METADATA_URI_V4 ? 'AWS::ECS::Container' : undefined;
   readonly streamingThreshold = 100;
@@ -58,15 +58,20 @@ export class RecorderProvider implements TracingProvider, Recorder {
     private readonly logger: Logger,
     private readonly opts: LeanProviderOptions,
   ) {
-    this.emitter = new DaemonEmitter(opts.daemonAddress);
+    this.daemon = new DaemonClient(opts.daemonAddress);
     this.keepSlowMs = opts.keepSlowMs;
     this.recordsUnsampled = opts.recordUnsampled;
   }
 
   configure(settings: ProviderSettings): void {
-    if (settings.daemonAddress !== undefined) this.emitter.setAddress(settings.daemonAddress);
+    if (settings.daemonAddress !== undefined) this.daemon.setAddress(settings.daemonAddress);
     if (settings.keepSlowMs !== undefined) this.keepSlowMs = settings.keepSlowMs;
     if (settings.recordUnsampled !== undefined) this.recordsUnsampled = settings.recordUnsampled;
+  }
+
+  exportStats(): ExportStats {
+    const { sent, dropped, droppedBy } = this.daemon.stats();
+    return { transport: 'udp', sent, dropped, droppedBy };
   }
 
   decideSampling(req: SamplingRequest): boolean | string {

@@ -1,5 +1,5 @@
 import { TRACE_KEPT_ANNOTATION } from '@parcel/sampling-rules';
-import { newSegmentId } from '@parcel/xray-protocol';
+import { type DaemonClient, newSegmentId } from '@parcel/xray-protocol';
 import { KeepDecision } from '../../keep';
 import type {
   AnnotationValue,
@@ -10,7 +10,6 @@ import type {
   SpanNamespace,
   SqlFields,
 } from '../../span';
-import type { DaemonEmitter } from './emitter';
 import { causeOf } from './exception';
 
 type HttpDoc = {
@@ -49,7 +48,7 @@ export interface Doc {
 
 /** What every segment of the process shares: where documents go and what the keep rules are. */
 export interface Recorder {
-  readonly emitter: DaemonEmitter;
+  readonly daemon: DaemonClient;
   readonly sdkData: Record<string, unknown>;
   readonly origin: string | undefined;
   /** Past this many subsegments in memory, a sampled segment sends finished subsegments on their own. */
@@ -288,19 +287,8 @@ export class LeanSegment extends LeanSpan {
     this.sendDoc(doc);
   }
 
-  /** One datagram per document; a document too large for one is sent as its subsegments, then itself. */
+  /** One datagram per document; the daemon client streams one too large for a datagram in parts. */
   sendDoc(doc: Doc): void {
-    const emitter = this.recorder.emitter;
-    if (emitter.sendText(JSON.stringify(doc))) return;
-    const subs = doc.subsegments;
-    if (!subs || subs.length === 0) return;
-    doc.subsegments = undefined;
-    for (const sub of subs) {
-      sub.trace_id = this.doc.trace_id;
-      sub.parent_id = doc.id;
-      sub.type = 'subsegment';
-      this.sendDoc(sub);
-    }
-    emitter.sendText(JSON.stringify(doc));
+    this.recorder.daemon.send(doc);
   }
 }

@@ -147,6 +147,11 @@ export class XrayProvider implements TracingProvider {
     if (settings.daemonAddress !== undefined) this.sdk.setDaemonAddress(settings.daemonAddress);
   }
 
+  exportStats(): undefined {
+    // The SDK's emitter counts nothing it could report.
+    return undefined;
+  }
+
   decideSampling(req: SamplingRequest): boolean | string {
     // `sampler` is on the middleware utils at run time but missing from the SDK's typings.
     const sampler = (this.sdk.middleware as unknown as { sampler: { shouldSample(r: object): unknown } })
