@@ -16,6 +16,7 @@ export default defineConfig({
             'apps/*/tests/**/*.test.ts',
             'libs/*/tests/**/*.test.ts',
             'infra/**/*.test.ts',
+            'tools/**/*.test.ts',
           ],
           exclude: ['**/node_modules/**', 'infra/cdk.out/**'],
           testTimeout: 30_000,

@@ -1,13 +1,13 @@
 import { BatchGetTracesCommand, UpdateSamplingRuleCommand, XRayClient } from '@aws-sdk/client-xray';
 import { LOCAL_CREDENTIALS, readGatewayConfig } from '@parcel/config';
 import { makeParcelId } from '@parcel/contract';
+import { type RunningGateway, startGateway } from '@parcel/gateway';
+import { send, startUpstream, type Upstream } from '@parcel/gateway/test-helpers';
 import { PARCEL_API_RULE } from '@parcel/sampling-rules';
 import { type RunningDaemon, startXrayDaemon } from '@parcel/xray-daemon';
 import { parseTraceHeader } from '@parcel/xray-protocol';
 import { type RunningXrayService, startXrayService } from '@parcel/xray-service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningGateway, startGateway } from './gateway';
-import { send, startUpstream, type Upstream } from './test-helpers';
 
 /**
  * The stage against the project's real X-Ray pieces: rules come from the local X-Ray service through the

@@ -5,6 +5,7 @@ import { readWarehouseQueryConfig } from '@parcel/config';
 import { SAMPLE_PARCELS } from '@parcel/contract';
 import { findFreePort, type RunningPostgres, startPostgres } from '@parcel/local-resources';
 import { type RunningVendorSim, startVendorSim } from '@parcel/vendor-sim';
+import { type RunningWarehouseQuery, startWarehouseQuery } from '@parcel/warehouse-query';
 import {
   newSegmentId,
   newTraceId,
@@ -14,7 +15,6 @@ import {
   type UdpCollector,
 } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningWarehouseQuery, startWarehouseQuery } from '../src/index';
 
 let collector: UdpCollector;
 let postgres: RunningPostgres;

@@ -4,6 +4,7 @@ import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-
 import { LOCAL_CREDENTIALS, readParcelApiConfig, readStepFunctionsConfig } from '@parcel/config';
 import { type MergedParcel, SAMPLE_PARCELS, type WarehousePart } from '@parcel/contract';
 import { ensureParcelTable, startDynalite } from '@parcel/local-resources';
+import { type RunningParcelApi, startParcelApi } from '@parcel/parcel-api';
 import { type RunningStepFunctions, startStepFunctions } from '@parcel/step-functions';
 import {
   newSegmentId,
@@ -14,7 +15,6 @@ import {
 } from '@parcel/xray-protocol';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningParcelApi, startParcelApi } from '../src/index';
 
 /**
  * The vendor degrades while a good copy is cached: parcel-api answers the copy, marked stale, and counts it

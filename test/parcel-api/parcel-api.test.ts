@@ -4,6 +4,7 @@ import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CREDENTIALS, readParcelApiConfig, readStepFunctionsConfig } from '@parcel/config';
 import { type MergedParcel, SAMPLE_PARCELS } from '@parcel/contract';
 import { ensureParcelTable, findFreePort, startDynalite } from '@parcel/local-resources';
+import { type RunningParcelApi, startParcelApi } from '@parcel/parcel-api';
 import { type RunningStepFunctions, startStepFunctions } from '@parcel/step-functions';
 import {
   newSegmentId,
@@ -15,7 +16,6 @@ import {
 } from '@parcel/xray-protocol';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningParcelApi, startParcelApi } from '../src/index';
 
 const TABLE = 'parcels';
 let collector: UdpCollector;

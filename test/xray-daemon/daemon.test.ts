@@ -3,12 +3,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import { BatchGetTracesCommand, XRayClient } from '@aws-sdk/client-xray';
 import { LOCAL_CREDENTIALS } from '@parcel/config';
+import {
+  type DaemonConfig,
+  type DaemonStats,
+  type RunningDaemon,
+  startXrayDaemon,
+} from '@parcel/xray-daemon';
 import { encodeDatagram, newSegmentId, newTraceId, type SegmentDoc } from '@parcel/xray-protocol';
 import { type RunningXrayService, startXrayService } from '@parcel/xray-service';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DaemonStats } from './counters';
-import { type DaemonConfig, type RunningDaemon, startXrayDaemon } from './daemon';
 
 const udp = createSocket('udp4');
 afterAll(() => udp.close());
