@@ -1,2 +1,8 @@
 export { findFreePort } from './ports';
-export { type RunningStack, type StackEndpoints, type StackOptions, startStack } from './stack';
+export {
+  LAUNCHED_APPS,
+  type RunningStack,
+  type StackEndpoints,
+  type StackOptions,
+  startStack,
+} from './stack';

@@ -14,7 +14,20 @@ import { assertPortFree } from './ports';
 import { Child } from './supervisor';
 
 const repoRoot = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const appEntry = (app: string) => join(repoRoot, 'apps', app, 'src', 'main.ts');
+/**
+ * The apps the launcher starts, each as its own process from its folder (never imported): the package
+ * lists them as Nx implicit dependencies, so a change to any of them makes the stack's tests affected.
+ */
+export const LAUNCHED_APPS = [
+  'xray-service',
+  'xray-daemon',
+  'vendor-sim',
+  'parcel-api',
+  'step-functions',
+  'gateway',
+  'warehouse-query',
+] as const;
+const appEntry = (app: (typeof LAUNCHED_APPS)[number]) => join(repoRoot, 'apps', app, 'src', 'main.ts');
 const resourceEntry = (name: string) => fileURLToPath(new URL(`./resources/${name}.ts`, import.meta.url));
 /**
  * Loaded into every piece: `*.localhost` resolves to loopback (RFC 6761) so the vendor has a name, and a
