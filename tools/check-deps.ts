@@ -242,4 +242,5 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     );
     process.exit(1);
   }
+  console.log('check-deps: every package declares what it imports, and no boundary is crossed');
 }
