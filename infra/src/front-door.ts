@@ -1,5 +1,5 @@
 import { LOAD_BALANCER_IDLE_TIMEOUT_SECONDS } from '@parcel/config';
-import type { RouteDefinition } from '@parcel/routes';
+import { pathShapeRegexes, type RouteDefinition, shapeCheckedRoutes } from '@parcel/routes';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
@@ -12,6 +12,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import type { ImageService } from './image-context';
+
+const INVALID_PARAMETER_BODY = 'invalid-parameter';
 
 export interface CustomDomainOptions {
   readonly domainName: string;
@@ -255,10 +257,43 @@ export class FrontDoor extends Construct {
       statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
       visibilityConfig: visibility(name),
     });
+    // API Gateway's request validator checks that a path parameter is present, not its shape: the route
+    // table's patterns are enforced here, from the same definitions the stand-in validates with.
+    const shapes = shapeCheckedRoutes(props.routes).map((r) => pathShapeRegexes(r, props.stageName));
+    const patternSet = (id: string, description: string, regexes: string[]) =>
+      new wafv2.CfnRegexPatternSet(this, id, {
+        scope: 'REGIONAL',
+        description,
+        regularExpressionList: regexes,
+      });
+    const routedPaths = patternSet(
+      'ShapeCheckedPaths',
+      'Paths of routes whose parameters have a declared shape',
+      shapes.map((s) => s.routed),
+    );
+    const validPaths = patternSet(
+      'ValidParameterPaths',
+      'The same paths with every parameter in its declared shape',
+      shapes.map((s) => s.valid),
+    );
+    // The stand-in decodes path segments before validating them; WAF does the same with URL_DECODE.
+    const uriPath = (arn: string) => ({
+      regexPatternSetReferenceStatement: {
+        arn,
+        fieldToMatch: { uriPath: {} },
+        textTransformations: [{ priority: 0, type: 'URL_DECODE' }],
+      },
+    });
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
       visibilityConfig: visibility('parcel-api-acl'),
+      customResponseBodies: {
+        [INVALID_PARAMETER_BODY]: {
+          contentType: 'APPLICATION_JSON',
+          content: JSON.stringify({ message: 'Invalid request parameters' }),
+        },
+      },
       rules: [
         managed('AWSManagedRulesCommonRuleSet', 0),
         managed('AWSManagedRulesKnownBadInputsRuleSet', 1),
@@ -270,6 +305,22 @@ export class FrontDoor extends Construct {
             rateBasedStatement: { limit: props.wafRateLimitPer5Min ?? 3000, aggregateKeyType: 'IP' },
           },
           visibilityConfig: visibility('RatePerClientIp'),
+        },
+        {
+          name: 'PathParameterShape',
+          priority: 3,
+          action: {
+            block: { customResponse: { responseCode: 400, customResponseBodyKey: INVALID_PARAMETER_BODY } },
+          },
+          statement: {
+            andStatement: {
+              statements: [
+                uriPath(routedPaths.attrArn),
+                { notStatement: { statement: uriPath(validPaths.attrArn) } },
+              ],
+            },
+          },
+          visibilityConfig: visibility('PathParameterShape'),
         },
       ],
     });

@@ -8,7 +8,7 @@ import {
   readWarehouseQueryConfig,
   warehouseQuerySpec,
 } from '@parcel/config';
-import { ROUTES } from '@parcel/routes';
+import { pathShapeRegexes, ROUTES, shapeCheckedRoutes } from '@parcel/routes';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -126,6 +126,40 @@ describe('front door', () => {
       'RateBasedStatement',
     ])
       expect(rules).toContain(name);
+  });
+
+  it("blocks a path whose parameter breaks the route table's pattern, with the stand-in's regexes", () => {
+    const sets = ofType('AWS::WAFv2::RegexPatternSet');
+    const byId = Object.fromEntries(sets.map(([id, r]) => [id, r.Properties?.RegularExpressionList]));
+    const checked = shapeCheckedRoutes(ROUTES).map((r) => pathShapeRegexes(r, 'prod'));
+    expect(checked.length).toBeGreaterThan(0);
+    const routedId = sets.find(
+      ([, r]) => json(r.Properties?.RegularExpressionList) === json(checked.map((c) => c.routed)),
+    )?.[0];
+    const validId = sets.find(
+      ([, r]) => json(r.Properties?.RegularExpressionList) === json(checked.map((c) => c.valid)),
+    )?.[0];
+    expect(routedId, json(byId)).toBeDefined();
+    expect(validId, json(byId)).toBeDefined();
+    const acl = ofType('AWS::WAFv2::WebACL')[0]?.[1].Properties ?? {};
+    const rule = (acl.Rules as { Name: string; Action: unknown; Statement: unknown }[]).find(
+      (r) => r.Name === 'PathParameterShape',
+    );
+    const ref = (id: string) => ({
+      RegexPatternSetReferenceStatement: {
+        Arn: { 'Fn::GetAtt': [id, 'Arn'] },
+        FieldToMatch: { UriPath: {} },
+        TextTransformations: [{ Priority: 0, Type: 'URL_DECODE' }],
+      },
+    });
+    expect(rule?.Statement).toEqual({
+      AndStatement: {
+        Statements: [ref(routedId as string), { NotStatement: { Statement: ref(validId as string) } }],
+      },
+    });
+    expect(rule?.Action).toEqual({
+      Block: { CustomResponse: { ResponseCode: 400, CustomResponseBodyKey: 'invalid-parameter' } },
+    });
   });
 });
 

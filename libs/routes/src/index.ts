@@ -1,2 +1,3 @@
+export * from './edge-shape';
 export * from './match';
 export * from './routes';
