@@ -4,7 +4,7 @@ import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { readXrayServiceConfig } from '@parcel/config';
-import { checkParcelId } from '@parcel/contract';
+import { checkParcelId, makeParcelId } from '@parcel/contract';
 import type { DaemonStats } from '@parcel/xray-daemon';
 import {
   DAEMON_HEADER,
@@ -563,3 +563,36 @@ function listeningAddresses(port: number): string[] {
 
 const hexToIpv4 = (hex: string) =>
   [6, 4, 2, 0].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)).join('.');
+
+describe('long trace headers on valid, uncached ids (Step Functions takes a 256-character traceHeader)', () => {
+  /** A valid S10 id (right check digit) that no cache, warehouse or vendor has seen. */
+  const freshId = () => makeParcelId('ZQ', String(Math.floor(Math.random() * 1e8)).padStart(8, '0'), 'GB');
+  const HEADERS: Record<string, (root: string) => string> = {
+    // AWS services add Lineage; a long one must not cost the caller the lookup.
+    lineage240: (root) => `Root=${root};Sampled=1;Lineage=${'a1b2c3d4:5|'.repeat(22).slice(0, 240)}`,
+    fourExtras50: (root) =>
+      `Root=${root};Sampled=1;${Array.from({ length: 4 }, (_, i) => `X${i}=${'v'.repeat(47)}`).join(';')}`,
+  };
+
+  for (const [label, header] of Object.entries(HEADERS)) {
+    for (const target of ['gateway', 'parcel-api'] as const) {
+      it(`${label} at ${target}: the fan-out runs (200/404, never 503) and the trace reaches Step Functions`, async () => {
+        const id = freshId();
+        expect(checkParcelId(id).ok).toBe(true);
+        const root = newTraceId();
+        const value = header(root);
+        // With the Parent each hop adds, it no longer fits in 256 characters.
+        expect(`${value};Parent=53995c3f42cd8ad8`.length).toBeGreaterThan(256);
+        const base = target === 'gateway' ? stack.endpoints.gateway : stack.endpoints.parcelApi;
+        const reply = await rawGet(base, `/parcels/${id}`, [`X-Amzn-Trace-Id: ${value}`]);
+        expect([200, 404], `${reply.status} ${reply.body.slice(0, 300)}`).toContain(reply.status);
+        const nodes = await readTrace(xrayClient(stack.endpoints.xray), root, (n) =>
+          n.some((x) => x.doc.origin === 'AWS::StepFunctions::StateMachine'),
+        );
+        const execution = nodes.find((x) => x.doc.origin === 'AWS::StepFunctions::StateMachine');
+        // Parented inside the trace: the cut header kept Root and Parent.
+        expect(nodes.map((x) => x.id)).toContain(execution?.parentId);
+      });
+    }
+  }
+});

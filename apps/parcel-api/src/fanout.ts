@@ -26,7 +26,8 @@ export async function runFanout(
       new StartSyncExecutionCommand({
         stateMachineArn,
         input: JSON.stringify(input),
-        // Rewritten by @parcel/tracing to name this call's own SFN subsegment as Parent.
+        // Rewritten by @parcel/tracing to name this call's own SFN subsegment as Parent, and cut to the
+        // field's 256 characters (Root, Parent, Sampled, then what fits: traceHeaderWithin).
         traceHeader: currentTraceHeader(),
       }),
     );

@@ -1,7 +1,11 @@
 import http from 'node:http';
 import https from 'node:https';
 import { syncBuiltinESMExports } from 'node:module';
-import { formatTraceHeader } from '@parcel/xray-protocol';
+import {
+  formatTraceHeader,
+  STEP_FUNCTIONS_TRACE_HEADER_LIMIT,
+  traceHeaderWithin,
+} from '@parcel/xray-protocol';
 import { currentStore, type TraceStore } from './context';
 import type { AwsClientLike } from './span';
 
@@ -97,7 +101,7 @@ interface BuildArgs {
 /**
  * AWS SDK v3 middleware that runs after the provider's: it writes the header when the provider did not,
  * and rewrites a `traceHeader` input field (Step Functions' StartExecution / StartSyncExecution) to the
- * header actually sent, so the callee parents to the AWS subsegment of this very call.
+ * header actually sent, cut to the field's limit, so the callee parents to the AWS subsegment of this call.
  */
 export function addAwsPropagation(client: AwsClientLike, providerMiddleware: string | undefined): void {
   const name = 'ParcelTracePropagation';
@@ -126,7 +130,9 @@ export function addAwsPropagation(client: AwsClientLike, providerMiddleware: str
           if (text === undefined) return next(args);
           const body = JSON.parse(text) as Record<string, unknown>;
           if (typeof body.traceHeader === 'string') {
-            body.traceHeader = header;
+            // The field is Step Functions' (StartExecution / StartSyncExecution): 256 characters at most,
+            // so a caller's long Lineage or extra fields cannot make the call fail.
+            body.traceHeader = traceHeaderWithin(header, STEP_FUNCTIONS_TRACE_HEADER_LIMIT) ?? '';
             request.body = JSON.stringify(body);
             for (const key of Object.keys(request.headers)) {
               if (key.toLowerCase() === 'content-length') {

@@ -78,6 +78,32 @@ export function formatTraceHeader(header: TraceHeader): string {
   return out;
 }
 
+/** Step Functions' `StartExecution` / `StartSyncExecution` take a `traceHeader` of at most 256 characters. */
+export const STEP_FUNCTIONS_TRACE_HEADER_LIMIT = 256;
+
+/**
+ * The header for an AWS API that limits its length: `Root`, `Parent` and `Sampled` always (they are the
+ * trace), then each other field, in arrival order, that still fits; a field too long to fit is left out
+ * and a later, shorter one may still go in. An HTTP hop carries the whole header instead
+ * (`formatTraceHeader`).
+ */
+export function formatTraceHeaderWithin(header: TraceHeader, maxLength: number): string {
+  let out = formatTraceHeader({ ...header, extra: [] });
+  for (const [k, v] of header.extra) {
+    const field = `;${k}=${v}`;
+    if (out.length + field.length <= maxLength) out += field;
+  }
+  return out;
+}
+
+/** A header as a string, cut to what an AWS API with `maxLength` takes; `undefined` stays `undefined`. */
+export function traceHeaderWithin(raw: string | undefined, maxLength: number): string | undefined {
+  if (raw === undefined || raw.length <= maxLength) return raw;
+  const header = parseTraceHeader(raw);
+  // Not a header we can shorten field by field: sending none beats a call the API refuses.
+  return header ? formatTraceHeaderWithin(header, maxLength) : undefined;
+}
+
 /** The epoch seconds encoded in a trace id's first field. */
 export function traceIdEpochSeconds(traceId: string): number {
   return Number.parseInt(traceId.slice(2, 10), 16);
