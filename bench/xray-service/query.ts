@@ -11,7 +11,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import * as xrayService from '@parcel/xray-service';
-import { parcelTraceDocuments } from '../../libs/xray-filter/src/testing/parcel-trace';
+import { parcelTraceDocuments } from '@parcel/trace-model/testing';
 
 export interface QueryTiming {
   expression: string | null;

@@ -4,8 +4,9 @@
  * all of them. Prints numbers only; the budget (100,000 traces well under 250 ms) is for a human to read.
  * Wall time suffers when the machine is shared; the best of five passes and process CPU time are steadier.
  */
-import { buildTraceView, compileFilter, type TraceView } from '../src/index';
-import { parcelTraceDocuments } from '../src/testing/parcel-trace';
+import { buildTraceModel, type TraceModel as TraceView } from '@parcel/trace-model';
+import { compileFilter } from '../src/index';
+import { parcelTraceDocuments } from '@parcel/trace-model/testing';
 
 const count = Number(process.argv[2] ?? 100_000);
 const EXPRESSIONS = [
@@ -34,7 +35,7 @@ function syntheticTraces(n: number): TraceView[] {
       apiExtra: (i % 13) * 0.1,
       ...(i % 11 === 0 ? { user: 'alice' } : {}),
     };
-    traces.push(buildTraceView(options.traceId, parcelTraceDocuments(options)));
+    traces.push(buildTraceModel(options.traceId, parcelTraceDocuments(options)));
   }
   return traces;
 }

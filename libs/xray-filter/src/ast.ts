@@ -6,9 +6,26 @@
  */
 
 /** Boolean keywords (X-Ray docs, "Boolean keywords"). */
-export type FlagKeyword = 'ok' | 'error' | 'fault' | 'throttle' | 'partial' | 'inferred' | 'root';
+export type FlagKeyword =
+  | 'ok'
+  | 'error'
+  | 'fault'
+  | 'throttle'
+  | 'partial'
+  | 'inferred'
+  | 'root'
+  /** Inside `rootcause.… { }` only: the element is the first / last of its list; the entity is remote. */
+  | 'first'
+  | 'last'
+  | 'remote';
 /** Number keywords, in seconds for times (X-Ray docs, "Number keywords"). */
-export type NumberKeyword = 'responsetime' | 'duration' | 'http.status';
+export type NumberKeyword =
+  | 'responsetime'
+  | 'duration'
+  | 'http.status'
+  /** Inside `rootcause.… { }` only: the element's 0-based position in its list; an entity's share of the response time. */
+  | 'index'
+  | 'coverage';
 /** String keywords (X-Ray docs, "String keywords"). */
 export type StringKeyword =
   | 'http.url'
@@ -17,12 +34,19 @@ export type StringKeyword =
   | 'http.clientip'
   | 'user'
   | 'name'
-  | 'type';
+  | 'type'
+  /** Inside `rootcause.… { }` only: an exception's message. */
+  | 'message';
 
 export type NumberOp = '=' | '!=' | '<' | '<=' | '>' | '>=';
 export type StringOp = '=' | '!=' | 'CONTAINS' | 'BEGINSWITH' | 'ENDSWITH';
 export type ComparisonOp = NumberOp | StringOp;
 export type AnnotationValue = string | number | boolean;
+
+/** `rootcause.fault|error|responsetime` … */
+export type RootCauseKind = 'fault' | 'error' | 'responsetime';
+/** … `.service|entity|exception`: which list of the trace's root causes a block applies to. */
+export type RootCauseTarget = 'service' | 'entity' | 'exception';
 
 /** Which node(s) of the service graph `service(…)`/`edge(…)` mean; `null` fields match anything. */
 export interface NodeSelector {
@@ -46,7 +70,9 @@ export type FilterAst =
   /** `service(…)` with an optional `{ filter }` applied to the node's segments. */
   | { kind: 'service'; node: NodeSelector; filter: FilterAst | null }
   /** `edge(from, to)` with an optional `{ filter }` applied to the calls on that connection. */
-  | { kind: 'edge'; from: NodeSelector; to: NodeSelector; filter: FilterAst | null };
+  | { kind: 'edge'; from: NodeSelector; to: NodeSelector; filter: FilterAst | null }
+  /** `rootcause.fault.service { name = "DynamoDB" }`: some element of the trace's root causes matches. */
+  | { kind: 'rootcause'; cause: RootCauseKind; target: RootCauseTarget; filter: FilterAst | null };
 
 export const FLAG_KEYWORDS: readonly FlagKeyword[] = [
   'ok',
@@ -56,8 +82,17 @@ export const FLAG_KEYWORDS: readonly FlagKeyword[] = [
   'partial',
   'inferred',
   'root',
+  'first',
+  'last',
+  'remote',
 ];
-export const NUMBER_KEYWORDS: readonly NumberKeyword[] = ['responsetime', 'duration', 'http.status'];
+export const NUMBER_KEYWORDS: readonly NumberKeyword[] = [
+  'responsetime',
+  'duration',
+  'http.status',
+  'index',
+  'coverage',
+];
 export const STRING_KEYWORDS: readonly StringKeyword[] = [
   'http.url',
   'http.method',
@@ -66,6 +101,30 @@ export const STRING_KEYWORDS: readonly StringKeyword[] = [
   'user',
   'name',
   'type',
+  'message',
+];
+export const ROOT_CAUSE_KINDS: readonly RootCauseKind[] = ['fault', 'error', 'responsetime'];
+export const ROOT_CAUSE_TARGETS: readonly RootCauseTarget[] = ['service', 'entity', 'exception'];
+/** Keywords that mean something only inside a `rootcause.… { }` block. */
+export const ROOT_CAUSE_ONLY_KEYWORDS: readonly string[] = [
+  'first',
+  'last',
+  'remote',
+  'index',
+  'coverage',
+  'message',
+];
+/** The keywords a `rootcause.… { }` block reads, and the only place some of them mean anything. */
+export const ROOT_CAUSE_KEYWORDS: readonly string[] = [
+  'name',
+  'type',
+  'message',
+  'inferred',
+  'remote',
+  'first',
+  'last',
+  'index',
+  'coverage',
 ];
 export const NUMBER_OPS: readonly NumberOp[] = ['=', '!=', '<', '<=', '>', '>='];
 export const STRING_OPS: readonly StringOp[] = ['=', '!=', 'CONTAINS', 'BEGINSWITH', 'ENDSWITH'];

@@ -2,18 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { compileFilter } from './compile';
 import { FilterSyntaxError } from './errors';
 import { parseFilter } from './parser';
-import { parcelTraceDocuments } from './testing/parcel-trace';
-import { buildTraceView } from './trace-view';
+import { parcelTraceDocuments } from '@parcel/trace-model/testing';
+import { buildTraceModel } from '@parcel/trace-model';
 
 // Seven requests through the real path's shape; each differs from `hit` in one way.
 const traces = {
-  hit: buildTraceView('hit', parcelTraceDocuments()),
-  vendorTimeout: buildTraceView('vendorTimeout', parcelTraceDocuments({ cache: 'miss', vendor: 'timeout' })),
-  apiFault: buildTraceView('apiFault', parcelTraceDocuments({ cache: 'miss', apiFault: true })),
-  throttled: buildTraceView('throttled', parcelTraceDocuments({ dynamoThrottle: true })),
-  notFound: buildTraceView('notFound', parcelTraceDocuments({ notFound: true, parcelId: 'RR000000000GB' })),
-  slow: buildTraceView('slow', parcelTraceDocuments({ apiExtra: 1.5, user: 'alice' })),
-  partial: buildTraceView('partial', parcelTraceDocuments({ cache: 'stale', inProgress: true })),
+  hit: buildTraceModel('hit', parcelTraceDocuments()),
+  vendorTimeout: buildTraceModel('vendorTimeout', parcelTraceDocuments({ cache: 'miss', vendor: 'timeout' })),
+  apiFault: buildTraceModel('apiFault', parcelTraceDocuments({ cache: 'miss', apiFault: true })),
+  throttled: buildTraceModel('throttled', parcelTraceDocuments({ dynamoThrottle: true })),
+  notFound: buildTraceModel('notFound', parcelTraceDocuments({ notFound: true, parcelId: 'RR000000000GB' })),
+  slow: buildTraceModel('slow', parcelTraceDocuments({ apiExtra: 1.5, user: 'alice' })),
+  partial: buildTraceModel('partial', parcelTraceDocuments({ cache: 'stale', inProgress: true })),
 };
 type Name = keyof typeof traces;
 const ALL = Object.keys(traces) as Name[];
@@ -108,6 +108,19 @@ const cases: [string, Name[]][] = [
     ['vendorTimeout'],
   ],
   ['(fault OR error) AND NOT service("parcel-fanout")', ['notFound']],
+  // One service type per node: the graph's type for the state machine is the filter's.
+  ['service(id(name: "parcel-fanout", type: "AWS::StepFunctions::StateMachine"))', ['vendorTimeout', 'apiFault', 'partial']],
+  // X-Ray developer guide, "Using filter expressions": rootcause.fault|error|responsetime.service|entity|exception.
+  ['rootcause.fault.service { name = "vendor.localhost" }', ['vendorTimeout']],
+  ['rootcause.fault.service { last AND inferred AND type = "remote" }', ['vendorTimeout']],
+  ['rootcause.fault.entity { remote AND last AND name = "vendor.localhost" }', ['vendorTimeout']],
+  ['rootcause.fault.exception { message CONTAINS "timeout" }', ['vendorTimeout']],
+  ['rootcause.fault.service { first AND index = 0 AND name = "parcel-api/local" }', ['vendorTimeout', 'apiFault']],
+  ['rootcause.fault.service', ['vendorTimeout', 'apiFault']],
+  ['fault AND rootcause.fault.service { last AND name = "parcel-api" }', ['apiFault']],
+  ['rootcause.error.service { last AND name = "parcel-api" }', ['notFound']],
+  ['rootcause.responsetime.service { last AND name = "parcel-api" }', ['slow']],
+  ['rootcause.responsetime.entity { last AND coverage > 0.9 }', ['vendorTimeout', 'slow']],
   ['fault OR error AND http.status = 404', ['apiFault', 'notFound']],
 ];
 
@@ -124,11 +137,22 @@ describe('compileFilter over parcel traces', () => {
 
   it('throws FilterSyntaxError for bad text', () => {
     expect(() => compileFilter('service(')).toThrow(FilterSyntaxError);
+    for (const bad of [
+      'first',
+      'coverage > 1',
+      'service() { message = "x" }',
+      'rootcause.fault.bogus',
+      'rootcause.fault',
+      'rootcause.fault.service { http.url = "x" }',
+      'rootcause.fault.service { rootcause.error.service }',
+      'service() { rootcause.fault.service }',
+    ])
+      expect(() => compileFilter(bad), bad).toThrow(FilterSyntaxError);
   });
 });
 
 describe('annotation types', () => {
-  const trace = buildTraceView('typed', [
+  const trace = buildTraceModel('typed', [
     {
       id: '0000000000000001',
       trace_id: 'typed',

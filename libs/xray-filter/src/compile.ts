@@ -6,12 +6,19 @@ import type {
   NodeSelector,
   NumberKeyword,
   NumberOp,
+  RootCauseKind,
+  RootCauseTarget,
   StringKeyword,
   StringOp,
 } from './ast';
 import { FilterSyntaxError } from './errors';
 import { parseFilter } from './parser';
-import type { NodeFacts, NodeRef, TraceView } from './trace-view';
+import type {
+  Facts as NodeFacts,
+  NodeRef,
+  RootCause,
+  TraceModel as TraceView,
+} from '@parcel/trace-model';
 
 export type TracePredicate = (trace: TraceView) => boolean;
 type Predicate<T> = (subject: T) => boolean;
@@ -44,16 +51,24 @@ const TRACE_SCOPE: Scope<TraceView> = {
         return (t) => t.isPartial;
       case 'inferred':
         return (t) => t.services.some((s) => s.inferred);
+      case 'first':
+      case 'last':
+      case 'remote':
+        // The parser allows these only inside a rootcause block.
+        throw new FilterSyntaxError(0, `'${keyword}' applies inside rootcause { } only`);
       case 'root':
         return (t) => t.rootSegment !== undefined;
     }
   },
   number(keyword) {
     switch (keyword) {
+      case 'index':
+      case 'coverage':
+        throw new FilterSyntaxError(0, `'${keyword}' applies inside rootcause { } only`);
       case 'responsetime':
-        return (t) => t.responseTime;
+        return (t) => (t.rootSegment && !t.rootSegment.inProgress ? t.responseTime : undefined);
       case 'duration':
-        return (t) => t.duration;
+        return (t) => (t.entities.length > 0 ? t.duration : undefined);
       case 'http.status':
         return (t) => t.http?.status;
     }
@@ -71,13 +86,15 @@ const TRACE_SCOPE: Scope<TraceView> = {
       case 'name':
         return (t) => t.rootSegment?.name;
       case 'type':
-        return (t) => t.rootSegment?.origin;
+        return (t) => t.rootSegment?.doc.origin;
       case 'user':
         return undefined;
+      case 'message':
+        throw new FilterSyntaxError(0, `'${keyword}' applies inside rootcause { } only`);
     }
   },
   strings(keyword) {
-    return keyword === 'user' ? (t) => t.users : undefined;
+    return keyword === 'user' ? (t) => [...t.users.keys()] : undefined;
   },
 };
 
@@ -88,11 +105,17 @@ const NODE_SCOPE: Scope<NodeFacts> = {
         return (n) => !n.error && !n.fault && !n.throttle;
       case 'partial':
         return (n) => n.inProgress;
+      case 'first':
+      case 'last':
+      case 'remote':
+        throw new FilterSyntaxError(0, `'${keyword}' applies inside rootcause { } only`);
       default:
         return (n) => n[keyword];
     }
   },
   number(keyword) {
+    if (keyword === 'index' || keyword === 'coverage')
+      throw new FilterSyntaxError(0, `'${keyword}' applies inside rootcause { } only`);
     // A node's own span is both its response time and its duration.
     return keyword === 'http.status' ? (n) => n.http?.status : (n) => n.responseTime;
   },
@@ -112,12 +135,127 @@ const NODE_SCOPE: Scope<NodeFacts> = {
         return (n) => n.name;
       case 'type':
         return (n) => n.type;
+      case 'message':
+        throw new FilterSyntaxError(0, `'${keyword}' applies inside rootcause { } only`);
     }
   },
   strings() {
     return undefined;
   },
 };
+
+/**
+ * One element of a root-cause list, as a `rootcause.… { }` block sees it (X-Ray developer guide, "Using
+ * filter expressions": `first`, `last`, `index`, `remote`, `inferred`, `coverage`, `name`, `type`,
+ * `message`). `index` is the 0-based position in the list.
+ */
+interface RootCauseItem {
+  name: string;
+  type: string | undefined;
+  message: string | undefined;
+  inferred: boolean;
+  remote: boolean;
+  first: boolean;
+  last: boolean;
+  index: number;
+  coverage: number | undefined;
+}
+
+const ROOT_CAUSE_SCOPE: Scope<RootCauseItem> = {
+  flag(keyword) {
+    switch (keyword) {
+      case 'inferred':
+      case 'remote':
+      case 'first':
+      case 'last':
+        return (r) => r[keyword];
+      default:
+        return () => false; // the parser lets no other flag in
+    }
+  },
+  number(keyword) {
+    if (keyword === 'index') return (r) => r.index;
+    if (keyword === 'coverage') return (r) => r.coverage;
+    return () => undefined;
+  },
+  string(keyword) {
+    if (keyword === 'name') return (r) => r.name;
+    if (keyword === 'type') return (r) => r.type;
+    if (keyword === 'message') return (r) => r.message;
+    return () => undefined;
+  },
+  strings() {
+    return undefined;
+  },
+};
+
+function causesOf(trace: TraceView, cause: RootCauseKind): RootCause[] {
+  if (cause === 'fault') return trace.faultRootCauses;
+  if (cause === 'error') return trace.errorRootCauses;
+  return trace.responseTimeRootCauses;
+}
+
+/** The elements of one root cause's service, entity or exception list. */
+function itemsOf(cause: RootCause, target: RootCauseTarget): RootCauseItem[] {
+  const items: Omit<RootCauseItem, 'first' | 'last' | 'index'>[] = [];
+  for (const service of cause.services) {
+    if (target === 'service') {
+      items.push({
+        name: service.name,
+        type: service.type,
+        message: undefined,
+        inferred: service.inferred,
+        remote: service.entityPath.some((e) => e.remote),
+        coverage: service.entityPath[0]?.coverage,
+      });
+      continue;
+    }
+    for (const entity of service.entityPath) {
+      if (target === 'entity') {
+        items.push({
+          name: entity.name,
+          type: service.type,
+          message: undefined,
+          inferred: service.inferred,
+          remote: entity.remote,
+          coverage: entity.coverage,
+        });
+        continue;
+      }
+      for (const ex of entity.exceptions) {
+        items.push({
+          name: ex.name,
+          type: service.type,
+          message: ex.message,
+          inferred: service.inferred,
+          remote: entity.remote,
+          coverage: undefined,
+        });
+      }
+    }
+  }
+  return items.map((item, index) => ({
+    ...item,
+    index,
+    first: index === 0,
+    last: index === items.length - 1,
+  }));
+}
+
+function compileRootCause(
+  cause: RootCauseKind,
+  target: RootCauseTarget,
+  filter: FilterAst | null,
+): TracePredicate {
+  const inner = filter === null ? null : compile(filter, ROOT_CAUSE_SCOPE);
+  return (t) => {
+    for (const rootCause of causesOf(t, cause)) {
+      const items = itemsOf(rootCause, target);
+      if (inner === null ? items.length > 0 : items.some(inner)) return true;
+    }
+    return false;
+  };
+}
 
 /**
  * Compiles a filter once into a predicate over `TraceView`s (closures, no per-trace parsing or
@@ -167,6 +305,10 @@ function compile<T>(ast: FilterAst, scope: Scope<T>): Predicate<T> {
       if (scope !== (TRACE_SCOPE as unknown))
         throw new FilterSyntaxError(0, 'annotations apply to whole traces only');
       return compileAnnotation(ast.key, ast.kind === 'annotation' ? ast : null) as unknown as Predicate<T>;
+    case 'rootcause':
+      if (scope !== (TRACE_SCOPE as unknown))
+        throw new FilterSyntaxError(0, 'rootcause keywords cannot be nested');
+      return compileRootCause(ast.cause, ast.target, ast.filter) as unknown as Predicate<T>;
     case 'service':
     case 'edge':
       if (scope !== (TRACE_SCOPE as unknown))
@@ -270,7 +412,7 @@ function compileAnnotation(
   // One property read per trace. Views from buildTraceView have a null prototype; for hand-built ones the
   // array check keeps inherited members (`constructor`, `__proto__`) from passing for annotations.
   const valuesOf = (t: TraceView): readonly AnnotationValue[] | undefined => {
-    const values = t.annotations[key];
+    const values = t.annotationValues[key];
     return Array.isArray(values) ? values : undefined;
   };
   if (comparison === null) return (t) => (valuesOf(t)?.length ?? 0) > 0;
@@ -328,7 +470,7 @@ function compileService(node: NodeSelector, filter: FilterAst | null): TracePred
   const inner = filter === null ? null : compile(filter, NODE_SCOPE);
   return (t) => {
     for (const service of t.services) {
-      if (matches(service) && (inner === null || service.segments.some(inner))) return true;
+      if (matches(service) && (inner === null || service.facts.some(inner))) return true;
     }
     return false;
   };

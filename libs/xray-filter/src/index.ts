@@ -2,12 +2,12 @@
  * X-Ray filter expressions (`GetTraceSummaries` `FilterExpression`, groups, the console search box),
  * parsed and evaluated over stored traces.
  *
- *   const view = buildTraceView(traceId, segmentDocs);   // once per trace, when it is stored or updated
+ *   const model = buildTraceModel(traceId, segmentDocs);  // @parcel/trace-model, once per trace revision
  *   const matches = compileFilter('service("parcel-api") { fault } AND annotation.cache = "miss"');
  *   traces.filter(matches);                              // a closure call per trace
  *
  * - `parseFilter(text)` → `FilterAst`; `formatFilter(ast)` prints it back (parse ∘ format is identity).
- * - `compileFilter(text | ast)` → `(trace: TraceView) => boolean`.
+ * - `compileFilter(text | ast)` → `(trace: TraceModel) => boolean`.
  * - Bad text throws `FilterSyntaxError` (`position`: 0-based offset, `message`) and nothing else; input is
  *   capped at `MAX_FILTER_LENGTH` characters and `MAX_FILTER_DEPTH` levels of nesting.
  * - Trace-level `ok`/`error`/`fault`/`throttle`, `responsetime` and `http.*` are the root segment's (as in
@@ -29,12 +29,3 @@ export { compileFilter, type TracePredicate } from './compile';
 export { FilterSyntaxError } from './errors';
 export { formatFilter } from './format';
 export { MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, parseFilter } from './parser';
-export {
-  buildTraceView,
-  type EdgeView,
-  type HttpView,
-  type NodeFacts,
-  type NodeRef,
-  type ServiceView,
-  type TraceView,
-} from './trace-view';

@@ -9,6 +9,12 @@ import {
   NUMBER_OPS,
   type NumberKeyword,
   type NumberOp,
+  ROOT_CAUSE_KEYWORDS,
+  ROOT_CAUSE_KINDS,
+  ROOT_CAUSE_ONLY_KEYWORDS,
+  ROOT_CAUSE_TARGETS,
+  type RootCauseKind,
+  type RootCauseTarget,
   STRING_KEYWORDS,
   STRING_OPS,
   type StringKeyword,
@@ -26,8 +32,13 @@ const ANNOTATION_PREFIX = 'annotation.';
 const ANNOTATION_KEY = /^[A-Za-z0-9_]+$/;
 const WORD_OPS = new Set(['CONTAINS', 'BEGINSWITH', 'ENDSWITH']);
 
-/** Where a sub-expression is evaluated: over the whole trace, or over one node inside `service(){…}`/`edge(){…}`. */
-type Scope = 'trace' | 'node';
+/**
+ * Where a sub-expression is evaluated: over the whole trace, over one node inside `service(){…}`/`edge(){…}`,
+ * or over one element of a root cause inside `rootcause.…{…}`.
+ */
+type Scope = 'trace' | 'node' | 'rootcause';
+const ROOT_CAUSE_PREFIX = 'rootcause.';
+const ROOT_CAUSE_ONLY = new Set(ROOT_CAUSE_ONLY_KEYWORDS);
 
 /**
  * Parses an X-Ray filter expression (grammar: X-Ray developer guide, "Using filter expressions").
@@ -35,7 +46,8 @@ type Scope = 'trace' | 'node';
  *   expr     := and (OR and)*
  *   and      := unary ((AND)? unary)*          juxtaposition is AND: `ok !partial duration < 3`
  *   unary    := (NOT | '!') unary | primary
- *   primary  := '(' expr ')' | service | edge | keyword [op value]
+ *   primary  := '(' expr ')' | service | edge | rootcause | keyword [op value]
+ *   rootcause := rootcause.(fault|error|responsetime).(service|entity|exception) ['{' expr '}']
  *   service  := service '(' [node] ')' ['{' expr '}']
  *   edge     := edge '(' node ',' node ')' ['{' expr '}']
  *   node     := "name" | id '(' (name|type) ':' "…" [',' …] ')'
@@ -124,12 +136,26 @@ class Parser {
     if (token.kind !== 'word') throw this.unexpected(token);
     const word = token.text.toLowerCase();
     if (word === 'service' || word === 'edge') {
-      if (scope === 'node')
+      if (scope !== 'trace')
         throw new FilterSyntaxError(token.position, `${word}() cannot be nested inside { }`);
       return word === 'service' ? this.parseService() : this.parseEdge();
     }
+    if (word.startsWith(ROOT_CAUSE_PREFIX)) {
+      if (scope !== 'trace')
+        throw new FilterSyntaxError(token.position, 'rootcause keywords cannot be nested inside { }');
+      return this.parseRootCause(token, word);
+    }
+    if (scope === 'rootcause' && !ROOT_CAUSE_KEYWORDS.includes(word)) {
+      throw new FilterSyntaxError(
+        token.position,
+        `'${token.text}' does not apply inside rootcause { }: use ${ROOT_CAUSE_KEYWORDS.join(', ')}`,
+      );
+    }
+    if (scope !== 'rootcause' && ROOT_CAUSE_ONLY.has(word)) {
+      throw new FilterSyntaxError(token.position, `'${token.text}' applies inside rootcause.… { } only`);
+    }
     if (word.startsWith(ANNOTATION_PREFIX)) {
-      if (scope === 'node') {
+      if (scope !== 'trace') {
         throw new FilterSyntaxError(
           token.position,
           'annotation keywords cannot be used inside service() or edge()',
@@ -235,6 +261,27 @@ class Parser {
     return { kind: 'annotation', key, op: op.op, value };
   }
 
+  /** `rootcause.fault.service`, optionally with a `{ filter }` over the elements of that list. */
+  private parseRootCause(token: Token, word: string): FilterAst {
+    const [, cause, target, ...rest] = word.split('.');
+    if (
+      rest.length > 0 ||
+      !(ROOT_CAUSE_KINDS as readonly string[]).includes(cause ?? '') ||
+      !(ROOT_CAUSE_TARGETS as readonly string[]).includes(target ?? '')
+    ) {
+      throw new FilterSyntaxError(
+        token.position,
+        `unknown keyword '${token.text}': rootcause.(fault|error|responsetime).(service|entity|exception)`,
+      );
+    }
+    return {
+      kind: 'rootcause',
+      cause: cause as RootCauseKind,
+      target: target as RootCauseTarget,
+      filter: this.parseBlock('rootcause'),
+    };
+  }
+
   private parseService(): FilterAst {
     this.expectPunct('(');
     let node: NodeSelector = { name: null, type: null };
@@ -284,14 +331,14 @@ class Parser {
     return node;
   }
 
-  /** The optional `{ filter }` after service()/edge(). */
-  private parseBlock(): FilterAst | null {
+  /** The optional `{ filter }` after service()/edge()/rootcause.…. */
+  private parseBlock(scope: Scope = 'node'): FilterAst | null {
     const open = this.peek();
     if (!this.isPunct(open, '{')) return null;
     this.index++;
     this.enter(open);
     if (this.isPunct(this.peek(), '}')) throw new FilterSyntaxError(this.peek().position, 'empty { } filter');
-    const inner = this.parseOr('node');
+    const inner = this.parseOr(scope);
     this.depth--;
     this.expectPunct('}');
     return inner;

@@ -7,6 +7,10 @@ import {
   type NodeSelector,
   NUMBER_KEYWORDS,
   NUMBER_OPS,
+  ROOT_CAUSE_KEYWORDS,
+  ROOT_CAUSE_KINDS,
+  ROOT_CAUSE_ONLY_KEYWORDS,
+  ROOT_CAUSE_TARGETS,
   STRING_KEYWORDS,
   STRING_OPS,
 } from './ast';
@@ -14,8 +18,8 @@ import { compileFilter } from './compile';
 import { FilterSyntaxError } from './errors';
 import { formatFilter } from './format';
 import { MAX_FILTER_LENGTH, parseFilter } from './parser';
-import { parcelTraceDocuments } from './testing/parcel-trace';
-import { buildTraceView, type TraceView } from './trace-view';
+import { parcelTraceDocuments } from '@parcel/trace-model/testing';
+import { buildTraceModel, type TraceModel as TraceView } from '@parcel/trace-model';
 
 /** Mirrors what parsing does to AND/OR chains, so generated trees compare with parsed ones. */
 function normalize(ast: FilterAst): FilterAst {
@@ -35,33 +39,49 @@ function normalize(ast: FilterAst): FilterAst {
       return { ...ast, filter: ast.filter && normalize(ast.filter) };
     case 'edge':
       return { ...ast, filter: ast.filter && normalize(ast.filter) };
+    case 'rootcause':
+      return { ...ast, filter: ast.filter && normalize(ast.filter) };
     default:
       return ast;
   }
 }
 
-function treeArbitrary(text: fc.Arbitrary<string>, number: fc.Arbitrary<number>): fc.Arbitrary<FilterAst> {
+/** The keywords of one scope: trace and node blocks, or rootcause blocks. */
+const inScope = <T extends string>(keywords: readonly T[], rootCause: boolean): T[] =>
+  keywords.filter((k) =>
+    rootCause ? ROOT_CAUSE_KEYWORDS.includes(k) : !ROOT_CAUSE_ONLY_KEYWORDS.includes(k),
+  );
+
+function leafArbitrary(
+  text: fc.Arbitrary<string>,
+  number: fc.Arbitrary<number>,
+  rootCause: boolean,
+): fc.Arbitrary<FilterAst> {
   const flag = fc.record({
     kind: fc.constant('flag' as const),
-    keyword: fc.constantFrom(...FLAG_KEYWORDS),
+    keyword: fc.constantFrom(...inScope(FLAG_KEYWORDS, rootCause)),
     value: fc.boolean(),
   });
   const numeric = fc.record({
     kind: fc.constant('number' as const),
-    keyword: fc.constantFrom(...NUMBER_KEYWORDS),
+    keyword: fc.constantFrom(...inScope(NUMBER_KEYWORDS, rootCause)),
     op: fc.constantFrom(...NUMBER_OPS),
     value: number,
   });
   const textual = fc.record({
     kind: fc.constant('string' as const),
-    keyword: fc.constantFrom(...STRING_KEYWORDS),
+    keyword: fc.constantFrom(...inScope(STRING_KEYWORDS, rootCause)),
     op: fc.constantFrom(...STRING_OPS),
     value: text,
   });
   const present = fc.record({
     kind: fc.constant('present' as const),
-    keyword: fc.constantFrom(...STRING_KEYWORDS),
+    keyword: fc.constantFrom(...inScope(STRING_KEYWORDS, rootCause)),
   });
+  return fc.oneof(flag, numeric, textual, present);
+}
+
+function treeArbitrary(text: fc.Arbitrary<string>, number: fc.Arbitrary<number>): fc.Arbitrary<FilterAst> {
   const key = fc.oneof(
     fc.constantFrom('parcel_id', 'cache', 'vendor_status'),
     fc.stringMatching(/^[A-Za-z0-9_]{1,10}$/),
@@ -87,7 +107,8 @@ function treeArbitrary(text: fc.Arbitrary<string>, number: fc.Arbitrary<number>)
     }),
     fc.record({ kind: fc.constant('annotationPresent' as const), key }),
   );
-  const nodeLeaf: fc.Arbitrary<FilterAst> = fc.oneof(flag, numeric, textual, present);
+  const nodeLeaf = leafArbitrary(text, number, false);
+  const rootCauseLeaf = leafArbitrary(text, number, true);
   const selector: fc.Arbitrary<NodeSelector> = fc.oneof(
     fc.record({ name: text, type: fc.constant(null) }),
     fc.record({
@@ -121,7 +142,20 @@ function treeArbitrary(text: fc.Arbitrary<string>, number: fc.Arbitrary<number>)
     to: selector,
     filter: fc.option(inner, { nil: null }),
   });
-  const traceLeaf: fc.Arbitrary<FilterAst> = fc.oneof(nodeLeaf, annotation, service, edge);
+  const rootCauseInner = fc.letrec<{ node: FilterAst }>((tie) => ({
+    node: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      rootCauseLeaf,
+      compound(() => tie('node')),
+    ),
+  })).node;
+  const rootCause = fc.record({
+    kind: fc.constant('rootcause' as const),
+    cause: fc.constantFrom(...ROOT_CAUSE_KINDS),
+    target: fc.constantFrom(...ROOT_CAUSE_TARGETS),
+    filter: fc.option(rootCauseInner, { nil: null }),
+  });
+  const traceLeaf: fc.Arbitrary<FilterAst> = fc.oneof(nodeLeaf, annotation, service, edge, rootCause);
   return fc
     .letrec<{ trace: FilterAst }>((tie) => ({
       trace: fc.oneof(
@@ -179,7 +213,7 @@ const traceArbitrary: fc.Arbitrary<TraceView> = fc
     apiExtra: fc.double({ min: 0, max: 3, noNaN: true }),
     user: fc.option(fc.constantFrom('alice', 'bob'), { nil: undefined }),
   })
-  .map((options) => buildTraceView('p', parcelTraceDocuments(options)));
+  .map((options) => buildTraceModel('p', parcelTraceDocuments(options)));
 
 const SYNTAX_ALPHABET = [
   ...'(){}!=<>,:"\\ .-0123456789eE',
@@ -222,7 +256,7 @@ function parsesOrFailsCleanly(text: string): void {
   compileFilter(ast)(SAMPLE);
 }
 
-const SAMPLE = buildTraceView('s', parcelTraceDocuments({ cache: 'miss', vendor: 'timeout' }));
+const SAMPLE = buildTraceModel('s', parcelTraceDocuments({ cache: 'miss', vendor: 'timeout' }));
 
 describe('filter properties', () => {
   it('arbitrary text parses or throws FilterSyntaxError, never anything else', () => {

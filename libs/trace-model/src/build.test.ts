@@ -1,23 +1,23 @@
 import type { SegmentDoc } from '@parcel/xray-protocol';
 import { describe, expect, it } from 'vitest';
 import { parcelTraceDocuments } from './testing/parcel-trace';
-import { buildTraceView } from './trace-view';
+import { buildTraceModel } from './build';
 
 const T0 = 1_763_750_000;
 
-describe('buildTraceView', () => {
+describe('buildTraceModel', () => {
   it('roots the trace at the gateway and times it as X-Ray does', () => {
     const docs = parcelTraceDocuments({ cache: 'miss', start: T0 });
-    const view = buildTraceView('t1', docs);
+    const view = buildTraceModel('t1', docs);
     const gateway = docs[0] as SegmentDoc;
     expect(view.id).toBe('t1');
-    expect(view.rootSegment).toBe(gateway);
+    expect(view.rootSegment?.doc).toBe(gateway);
     expect(view.responseTime).toBeCloseTo((gateway.end_time as number) - T0, 9);
     const latestEnd = Math.max(...docs.map((d) => d.end_time ?? 0));
     expect(view.duration).toBeCloseTo(latestEnd - T0, 9);
     // A downstream segment that outlives the response stretches duration, not responsetime.
     const late = { ...(docs[docs.length - 1] as SegmentDoc), end_time: (gateway.end_time as number) + 2 };
-    const stretched = buildTraceView('t1', [...docs.slice(0, -1), late]);
+    const stretched = buildTraceModel('t1', [...docs.slice(0, -1), late]);
     expect(stretched.responseTime).toBe(view.responseTime);
     expect(stretched.duration).toBeCloseTo((gateway.end_time as number) + 2 - T0, 9);
     expect(view.startTime).toBe(T0);
@@ -32,36 +32,38 @@ describe('buildTraceView', () => {
   });
 
   it('builds the service graph: segment services, inferred AWS and remote nodes, caller → callee edges', () => {
-    const view = buildTraceView('t', parcelTraceDocuments({ cache: 'miss', vendor: 'timeout' }));
+    const view = buildTraceModel('t', parcelTraceDocuments({ cache: 'miss', vendor: 'timeout' }));
     const nodes = view.services.map((s) => [
       s.name,
       s.type,
       s.inferred,
       s.root,
-      s.segments.length,
+      s.facts.length,
       s.hasFault,
     ]);
     expect(nodes).toEqual([
       ['parcel-api/local', 'AWS::ApiGateway::Stage', false, true, 3, true],
       ['parcel-api', 'AWS::ECS::Container', false, false, 1, false],
+      ['DynamoDB', 'AWS::DynamoDB::Table', true, false, 2, false],
       ['parcel-fanout', 'AWS::StepFunctions::StateMachine', false, false, 1, false],
       ['warehouse-query', 'AWS::ECS::Container', false, false, 2, true],
-      ['DynamoDB', 'AWS::DynamoDB::Table', true, false, 2, false],
-      ['parcels@127.0.0.1', 'remote', true, false, 1, false],
+      // One type per node for every reader: a SQL call's node is typed by its database_type.
+      ['parcels@127.0.0.1', 'PostgreSQL', true, false, 1, false],
       ['vendor.localhost', 'remote', true, false, 1, true],
     ]);
     // SFN has its own segment (the state machine), so it is an edge, not an inferred node.
     expect(view.services.some((s) => s.name === 'SFN')).toBe(false);
     const edges = view.edges.map((e) => `${e.from.name} -> ${e.to.name} x${e.calls.length}`);
     expect(edges).toEqual([
+      'client -> parcel-api/local x1',
       'parcel-api/local -> parcel-api x1',
+      'parcel-api -> DynamoDB x1',
       'parcel-api -> parcel-fanout x1',
       'parcel-fanout -> parcel-api/local x2',
       'parcel-api/local -> warehouse-query x2',
-      'parcel-api -> DynamoDB x1',
-      'parcel-fanout -> DynamoDB x1',
       'warehouse-query -> parcels@127.0.0.1 x1',
       'warehouse-query -> vendor.localhost x1',
+      'parcel-fanout -> DynamoDB x1',
     ]);
     const vendorCall = view.edges.find((e) => e.to.name === 'vendor.localhost')?.calls[0];
     expect(vendorCall?.fault).toBe(true);
@@ -72,23 +74,23 @@ describe('buildTraceView', () => {
   });
 
   it('trace status is the root segment’s; downstream faults stay on their nodes', () => {
-    const handled = buildTraceView('t', parcelTraceDocuments({ cache: 'miss', vendor: 'timeout' }));
+    const handled = buildTraceModel('t', parcelTraceDocuments({ cache: 'miss', vendor: 'timeout' }));
     expect([handled.hasFault, handled.hasError, handled.hasThrottle]).toEqual([false, false, false]);
-    const failed = buildTraceView('t', parcelTraceDocuments({ apiFault: true }));
+    const failed = buildTraceModel('t', parcelTraceDocuments({ apiFault: true }));
     expect(failed.hasFault).toBe(true);
-    const missing = buildTraceView('t', parcelTraceDocuments({ notFound: true }));
+    const missing = buildTraceModel('t', parcelTraceDocuments({ notFound: true }));
     expect([missing.hasFault, missing.hasError]).toEqual([false, true]);
   });
 
   it('folds subsegments sent on their own into the same graph and annotations', () => {
-    const embedded = buildTraceView('t', parcelTraceDocuments({ dynamoThrottle: true }));
-    const streamed = buildTraceView(
+    const embedded = buildTraceModel('t', parcelTraceDocuments({ dynamoThrottle: true }));
+    const streamed = buildTraceModel(
       't',
       parcelTraceDocuments({ dynamoThrottle: true, streamSubsegments: true }),
     );
     expect(streamed.services).toEqual(embedded.services);
     expect(streamed.edges).toEqual(embedded.edges);
-    expect(streamed.segments.some((s) => s.type === 'subsegment')).toBe(false);
+    expect(streamed.segments.some((s) => s.kind === 'subsegment')).toBe(false);
   });
 
   it('keeps the completed copy of a segment sent in progress first, in either order', () => {
@@ -96,13 +98,13 @@ describe('buildTraceView', () => {
     const last = base[base.length - 1] as SegmentDoc;
     const { end_time: _end, ...rest } = last;
     const open: SegmentDoc = { ...rest, in_progress: true };
-    expect(buildTraceView('t', [...base.slice(0, -1), open]).isPartial).toBe(true);
-    expect(buildTraceView('t', [...base.slice(0, -1), open, last]).isPartial).toBe(false);
-    expect(buildTraceView('t', [...base.slice(0, -1), last, open]).isPartial).toBe(false);
+    expect(buildTraceModel('t', [...base.slice(0, -1), open]).isPartial).toBe(true);
+    expect(buildTraceModel('t', [...base.slice(0, -1), open, last]).isPartial).toBe(false);
+    expect(buildTraceModel('t', [...base.slice(0, -1), last, open]).isPartial).toBe(false);
   });
 
   it('collects annotations from segments and subsegments, without prototype keys, and distinct users', () => {
-    const view = buildTraceView('t', [
+    const view = buildTraceModel('t', [
       {
         id: 'a000000000000001',
         trace_id: 't',
@@ -131,16 +133,16 @@ describe('buildTraceView', () => {
         end_time: 1.4,
       },
     ]);
-    expect({ ...view.annotations }).toEqual({ k: ['x', 'y'], n: [1] });
-    expect(Object.getPrototypeOf(view.annotations)).toBeNull();
-    expect(view.users).toEqual(['alice']);
+    expect({ ...view.annotationValues }).toEqual({ k: ['x', 'y'], n: [1] });
+    expect(Object.getPrototypeOf(view.annotationValues)).toBeNull();
+    expect([...view.users.keys()]).toEqual(['alice']);
     // sub (no namespace) is a local subsegment: its child segment gives an edge svc → svc2, no inferred node.
-    expect(view.edges.map((e) => `${e.from.name}->${e.to.name}`)).toEqual(['svc->svc2']);
+    expect(view.edges.map((e) => `${e.from.name}->${e.to.name}`)).toEqual(['client->svc', 'svc->svc2']);
     expect(view.services.map((s) => s.name)).toEqual(['svc', 'svc2']);
   });
 
   it('treats a segment whose parent is outside the trace as a root, and survives empty or odd input', () => {
-    const orphan = buildTraceView('t', [
+    const orphan = buildTraceModel('t', [
       {
         id: 'b000000000000001',
         trace_id: 't',
@@ -159,16 +161,16 @@ describe('buildTraceView', () => {
       },
     ]);
     expect(orphan.rootSegment?.name).toBe('early');
-    expect(orphan.responseTime).toBeUndefined();
+    expect(orphan.responseTime).toBe(0);
     expect(orphan.isPartial).toBe(true);
     expect(orphan.duration).toBe(2);
 
-    const empty = buildTraceView('t', []);
+    const empty = buildTraceModel('t', []);
     expect(empty.rootSegment).toBeUndefined();
-    expect(empty.duration).toBeUndefined();
+    expect(empty.duration).toBe(0);
     expect(empty.services).toEqual([]);
 
-    const cyclic = buildTraceView('t', [
+    const cyclic = buildTraceModel('t', [
       {
         id: 'c000000000000001',
         trace_id: 't',
