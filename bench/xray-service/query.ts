@@ -10,8 +10,8 @@
  * in five are cache misses (8 segment documents), one in five hits (2), so about 6.8 per trace.
  */
 import { fileURLToPath } from 'node:url';
-import * as xrayService from '@parcel/xray-service';
 import { parcelTraceDocuments } from '@parcel/trace-model/testing';
+import * as xrayService from '@parcel/xray-service';
 
 export interface QueryTiming {
   expression: string | null;

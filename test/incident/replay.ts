@@ -1,7 +1,8 @@
 import { loadavg } from 'node:os';
 import type { XRayClient } from '@aws-sdk/client-xray';
 import { SAMPLE_PARCELS } from '@parcel/contract';
-import { type Analysis, analyze, formatAnalysis, type TraceDocs } from '@parcel/trace-analysis';
+import { type Analysis, analyze, formatAnalysis } from '@parcel/trace-analysis';
+import type { TraceModel } from '@parcel/trace-model';
 import { getTraces, listTraceIds } from '@parcel/traces-cli';
 import type { TestStack } from '../support/stack';
 import { xrayClient } from '../support/traces';
@@ -123,7 +124,7 @@ async function runPhase(
 async function readPhaseTraces(
   xray: XRayClient,
   phase: { start: Date; end: Date; results: RequestResult[] },
-): Promise<TraceDocs[]> {
+): Promise<TraceModel[]> {
   const sent = new Set(phase.results.map((r) => r.traceId));
   const window = { start: new Date(phase.start.getTime() - 1000), end: new Date(phase.end.getTime() + 1000) };
   let ids: string[] = [];

@@ -1,5 +1,6 @@
 import { BatchGetTracesCommand, XRayClient } from '@aws-sdk/client-xray';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '@parcel/config';
+import { buildTraceModel } from '@parcel/trace-model';
 import type { SegmentDoc, SubsegmentDoc } from '@parcel/xray-protocol';
 
 /** One segment or subsegment of a trace, flattened, with the id of what contains it. */
@@ -10,7 +11,7 @@ export interface TraceNode {
   start: number;
   end: number;
   kind: 'segment' | 'subsegment';
-  /** The segment this node was sent in (its own id for a segment). */
+  /** The name of the segment that recorded this node (its own name for a segment). */
   segmentName: string;
   doc: SubsegmentDoc & Partial<SegmentDoc>;
 }
@@ -19,28 +20,18 @@ export function xrayClient(endpoint: string): XRayClient {
   return new XRayClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
 }
 
-export function flatten(segments: SegmentDoc[]): TraceNode[] {
-  const nodes: TraceNode[] = [];
-  const walk = (
-    doc: SubsegmentDoc,
-    parentId: string | undefined,
-    segmentName: string,
-    kind: TraceNode['kind'],
-  ) => {
-    nodes.push({
-      id: doc.id,
-      parentId,
-      name: doc.name,
-      start: doc.start_time,
-      end: doc.end_time ?? Number.NaN,
-      kind,
-      segmentName,
-      doc,
-    });
-    for (const sub of doc.subsegments ?? []) walk(sub, doc.id, segmentName, 'subsegment');
-  };
-  for (const s of segments) walk(s, s.parent_id, s.name, s.type === 'subsegment' ? 'subsegment' : 'segment');
-  return nodes;
+/** The trace's entities as the one trace model assembles them (depth first, children by start time). */
+function nodesOf(traceId: string, documents: SegmentDoc[]): TraceNode[] {
+  return buildTraceModel(traceId, documents).entities.map((e) => ({
+    id: e.id,
+    parentId: e.parent?.id ?? e.doc.parent_id,
+    name: e.name,
+    start: e.start,
+    end: e.inProgress ? Number.NaN : e.end,
+    kind: e.kind,
+    segmentName: e.segment?.name ?? e.name,
+    doc: e.doc,
+  }));
 }
 
 /** Reads a trace back with the real X-Ray client, polling until `complete` says it is whole. */
@@ -55,7 +46,7 @@ export async function readTrace(
   while (Date.now() < deadline) {
     const out = await client.send(new BatchGetTracesCommand({ TraceIds: [traceId] }));
     const docs = (out.Traces?.[0]?.Segments ?? []).map((s) => JSON.parse(s.Document ?? '{}') as SegmentDoc);
-    nodes = flatten(docs);
+    nodes = nodesOf(traceId, docs);
     if (nodes.length > 0 && complete(nodes)) return nodes;
     await new Promise((r) => setTimeout(r, 250));
   }

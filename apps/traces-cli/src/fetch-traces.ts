@@ -1,5 +1,5 @@
 import { BatchGetTracesCommand, GetTraceSummariesCommand, type XRayClient } from '@aws-sdk/client-xray';
-import type { TraceDocs } from '@parcel/trace-analysis';
+import { buildTraceModel, type TraceModel } from '@parcel/trace-model';
 import type { SegmentDoc } from '@parcel/xray-protocol';
 
 /** BatchGetTraces takes at most 5 ids per call in AWS. */
@@ -32,16 +32,14 @@ export async function listTraceIds(client: XRayClient, window: Window): Promise<
   return window.limit ? ids.slice(0, window.limit) : ids;
 }
 
-/** Full documents of the given traces. */
-export async function getTraces(client: XRayClient, ids: readonly string[]): Promise<TraceDocs[]> {
-  const out: TraceDocs[] = [];
+/** The given traces, read with BatchGetTraces and modelled as the service models them. */
+export async function getTraces(client: XRayClient, ids: readonly string[]): Promise<TraceModel[]> {
+  const out: TraceModel[] = [];
   for (let i = 0; i < ids.length; i += BATCH) {
     const res = await client.send(new BatchGetTracesCommand({ TraceIds: ids.slice(i, i + BATCH) }));
     for (const t of res.Traces ?? []) {
-      out.push({
-        id: t.Id ?? '',
-        segments: (t.Segments ?? []).map((s) => JSON.parse(s.Document ?? '{}') as SegmentDoc),
-      });
+      const documents = (t.Segments ?? []).map((s) => JSON.parse(s.Document ?? '{}') as SegmentDoc);
+      out.push(buildTraceModel(t.Id ?? '', documents));
     }
   }
   return out;

@@ -8,15 +8,6 @@ export {
   type XrayServiceOptions,
 } from './server';
 export { buildServiceGraph } from './service-graph';
-export type {
-  AnnotationEntry,
-  Outcome,
-  ServiceIdWire,
-  TraceEdge,
-  TraceNode,
-  TraceView,
-} from './trace-analysis';
-export { analyzeTrace, assembleSegments, CLIENT_KEY } from './trace-analysis';
 export { TraceStore } from './trace-store';
 export type { FilterCompiler, TracePredicate } from './xray-api';
 export { XrayApi } from './xray-api';

@@ -9,7 +9,7 @@ const entry = (id: string, startTime: number): TraceEntry => ({
   endTime: startTime + 1,
   revision: 1,
   documents: () => [],
-  view: () => {
+  model: () => {
     throw new Error('not needed');
   },
 });

@@ -141,7 +141,7 @@ describe('xray-service through @aws-sdk/client-xray', () => {
     ).rejects.toBeInstanceOf(InvalidRequestException);
     service.setFilterCompiler((expr) => {
       if (expr !== 'fault') throw new Error(`unsupported: ${expr}`);
-      return (trace) => trace.view().hasFault;
+      return (trace) => trace.model().hasFault;
     });
     try {
       const res = await xray.send(new GetTraceSummariesCommand({ ...window(), FilterExpression: 'fault' }));

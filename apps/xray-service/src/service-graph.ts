@@ -1,4 +1,4 @@
-import { CLIENT_KEY, type Outcome, type TraceView } from './trace-analysis';
+import { CLIENT, type Facts, type TraceModel } from '@parcel/trace-model';
 
 interface Stats {
   OkCount: number;
@@ -24,19 +24,20 @@ const emptyStats = (): Stats => ({
   TotalResponseTime: 0,
 });
 
-function add(agg: Aggregate, o: Outcome, start: number, end: number) {
+function add(agg: Aggregate, o: Facts, start: number, end: number) {
   const s = agg.stats;
+  const responseTime = o.responseTime ?? 0;
   s.TotalCount++;
-  s.TotalResponseTime += o.responseTime;
+  s.TotalResponseTime += responseTime;
   if (o.fault) {
     s.FaultStatistics.TotalCount++;
     s.FaultStatistics.OtherCount++;
-  } else if (o.error) {
+  } else if (o.error || o.throttle) {
     s.ErrorStatistics.TotalCount++;
     if (o.throttle) s.ErrorStatistics.ThrottleCount++;
     else s.ErrorStatistics.OtherCount++;
   } else s.OkCount++;
-  const bucket = Math.round(o.responseTime * 1000) / 1000;
+  const bucket = Math.round(responseTime * 1000) / 1000;
   agg.histogram.set(bucket, (agg.histogram.get(bucket) ?? 0) + 1);
   agg.start = Math.min(agg.start, start);
   agg.end = Math.max(agg.end, end);
@@ -62,7 +63,7 @@ const finish = (s: Stats): Stats => ({
  * client node for the callers of root segments, each segment's service named and typed by its origin,
  * and the downstream resources known only from subsegments), with the edges between them.
  */
-export function buildServiceGraph(views: Iterable<TraceView>): Record<string, unknown>[] {
+export function buildServiceGraph(models: Iterable<TraceModel>): Record<string, unknown>[] {
   interface NodeAcc {
     name: string;
     names: Set<string>;
@@ -80,8 +81,8 @@ export function buildServiceGraph(views: Iterable<TraceView>): Record<string, un
     agg: newAggregate(),
     edges: new Map(),
   };
-  for (const view of views) {
-    for (const n of view.nodes) {
+  for (const view of models) {
+    for (const n of view.services) {
       let acc = nodes.get(n.key);
       if (!acc) {
         acc = { name: n.name, names: new Set(), root: false, agg: newAggregate(), edges: new Map() };
@@ -90,24 +91,24 @@ export function buildServiceGraph(views: Iterable<TraceView>): Record<string, un
       }
       for (const name of n.names) acc.names.add(name);
       if (n.root) acc.root = true;
-      for (const o of n.outcomes) add(acc.agg, o, view.startTime, view.endTime);
+      for (const o of n.facts) add(acc.agg, o, view.startTime, view.endTime);
     }
     for (const e of view.edges) {
-      const from = e.from === CLIENT_KEY ? client : nodes.get(e.from);
+      const from = e.from === CLIENT ? client : nodes.get(e.from.key);
       if (!from) continue;
-      let agg = from.edges.get(e.to);
+      let agg = from.edges.get(e.to.key);
       if (!agg) {
         agg = newAggregate();
-        from.edges.set(e.to, agg);
+        from.edges.set(e.to.key, agg);
       }
-      for (const o of e.outcomes) add(agg, o, view.startTime, view.endTime);
+      for (const o of e.calls) add(agg, o, view.startTime, view.endTime);
     }
   }
   if (nodes.size === 0) return [];
   const refIds = new Map<string, number>();
   let next = 0;
   const hasClient = client.edges.size > 0;
-  if (hasClient) refIds.set(CLIENT_KEY, next++);
+  if (hasClient) refIds.set(CLIENT.key, next++);
   for (const key of nodes.keys()) refIds.set(key, next++);
 
   const edgesWire = (acc: NodeAcc) =>
@@ -125,7 +126,7 @@ export function buildServiceGraph(views: Iterable<TraceView>): Record<string, un
     const start = Math.min(...[...client.edges.values()].map((a) => a.start));
     const end = Math.max(...[...client.edges.values()].map((a) => a.end));
     out.push({
-      ReferenceId: refIds.get(CLIENT_KEY),
+      ReferenceId: refIds.get(CLIENT.key),
       Name: client.name,
       Names: [...client.names],
       Type: 'client',

@@ -1,5 +1,5 @@
+import { buildTraceModel, type TraceModel } from '@parcel/trace-model';
 import { type SegmentDoc, traceIdEpochSeconds } from '@parcel/xray-protocol';
-import { analyzeTrace, type TraceView } from './trace-analysis';
 
 /**
  * A trace held by the store: what range queries and filters read. The store hands out this record itself
@@ -14,8 +14,8 @@ export interface TraceEntry {
   readonly revision: number;
   /** The stored documents as received: segments, then separately sent subsegments. */
   documents(): SegmentDoc[];
-  /** The full analysis (summary fields, graph slice), computed on first use after a change. */
-  view(): TraceView;
+  /** The trace model (assembly, summary fields, graph slice, root causes), built on first use after a change. */
+  model(): TraceModel;
 }
 
 /** One trace as stored: its documents by id, and its analysis, rebuilt lazily after a change. */
@@ -30,7 +30,7 @@ class StoredTrace implements TraceEntry {
   /** Kept as documents arrive, so range queries and sorting never need the analysis. */
   startTime = Number.POSITIVE_INFINITY;
   endTime = Number.NEGATIVE_INFINITY;
-  analysis: TraceView | undefined;
+  private built: TraceModel | undefined;
   private docs: SegmentDoc[] | undefined;
 
   constructor(readonly id: string) {
@@ -39,7 +39,7 @@ class StoredTrace implements TraceEntry {
 
   changed(): void {
     this.revision++;
-    this.analysis = undefined;
+    this.built = undefined;
     this.docs = undefined;
   }
 
@@ -48,10 +48,9 @@ class StoredTrace implements TraceEntry {
     return this.docs;
   }
 
-  view(): TraceView {
-    if (!this.analysis)
-      this.analysis = analyzeTrace(this.id, this.segments.values(), this.subsegments.values());
-    return this.analysis;
+  model(): TraceModel {
+    if (!this.built) this.built = buildTraceModel(this.id, this.documents());
+    return this.built;
   }
 }
 
@@ -120,9 +119,9 @@ export class TraceStore {
     return this.evicted;
   }
 
-  /** The analysed trace, or undefined if it is not (or no longer) held. */
-  view(traceId: string): TraceView | undefined {
-    return this.traces.get(traceId)?.view();
+  /** The trace's model, or undefined if it is not (or no longer) held. */
+  model(traceId: string): TraceModel | undefined {
+    return this.traces.get(traceId)?.model();
   }
 
   revision(traceId: string): number {
@@ -132,7 +131,7 @@ export class TraceStore {
   /**
    * Traces whose time falls in [start, end] (epoch seconds): by the time in the trace id, or by the
    * segments' event times (the trace overlaps the window), as X-Ray's TimeRangeType says. Nothing is
-   * analysed unless the caller asks an entry for its view, and nothing is copied: the entries are the
+   * modelled unless the caller asks an entry for its model, and nothing is copied: the entries are the
    * stored records. A trace whose segments have not arrived yet (only subsegments) is not listed.
    */
   *inRange(start: number, end: number, by: 'TraceId' | 'Event'): Generator<TraceEntry> {

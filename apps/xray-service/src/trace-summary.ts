@@ -1,51 +1,85 @@
-import { CLIENT_KEY, serviceIds, type TraceView } from './trace-analysis';
+import type { RootCause, ServiceNode, TraceModel } from '@parcel/trace-model';
+import { CLIENT } from '@parcel/trace-model';
+
+/** A `ServiceId` as the API returns it. */
+export function serviceIdWire(node: ServiceNode): Record<string, unknown> {
+  return node.type !== undefined
+    ? { Name: node.name, Names: node.names, Type: node.type }
+    : { Name: node.name, Names: node.names };
+}
+
+/**
+ * `FaultRootCauses`/`ErrorRootCauses` (entities with `Exceptions`) and `ResponseTimeRootCauses`
+ * (entities with `Coverage`), as the X-Ray API reference shapes them.
+ */
+function rootCausesWire(causes: RootCause[], kind: 'exceptions' | 'coverage'): Record<string, unknown>[] {
+  return causes.map((cause) => ({
+    Services: cause.services.map((service) => ({
+      Name: service.name,
+      Names: service.names,
+      ...(service.type !== undefined ? { Type: service.type } : {}),
+      Inferred: service.inferred,
+      EntityPath: service.entityPath.map((entity) =>
+        kind === 'coverage'
+          ? { Name: entity.name, Coverage: entity.coverage ?? 0, Remote: entity.remote }
+          : {
+              Name: entity.name,
+              Exceptions: entity.exceptions.map((ex) => ({ Name: ex.name, Message: ex.message })),
+              Remote: entity.remote,
+            },
+      ),
+    })),
+    ClientImpacting: cause.clientImpacting,
+  }));
+}
 
 /** A `TraceSummary` as GetTraceSummaries returns it (times in epoch seconds, as REST-JSON sends them). */
-export function traceSummaryWire(view: TraceView, revision: number): Record<string, unknown> {
+export function traceSummaryWire(model: TraceModel, revision: number): Record<string, unknown> {
   const summary: Record<string, unknown> = {
-    Id: view.id,
-    StartTime: view.startTime,
-    Duration: round3(view.duration),
-    ResponseTime: round3(view.responseTime),
-    HasFault: view.hasFault,
-    HasError: view.hasError,
-    HasThrottle: view.hasThrottle,
-    IsPartial: view.isPartial,
-    Http: httpOf(view),
+    Id: model.id,
+    StartTime: model.startTime,
+    Duration: round3(model.duration),
+    ResponseTime: round3(model.responseTime),
+    HasFault: model.hasFault,
+    HasError: model.hasError,
+    HasThrottle: model.hasThrottle,
+    IsPartial: model.isPartial,
+    Http: httpOf(model),
     Annotations: Object.fromEntries(
-      [...view.annotations].map(([key, entries]) => [
+      Object.entries(model.annotations).map(([key, entries]) => [
         key,
-        entries.map((e) => ({ AnnotationValue: annotationValue(e.value), ServiceIds: e.services })),
+        entries.map((e) => ({
+          AnnotationValue: annotationValue(e.value),
+          ServiceIds: e.services.map(serviceIdWire),
+        })),
       ]),
     ),
-    Users: [...view.users].map(([UserName, ServiceIds]) => ({ UserName, ServiceIds })),
-    ServiceIds: serviceIds(view),
+    Users: [...model.users].map(([UserName, services]) => ({
+      UserName,
+      ServiceIds: services.map(serviceIdWire),
+    })),
+    ServiceIds: model.services.map(serviceIdWire),
     ResourceARNs: [],
     InstanceIds: [],
     AvailabilityZones: [],
-    FaultRootCauses: [],
-    ErrorRootCauses: [],
-    ResponseTimeRootCauses: [],
+    FaultRootCauses: rootCausesWire(model.faultRootCauses, 'exceptions'),
+    ErrorRootCauses: rootCausesWire(model.errorRootCauses, 'exceptions'),
+    ResponseTimeRootCauses: rootCausesWire(model.responseTimeRootCauses, 'coverage'),
     Revision: revision,
   };
-  const entry = view.edges.find((e) => e.from === CLIENT_KEY);
-  const entryNode = entry && view.nodes.find((n) => n.key === entry.to);
-  if (entryNode) {
-    summary.EntryPoint = entryNode.type
-      ? { Name: entryNode.name, Names: entryNode.names, Type: entryNode.type }
-      : { Name: entryNode.name, Names: entryNode.names };
-  }
+  const entry = model.edges.find((e) => e.from === CLIENT && e.to === model.rootSegment?.service);
+  if (entry) summary.EntryPoint = serviceIdWire(entry.to);
   return summary;
 }
 
-function httpOf(view: TraceView): Record<string, unknown> {
-  const http = view.root?.http;
+function httpOf(model: TraceModel): Record<string, unknown> {
+  const http = model.http;
   const out: Record<string, unknown> = {};
-  if (http?.request?.url !== undefined) out.HttpURL = http.request.url;
-  if (http?.response?.status !== undefined) out.HttpStatus = http.response.status;
-  if (http?.request?.method !== undefined) out.HttpMethod = http.request.method;
-  if (http?.request?.user_agent !== undefined) out.UserAgent = http.request.user_agent;
-  if (http?.request?.client_ip !== undefined) out.ClientIp = http.request.client_ip;
+  if (http?.url !== undefined) out.HttpURL = http.url;
+  if (http?.status !== undefined) out.HttpStatus = http.status;
+  if (http?.method !== undefined) out.HttpMethod = http.method;
+  if (http?.userAgent !== undefined) out.UserAgent = http.userAgent;
+  if (http?.clientIp !== undefined) out.ClientIp = http.clientIp;
   return out;
 }
 

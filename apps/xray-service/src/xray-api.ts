@@ -1,3 +1,4 @@
+import { assembledSegments } from '@parcel/trace-model';
 import { type SegmentDoc, validateSegment } from '@parcel/xray-protocol';
 import { ApiError, invalidRequest } from './api-error';
 import { newestPage } from './newest-page';
@@ -7,18 +8,14 @@ import type { TraceEntry, TraceStore } from './trace-store';
 import { traceSummaryWire } from './trace-summary';
 import { readEpochSeconds } from './wire-time';
 
-/**
- * A compiled filter expression: true when the trace matches. It gets the stored record, so it can work
- * from the documents (`trace.documents()`, memoised on `trace.revision`) or ask for `trace.view()`.
- */
+/** A compiled filter expression: true when the trace matches (it reads `trace.model()`). */
 export type TracePredicate = (trace: TraceEntry) => boolean;
 /**
  * Compiles an X-Ray filter expression. Throws (any Error; its message is shown to the caller) when the
  * expression is invalid — the API answers 400 InvalidRequestException.
  */
 export type FilterCompiler = (expression: string) => TracePredicate;
-// `xrayFilterCompiler()` (filter-compiler.ts) plugs in @parcel/xray-filter, its per-trace digest built once
-// per trace change; main.ts uses it.
+// `xrayFilterCompiler()` (filter-compiler.ts) plugs in @parcel/xray-filter; main.ts uses it.
 
 /** Who asks: the AWS SDKs and CLI read REST-JSON timestamps as epoch seconds; others get milliseconds. */
 export interface CallContext {
@@ -111,8 +108,7 @@ export class XrayApi {
     }
     const after = body.NextToken === undefined ? undefined : decodeToken(body.NextToken);
 
-    // Only the page's traces are sorted and summarised; a filter sees the stored record (its digest is
-    // built from the documents, without the full analysis).
+    // Only the page's traces are summarised; older traces past a full page are counted, not modelled.
     const { page, processed, more } = newestPage(
       // Newest first: once the page is full, older traces are only counted, not filtered.
       this.store.newestFirst(start, end, rangeType),
@@ -122,7 +118,7 @@ export class XrayApi {
     );
     const last = page[page.length - 1];
     return {
-      TraceSummaries: page.map((e) => traceSummaryWire(e.view(), e.revision)),
+      TraceSummaries: page.map((e) => traceSummaryWire(e.model(), e.revision)),
       ApproximateTime: Math.floor(Date.now() / 1000),
       TracesProcessedCount: processed,
       ...(more && last ? { NextToken: encodeToken(last.startTime, last.id) } : {}),
@@ -138,16 +134,16 @@ export class XrayApi {
     const traces: unknown[] = [];
     const unprocessed: string[] = [];
     for (const id of new Set(ids as string[])) {
-      const view = this.store.view(id);
-      if (!view) {
+      const model = this.store.model(id);
+      if (!model) {
         unprocessed.push(id);
         continue;
       }
       traces.push({
-        Id: view.id,
-        Duration: Math.round(view.duration * 1000) / 1000,
+        Id: model.id,
+        Duration: Math.round(model.duration * 1000) / 1000,
         LimitExceeded: false,
-        Segments: view.segments.map((seg) => ({ Id: seg.id, Document: JSON.stringify(seg) })),
+        Segments: assembledSegments(model).map((seg) => ({ Id: seg.id, Document: JSON.stringify(seg) })),
       });
     }
     return { Traces: traces, UnprocessedTraceIds: unprocessed };
@@ -157,9 +153,9 @@ export class XrayApi {
     const start = readEpochSeconds(body.StartTime, 'StartTime');
     const end = readEpochSeconds(body.EndTime, 'EndTime');
     if (end < start) throw invalidRequest('EndTime must not be before StartTime');
-    const views = [...this.store.inRange(start, end, 'Event')].map((e) => e.view());
+    const models = [...this.store.inRange(start, end, 'Event')].map((e) => e.model());
     return {
-      Services: buildServiceGraph(views),
+      Services: buildServiceGraph(models),
       StartTime: start,
       EndTime: end,
       ContainsOldGroupVersions: false,

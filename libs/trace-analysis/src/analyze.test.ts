@@ -1,11 +1,11 @@
+import { buildTraceModel, type TraceModel } from '@parcel/trace-model';
 import { newSegmentId, newTraceId, type SegmentDoc } from '@parcel/xray-protocol';
 import { describe, expect, it } from 'vitest';
-import { analyze } from './analyze';
+import { analyze, selfTime } from './analyze';
 import { formatAnalysis, formatWaterfall } from './format';
-import { buildTree, selfTime, type TraceDocs } from './tree';
 
 /** gateway stage → parcel-api (DynamoDB) → warehouse-query (vendor call sent as its own subsegment). */
-function requestTrace(vendorSeconds: number, opts: { fault?: boolean } = {}): TraceDocs {
+function requestTrace(vendorSeconds: number, opts: { fault?: boolean } = {}): TraceModel {
   const id = newTraceId();
   const t0 = 1_764_072_000;
   const stage = newSegmentId();
@@ -63,37 +63,34 @@ function requestTrace(vendorSeconds: number, opts: { fault?: boolean } = {}): Tr
       fault: opts.fault,
     },
   ];
-  return { id, segments };
+  return buildTraceModel(id, segments);
 }
 
 describe('trace analysis', () => {
   it('links segments and separately sent subsegments into one tree', () => {
-    const tree = buildTree(requestTrace(0.1));
+    const tree = requestTrace(0.1);
     expect(tree.roots).toHaveLength(1);
-    expect(tree.nodes).toHaveLength(6);
-    const vendor = tree.nodes.find((n) => n.name === 'vendor.localhost');
-    expect(vendor?.service).toBe('warehouse-query');
+    expect(tree.entities).toHaveLength(6);
+    const vendor = tree.entities.find((n) => n.name === 'vendor.localhost');
+    expect(vendor?.segment?.name).toBe('warehouse-query');
     expect(vendor?.depth).toBe(4);
   });
 
   it('counts overlapping children once in self time', () => {
-    const tree = buildTree({
-      id: newTraceId(),
-      segments: [
-        {
-          name: 'fanout',
-          id: newSegmentId(),
-          trace_id: newTraceId(),
-          start_time: 0,
-          end_time: 10,
-          subsegments: [
-            { id: newSegmentId(), name: 'a', start_time: 1, end_time: 5 },
-            { id: newSegmentId(), name: 'b', start_time: 2, end_time: 6 },
-            { id: newSegmentId(), name: 'c', start_time: 8, end_time: 12 },
-          ],
-        },
-      ],
-    });
+    const tree = buildTraceModel(newTraceId(), [
+      {
+        name: 'fanout',
+        id: newSegmentId(),
+        trace_id: newTraceId(),
+        start_time: 0,
+        end_time: 10,
+        subsegments: [
+          { id: newSegmentId(), name: 'a', start_time: 1, end_time: 5 },
+          { id: newSegmentId(), name: 'b', start_time: 2, end_time: 6 },
+          { id: newSegmentId(), name: 'c', start_time: 8, end_time: 12 },
+        ],
+      },
+    ]);
     expect(selfTime(tree.roots[0] as never)).toBeCloseTo(3);
   });
 
@@ -141,6 +138,23 @@ describe('trace analysis', () => {
     const lines = text.split('\n');
     expect(lines).toHaveLength(7);
     expect(text).toMatch(/vendor\.localhost\s+ *█+ +\d+\.\d ms FAULT/);
+  });
+
+  it('groups by own annotation keys only: annotation:constructor groups nothing', () => {
+    const traces = [requestTrace(0.1), requestTrace(0.1)];
+    expect(analyze(traces, { by: 'annotation', key: 'constructor' }).rows).toEqual([]);
+    expect(analyze(traces, { by: 'annotation', key: 'toString' }).rows).toEqual([]);
+  });
+
+  it('prints names with control characters escaped, so a trace cannot drive the terminal', () => {
+    const trace = requestTrace(0.1);
+    const hostile = buildTraceModel(trace.id, [
+      { ...(trace.rootSegment?.doc as SegmentDoc), name: 'evil\u001b]0;owned\u0007\r', trace_id: trace.id },
+    ]);
+    const text = formatWaterfall(hostile) + formatAnalysis(analyze([hostile]));
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+    expect(text).toContain('evil\\u{1b}]0;owned\\u{7}\\u{d}');
   });
 
   it('copes with an empty window', () => {

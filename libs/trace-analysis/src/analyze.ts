@@ -1,5 +1,5 @@
+import type { Entity, TraceModel } from '@parcel/trace-model';
 import { ascending, percentile } from './stats';
-import { buildTree, type SpanNode, selfTime, type TraceDocs, type TraceTree } from './tree';
 
 /** How rows are grouped: by hop name (within its service), by service, or by an annotation's value. */
 export type GroupBy = { by: 'name' } | { by: 'service' } | { by: 'annotation'; key: string };
@@ -39,25 +39,49 @@ export interface Analysis {
 
 const EXAMPLES = 3;
 
-function groupKey(node: SpanNode, groupBy: GroupBy): string | undefined {
+/** The service (segment name) an entity was recorded by. */
+const serviceOf = (entity: Entity) => entity.segment?.name ?? entity.name;
+
+function groupKey(entity: Entity, groupBy: GroupBy): string | undefined {
   switch (groupBy.by) {
     case 'name':
-      return node.kind === 'segment' ? node.name : `${node.service} › ${node.name}`;
+      return entity.kind === 'segment' ? entity.name : `${serviceOf(entity)} › ${entity.name}`;
     case 'service':
-      return node.service;
-    case 'annotation': {
-      // An annotation describes the whole request: every node of the trace counts under its value.
+      return serviceOf(entity);
+    case 'annotation':
+      // An annotation describes the whole request: the trace counts under its value (below).
       return undefined;
-    }
   }
 }
 
-function annotationOf(tree: TraceTree, key: string): string | undefined {
-  for (const n of tree.nodes) {
-    const v = n.annotations[key];
-    if (v !== undefined) return `${key}=${String(v)}`;
+/** The trace's first value of an annotation: own keys only (the model's annotations have no prototype). */
+function annotationOf(model: TraceModel, key: string): string | undefined {
+  const entries = Object.hasOwn(model.annotations, key) ? model.annotations[key] : undefined;
+  const first = entries?.[0];
+  return first === undefined ? undefined : `${key}=${String(first.value)}`;
+}
+
+/**
+ * Time spent in an entity and in none of its children (children may overlap: a Parallel state's
+ * branches), clipped to the entity's own span. This is what a hop itself costs.
+ */
+export function selfTime(entity: Entity): number {
+  const spans = entity.children
+    .map((c) => [Math.max(c.start, entity.start), Math.min(c.end, entity.end)] as const)
+    .filter(([s, e]) => e > s)
+    .sort((a, b) => a[0] - b[0]);
+  let covered = 0;
+  let curStart = Number.NEGATIVE_INFINITY;
+  let curEnd = Number.NEGATIVE_INFINITY;
+  for (const [s, e] of spans) {
+    if (s > curEnd) {
+      if (curEnd > curStart) covered += curEnd - curStart;
+      curStart = s;
+      curEnd = e;
+    } else curEnd = Math.max(curEnd, e);
   }
-  return undefined;
+  if (curEnd > curStart) covered += curEnd - curStart;
+  return Math.max(0, entity.end - entity.start - covered);
 }
 
 interface Acc {
@@ -70,11 +94,11 @@ interface Acc {
 }
 
 /** Per-group statistics of a window of traces, most to blame for the p99 first. */
-export function analyze(traces: readonly TraceDocs[], groupBy: GroupBy = { by: 'name' }): Analysis {
-  const trees = traces.map(buildTree).filter((t) => t.nodes.length > 0);
-  const responseTimes = ascending(trees.map((t) => t.responseTime));
+export function analyze(traces: readonly TraceModel[], groupBy: GroupBy = { by: 'name' }): Analysis {
+  const models = traces.filter((t) => t.entities.length > 0);
+  const responseTimes = ascending(models.map((t) => t.responseTime));
   const p99 = percentile(responseTimes, 99);
-  const slow = new Set(trees.filter((t) => t.responseTime >= p99));
+  const slow = new Set(models.filter((t) => t.responseTime >= p99));
   const groups = new Map<string, Acc>();
   const acc = (key: string) => {
     let a = groups.get(key);
@@ -94,21 +118,21 @@ export function analyze(traces: readonly TraceDocs[], groupBy: GroupBy = { by: '
     }
   };
 
-  for (const tree of trees) {
-    const isSlow = slow.has(tree);
+  for (const model of models) {
+    const isSlow = slow.has(model);
     if (groupBy.by === 'annotation') {
-      const key = annotationOf(tree, groupBy.key);
+      const key = annotationOf(model, groupBy.key);
       if (!key) continue;
       const a = acc(key);
-      a.durations.push(tree.responseTime);
-      if (tree.nodes.some((n) => n.fault)) a.faults++;
-      else if (tree.nodes.some((n) => n.error)) a.errors++;
-      if (tree.nodes.some((n) => n.throttle)) a.throttles++;
-      if (isSlow) a.selfInSlow += tree.responseTime;
-      note(a, tree.id, tree.responseTime);
+      a.durations.push(model.responseTime);
+      if (model.entities.some((n) => n.fault)) a.faults++;
+      else if (model.entities.some((n) => n.error)) a.errors++;
+      if (model.entities.some((n) => n.throttle)) a.throttles++;
+      if (isSlow) a.selfInSlow += model.responseTime;
+      note(a, model.id, model.responseTime);
       continue;
     }
-    for (const node of tree.nodes) {
+    for (const node of model.entities) {
       const key = groupKey(node, groupBy);
       if (!key) continue;
       const a = acc(key);
@@ -118,7 +142,7 @@ export function analyze(traces: readonly TraceDocs[], groupBy: GroupBy = { by: '
       else if (node.error) a.errors++;
       if (node.throttle) a.throttles++;
       if (isSlow) a.selfInSlow += selfTime(node);
-      note(a, tree.id, duration);
+      note(a, model.id, duration);
     }
   }
 
@@ -143,12 +167,12 @@ export function analyze(traces: readonly TraceDocs[], groupBy: GroupBy = { by: '
   rows.sort((x, y) => y.p99Contribution - x.p99Contribution || y.p99 - x.p99);
 
   return {
-    traces: trees.length,
+    traces: models.length,
     p50: percentile(responseTimes, 50),
     p99,
     max: responseTimes[responseTimes.length - 1] ?? 0,
     rows,
-    slowTraceIds: [...trees]
+    slowTraceIds: [...models]
       .sort((x, y) => y.responseTime - x.responseTime)
       .slice(0, 5)
       .map((t) => t.id),

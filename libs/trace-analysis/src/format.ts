@@ -1,5 +1,15 @@
+import type { TraceModel } from '@parcel/trace-model';
 import type { Analysis } from './analyze';
-import { buildTree, type TraceDocs, walk } from './tree';
+
+/**
+ * Trace data is whatever a sender put in it: control characters (an ESC starting a terminal escape
+ * sequence, a carriage return that overwrites the line) are shown as `\u{…}` escapes, never sent raw.
+ */
+export function printable(text: string): string {
+  return text.replace(CONTROL, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
+}
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 export const ms = (seconds: number): string => `${(seconds * 1000).toFixed(seconds < 0.01 ? 2 : 1)} ms`;
 
@@ -17,7 +27,7 @@ export function formatAnalysis(analysis: Analysis, limit = 20): string {
   const rows = analysis.rows
     .slice(0, limit)
     .map((r) => [
-      r.key,
+      printable(r.key),
       String(r.count),
       ms(r.p50),
       ms(r.p99),
@@ -29,31 +39,28 @@ export function formatAnalysis(analysis: Analysis, limit = 20): string {
   const body = table(['hop', 'count', 'p50', 'p99', 'max', 'errors', 'at p99', 'slowest traces'], rows);
   const culprit = analysis.rows[0];
   const verdict = culprit
-    ? `\nMost of the p99 is spent in: ${culprit.key} (${ms(culprit.p99Contribution)} of ${ms(analysis.p99)})`
+    ? `\nMost of the p99 is spent in: ${printable(culprit.key)} (${ms(culprit.p99Contribution)} of ${ms(analysis.p99)})`
     : '';
   return `${head}\n\n${body}${verdict}\nSlowest traces: ${analysis.slowTraceIds.join(' ')}`;
 }
 
 /** A trace as a text waterfall: one line per segment or subsegment, bars on a shared time axis. */
-export function formatWaterfall(trace: TraceDocs, width = 48): string {
-  const tree = buildTree(trace);
-  if (tree.nodes.length === 0) return `Trace ${trace.id}: no segments.`;
-  const scale = tree.duration > 0 ? width / tree.duration : 0;
-  const lines = [`Trace ${trace.id} · ${ms(tree.duration)}`];
-  for (const root of tree.roots) {
-    for (const n of walk(root)) {
-      const offset = Math.floor((n.start - tree.start) * scale);
-      const length = Math.max(1, Math.round((n.end - n.start) * scale));
-      const bar = `${' '.repeat(offset)}${'█'.repeat(Math.min(length, width - offset))}`.padEnd(width);
-      const flags = [n.fault && 'FAULT', n.error && 'ERROR', n.throttle && 'THROTTLE']
-        .filter(Boolean)
-        .join(' ');
-      const status = n.doc.http?.response?.status;
-      const label = `${'  '.repeat(n.depth)}${n.kind === 'segment' ? '▸ ' : ''}${n.name}`;
-      lines.push(
-        `${label.slice(0, 40).padEnd(40)} ${bar} ${ms(n.end - n.start).padStart(10)}${status ? ` ${status}` : ''}${flags ? ` ${flags}` : ''}`,
-      );
-    }
+export function formatWaterfall(model: TraceModel, width = 48): string {
+  if (model.entities.length === 0) return `Trace ${printable(model.id)}: no segments.`;
+  const scale = model.duration > 0 ? width / model.duration : 0;
+  const lines = [`Trace ${printable(model.id)} · ${ms(model.duration)}`];
+  for (const n of model.entities) {
+    const offset = Math.floor((n.start - model.startTime) * scale);
+    const length = Math.max(1, Math.round((n.end - n.start) * scale));
+    const bar = `${' '.repeat(offset)}${'█'.repeat(Math.min(length, width - offset))}`.padEnd(width);
+    const flags = [n.fault && 'FAULT', n.error && 'ERROR', n.throttle && 'THROTTLE']
+      .filter(Boolean)
+      .join(' ');
+    const status = typeof n.doc.http?.response?.status === 'number' ? n.doc.http.response.status : undefined;
+    const label = `${'  '.repeat(Math.min(n.depth, 16))}${n.kind === 'segment' ? '▸ ' : ''}${printable(n.name)}`;
+    lines.push(
+      `${label.slice(0, 40).padEnd(40)} ${bar} ${ms(n.end - n.start).padStart(10)}${status ? ` ${status}` : ''}${flags ? ` ${flags}` : ''}`,
+    );
   }
   return lines.join('\n');
 }

@@ -1,4 +1,3 @@
 export * from './analyze';
 export * from './format';
 export { percentile } from './stats';
-export * from './tree';

@@ -1,7 +1,7 @@
 import type { SegmentDoc } from '@parcel/xray-protocol';
 import { describe, expect, it } from 'vitest';
-import { parcelTraceDocuments } from './testing/parcel-trace';
 import { buildTraceModel } from './build';
+import { parcelTraceDocuments } from './testing/parcel-trace';
 
 const T0 = 1_763_750_000;
 
@@ -33,14 +33,7 @@ describe('buildTraceModel', () => {
 
   it('builds the service graph: segment services, inferred AWS and remote nodes, caller → callee edges', () => {
     const view = buildTraceModel('t', parcelTraceDocuments({ cache: 'miss', vendor: 'timeout' }));
-    const nodes = view.services.map((s) => [
-      s.name,
-      s.type,
-      s.inferred,
-      s.root,
-      s.facts.length,
-      s.hasFault,
-    ]);
+    const nodes = view.services.map((s) => [s.name, s.type, s.inferred, s.root, s.facts.length, s.hasFault]);
     expect(nodes).toEqual([
       ['parcel-api/local', 'AWS::ApiGateway::Stage', false, true, 3, true],
       ['parcel-api', 'AWS::ECS::Container', false, false, 1, false],
@@ -192,5 +185,43 @@ describe('buildTraceModel', () => {
     ]);
     expect(cyclic.rootSegment).toBeUndefined();
     expect(cyclic.duration).toBe(1);
+  });
+});
+
+describe('assembly of separately sent subsegments', () => {
+  const trace = '1-6920b000-a1b2c3d4e5f60718293a4b5c';
+  const seg = (over: Partial<SegmentDoc> = {}): SegmentDoc => ({
+    name: 'svc',
+    id: 'a000000000000001',
+    trace_id: trace,
+    start_time: 100,
+    end_time: 101,
+    ...over,
+  });
+  const sent = (id: string, parent: string, over: Partial<SegmentDoc> = {}): SegmentDoc =>
+    seg({ id, type: 'subsegment', parent_id: parent, name: 'sub', ...over });
+
+  it('nests them at any depth, in any arrival order', () => {
+    const root = seg();
+    const child = sent('a000000000000002', root.id, { name: 'outer' });
+    const grandchild = sent('a000000000000003', child.id, { name: 'inner' });
+    const model = buildTraceModel(trace, [grandchild, root, child]);
+    expect(model.entities.map((e) => `${e.depth}:${e.name}`)).toEqual(['0:svc', '1:outer', '2:inner']);
+    expect(model.isPartial).toBe(false);
+  });
+
+  it('replaces an inline in-progress subsegment by its closed, separately sent version', () => {
+    const subId = 'b000000000000001';
+    const root = seg({ subsegments: [{ id: subId, name: 'call', start_time: 100, in_progress: true }] });
+    const closed = sent(subId, root.id, { name: 'call', end_time: 100.5 });
+    const model = buildTraceModel(trace, [root, closed]);
+    expect(model.entities).toHaveLength(2);
+    expect(model.entities[1]).toMatchObject({ id: subId, end: 100.5, inProgress: false });
+    expect(model.isPartial).toBe(false);
+  });
+
+  it('a subsegment whose parent never arrived makes the trace partial', () => {
+    const model = buildTraceModel(trace, [seg(), sent('c000000000000001', 'ffffffffffffffff')]);
+    expect(model.isPartial).toBe(true);
   });
 });

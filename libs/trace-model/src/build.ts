@@ -87,15 +87,14 @@ function latestDocuments(documents: Iterable<SegmentDoc>): Doc[] {
  */
 export function buildTraceModel(id: string, documents: Iterable<SegmentDoc>): TraceModel {
   const docs = latestDocuments(documents);
+  // A subsegment can be both nested in its parent's document and sent on its own (in progress inline,
+  // closed separately): the completed copy takes the nested place.
+  const sent = new Map<string, Doc>();
+  for (const doc of docs) if (doc.type === 'subsegment') sent.set(doc.id, doc);
   const byId = new Map<string, Entity>();
-  const attachLater: Entity[] = [];
   const tops: Entity[] = [];
   // Entities for every document and every subsegment nested in one; nested children linked now.
-  for (const doc of docs) {
-    if (byId.has(doc.id)) continue; // also nested somewhere already: the nested copy stands
-    const top = newEntity(doc, doc.type === 'subsegment' ? 'subsegment' : 'segment');
-    byId.set(top.id, top);
-    tops.push(top);
+  const expand = (top: Entity) => {
     const stack: Entity[] = [top];
     while (stack.length > 0) {
       const entity = stack.pop() as Entity;
@@ -103,14 +102,32 @@ export function buildTraceModel(id: string, documents: Iterable<SegmentDoc>): Tr
       if (!Array.isArray(nested)) continue;
       for (const child of nested) {
         if (!isDoc(child) || byId.has(child.id)) continue;
-        const sub = newEntity(child, 'subsegment');
+        const alone = sent.get(child.id);
+        const useAlone = alone !== undefined && (inProgressOf(child) || !inProgressOf(alone));
+        if (alone !== undefined) sent.delete(child.id);
+        const sub = newEntity(useAlone ? alone : child, 'subsegment');
         sub.parent = entity;
         entity.children.push(sub);
         byId.set(sub.id, sub);
         stack.push(sub);
       }
     }
+  };
+  for (const doc of docs) {
+    if (doc.type === 'subsegment' || byId.has(doc.id)) continue;
+    const top = newEntity(doc, 'segment');
+    byId.set(top.id, top);
+    tops.push(top);
+    expand(top);
   }
+  for (const doc of sent.values()) {
+    if (byId.has(doc.id)) continue; // nested somewhere already: placed there
+    const top = newEntity(doc, 'subsegment');
+    byId.set(top.id, top);
+    tops.push(top);
+    expand(top);
+  }
+  const attachLater: Entity[] = [];
   for (const top of tops) {
     const parentId = top.doc.parent_id;
     if (typeof parentId === 'string') attachLater.push(top);

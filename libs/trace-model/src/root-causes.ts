@@ -1,4 +1,11 @@
-import type { Entity, RootCause, RootCauseEntity, RootCauseException, RootCauseService, TraceModel } from './model';
+import type {
+  Entity,
+  RootCause,
+  RootCauseEntity,
+  RootCauseException,
+  RootCauseService,
+  TraceModel,
+} from './model';
 
 /** Root causes listed per kind at most (a trace with hundreds of failed calls names the first ones). */
 const MAX_ROOT_CAUSES = 10;

@@ -5,8 +5,8 @@
  * Wall time suffers when the machine is shared; the best of five passes and process CPU time are steadier.
  */
 import { buildTraceModel, type TraceModel as TraceView } from '@parcel/trace-model';
-import { compileFilter } from '../src/index';
 import { parcelTraceDocuments } from '@parcel/trace-model/testing';
+import { compileFilter } from '../src/index';
 
 const count = Number(process.argv[2] ?? 100_000);
 const EXPRESSIONS = [

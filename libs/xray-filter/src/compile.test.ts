@@ -1,9 +1,9 @@
+import { buildTraceModel } from '@parcel/trace-model';
+import { parcelTraceDocuments } from '@parcel/trace-model/testing';
 import { describe, expect, it } from 'vitest';
 import { compileFilter } from './compile';
 import { FilterSyntaxError } from './errors';
 import { parseFilter } from './parser';
-import { parcelTraceDocuments } from '@parcel/trace-model/testing';
-import { buildTraceModel } from '@parcel/trace-model';
 
 // Seven requests through the real path's shape; each differs from `hit` in one way.
 const traces = {
@@ -109,13 +109,19 @@ const cases: [string, Name[]][] = [
   ],
   ['(fault OR error) AND NOT service("parcel-fanout")', ['notFound']],
   // One service type per node: the graph's type for the state machine is the filter's.
-  ['service(id(name: "parcel-fanout", type: "AWS::StepFunctions::StateMachine"))', ['vendorTimeout', 'apiFault', 'partial']],
+  [
+    'service(id(name: "parcel-fanout", type: "AWS::StepFunctions::StateMachine"))',
+    ['vendorTimeout', 'apiFault', 'partial'],
+  ],
   // X-Ray developer guide, "Using filter expressions": rootcause.fault|error|responsetime.service|entity|exception.
   ['rootcause.fault.service { name = "vendor.localhost" }', ['vendorTimeout']],
   ['rootcause.fault.service { last AND inferred AND type = "remote" }', ['vendorTimeout']],
   ['rootcause.fault.entity { remote AND last AND name = "vendor.localhost" }', ['vendorTimeout']],
   ['rootcause.fault.exception { message CONTAINS "timeout" }', ['vendorTimeout']],
-  ['rootcause.fault.service { first AND index = 0 AND name = "parcel-api/local" }', ['vendorTimeout', 'apiFault']],
+  [
+    'rootcause.fault.service { first AND index = 0 AND name = "parcel-api/local" }',
+    ['vendorTimeout', 'apiFault'],
+  ],
   ['rootcause.fault.service', ['vendorTimeout', 'apiFault']],
   ['fault AND rootcause.fault.service { last AND name = "parcel-api" }', ['apiFault']],
   ['rootcause.error.service { last AND name = "parcel-api" }', ['notFound']],

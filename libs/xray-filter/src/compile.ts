@@ -1,3 +1,4 @@
+import type { Facts as NodeFacts, NodeRef, RootCause, TraceModel as TraceView } from '@parcel/trace-model';
 import type {
   AnnotationValue,
   ComparisonOp,
@@ -13,12 +14,6 @@ import type {
 } from './ast';
 import { FilterSyntaxError } from './errors';
 import { parseFilter } from './parser';
-import type {
-  Facts as NodeFacts,
-  NodeRef,
-  RootCause,
-  TraceModel as TraceView,
-} from '@parcel/trace-model';
 
 export type TracePredicate = (trace: TraceView) => boolean;
 type Predicate<T> = (subject: T) => boolean;

@@ -1,3 +1,5 @@
+import { buildTraceModel, type TraceModel as TraceView } from '@parcel/trace-model';
+import { parcelTraceDocuments } from '@parcel/trace-model/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -18,8 +20,6 @@ import { compileFilter } from './compile';
 import { FilterSyntaxError } from './errors';
 import { formatFilter } from './format';
 import { MAX_FILTER_LENGTH, parseFilter } from './parser';
-import { parcelTraceDocuments } from '@parcel/trace-model/testing';
-import { buildTraceModel, type TraceModel as TraceView } from '@parcel/trace-model';
 
 /** Mirrors what parsing does to AND/OR chains, so generated trees compare with parsed ones. */
 function normalize(ast: FilterAst): FilterAst {

@@ -72,15 +72,24 @@ describe('console API', () => {
     expect(bad.body.error).toMatchObject({ position: 23 });
   });
 
-  it('gives one trace with its nested segments and its log lines', async () => {
+  it('gives one trace as the model assembled it (waterfall rows with depths), its root causes and log lines', async () => {
     const { status, body } = await get(`/console/api/traces/${broken.traceId}`);
     expect(status).toBe(200);
-    expect((body.segments as { name: string }[]).map((s) => s.name)).toContain('warehouse-query');
+    const rows = body.rows as { id: string; name: string; depth: number; kind: string; parentId?: string }[];
+    expect(rows[0]).toMatchObject({ depth: 0, kind: 'segment' });
+    const warehouse = rows.find((r) => r.name === 'warehouse-query');
+    expect(warehouse?.depth).toBeGreaterThan(0);
+    expect(rows.some((r) => r.id === warehouse?.parentId)).toBe(true);
+    expect(body.rootCauses).toHaveProperty('fault');
     expect(body.logs).toEqual([
       expect.objectContaining({ piece: 'parcel-api', level: 'warn', msg: 'fan-out did not return a parcel' }),
     ]);
     expect((await get('/console/api/traces/1-00000000-000000000000000000000000')).status).toBe(404);
     expect((await get('/console/api/traces/..%2F..%2Fetc')).status).toBe(400);
+    // A malformed percent-escape is the caller's mistake: 400, not a 500 from decodeURIComponent.
+    const malformed = await get('/console/api/traces/%E0%A4%A');
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error).toMatchObject({ type: 'InvalidRequestException' });
   });
 
   it('draws the service map with counts, rates and percentiles', async () => {
@@ -108,10 +117,8 @@ describe('console API', () => {
       compareStart: nowS - 600,
       compareEnd: nowS - 60,
     });
-    const expected = analyze([
-      { id: broken.traceId, segments: service.api.store.view(broken.traceId)?.segments ?? [] },
-      { id: ok.traceId, segments: service.api.store.view(ok.traceId)?.segments ?? [] },
-    ]);
+    const models = [broken.traceId, ok.traceId].map((id) => service.api.store.model(id));
+    const expected = analyze(models.filter((m) => m !== undefined));
     expect(body.current).toMatchObject({ traces: 2, rows: expected.rows, p99: expected.p99 });
     expect(body.previous).toMatchObject({ traces: 1 });
     const byAnnotation = await get('/console/api/analytics', {

@@ -1,8 +1,8 @@
 import { type Analysis, analyze, type GroupBy } from '@parcel/trace-analysis';
+import type { Entity, RootCause, TraceModel } from '@parcel/trace-model';
 import { ApiError } from '../api-error';
 import { buildServiceGraph } from '../service-graph';
-import type { TraceView } from '../trace-analysis';
-import type { TraceStore } from '../trace-store';
+import type { TraceEntry, TraceStore } from '../trace-store';
 import type { FilterCompiler, TracePredicate } from '../xray-api';
 import type { LogIndex, TraceLogLine } from './log-index';
 
@@ -42,6 +42,31 @@ export interface TraceListItem {
   partial: boolean;
   annotations: Record<string, (string | number | boolean)[]>;
   services: string[];
+  /** The last service of the first fault / error / response-time root cause ("Service › entity"). */
+  faultRootCause?: string;
+  errorRootCause?: string;
+  responseTimeRootCause?: string;
+}
+
+/** One waterfall row: an entity of the assembled trace, in display order, with what the detail panel shows. */
+export interface WaterfallRow {
+  id: string;
+  parentId?: string;
+  name: string;
+  kind: 'segment' | 'subsegment';
+  depth: number;
+  /** The segment that recorded it. */
+  service?: string;
+  /** A segment's `origin`, a subsegment's `namespace`. */
+  origin?: string;
+  namespace?: string;
+  start: number;
+  end: number;
+  fault: boolean;
+  error: boolean;
+  throttle: boolean;
+  inProgress: boolean;
+  doc: Pick<Entity['doc'], 'annotations' | 'http' | 'sql' | 'aws' | 'cause' | 'metadata'>;
 }
 
 export interface ServiceMapNode {
@@ -76,18 +101,23 @@ export class ConsoleApi {
   traces(query: URLSearchParams) {
     const window = readWindow(query);
     const selected = this.select(window, query.get('filter'), MAX_LISTED);
-    return { ...window, ...selected.counts, traces: selected.views.map(listItem) };
+    return { ...window, ...selected.counts, traces: selected.models.map(listItem) };
   }
 
-  /** One trace: its assembled segment documents and the log lines of it from every piece. */
+  /** One trace: its assembled tree as waterfall rows (the model's, not re-assembled in the page), its root causes and log lines. */
   async trace(id: string) {
-    const view = this.store.view(id);
-    if (!view) throw new ApiError(404, 'ResourceNotFoundException', `No trace ${id}`);
+    const model = this.store.model(id);
+    if (!model) throw new ApiError(404, 'ResourceNotFoundException', `No trace ${id}`);
     const logs: TraceLogLine[] = this.logs ? await this.logs.linesOf(id) : [];
     return {
-      ...listItem(view),
-      endTime: view.endTime,
-      segments: view.segments,
+      ...listItem(model),
+      endTime: model.endTime,
+      rows: model.entities.map(waterfallRow),
+      rootCauses: {
+        fault: model.faultRootCauses,
+        error: model.errorRootCauses,
+        responseTime: model.responseTimeRootCauses,
+      },
       logs,
       logsAvailable: this.logs !== undefined,
     };
@@ -96,9 +126,9 @@ export class ConsoleApi {
   /** `?start&end`: GetServiceGraph's nodes and edges, with rates and percentiles worked out. */
   serviceMap(query: URLSearchParams) {
     const window = readWindow(query);
-    const views = [...this.store.inRange(window.start, window.end, 'Event')].map((e) => e.view());
-    const services = buildServiceGraph(views) as unknown as WireService[];
-    return { ...window, traces: views.length, nodes: services.map(mapNode) };
+    const models = [...this.store.inRange(window.start, window.end, 'Event')].map((e) => e.model());
+    const services = buildServiceGraph(models) as unknown as WireService[];
+    return { ...window, traces: models.length, nodes: services.map(mapNode) };
   }
 
   /**
@@ -110,9 +140,8 @@ export class ConsoleApi {
     const groupBy = readGroupBy(query.get('groupBy') ?? 'name');
     const filter = query.get('filter');
     const run = (w: Window): Analysis & Window & { truncated: boolean } => {
-      const { views, counts } = this.select(w, filter, MAX_ANALYSED);
-      const traces = views.map((v) => ({ id: v.id, segments: v.segments }));
-      return { ...w, ...analyze(traces, groupBy), truncated: counts.matched > views.length };
+      const { models, counts } = this.select(w, filter, MAX_ANALYSED);
+      return { ...w, ...analyze(models, groupBy), truncated: counts.matched > models.length };
     };
     const current = run(window);
     const compareStart = query.get('compareStart');
@@ -125,7 +154,7 @@ export class ConsoleApi {
   private select(window: Window, filter: string | null, limit: number) {
     const predicate = this.predicate(filter);
     let processed = 0;
-    const matched: { startTime: number; id: string; view: () => TraceView }[] = [];
+    const matched: TraceEntry[] = [];
     for (const entry of this.store.inRange(window.start, window.end, 'TraceId')) {
       processed++;
       if (predicate && !predicate(entry)) continue;
@@ -133,7 +162,7 @@ export class ConsoleApi {
     }
     matched.sort((a, b) => b.startTime - a.startTime || (a.id < b.id ? -1 : 1));
     return {
-      views: matched.slice(0, limit).map((e) => e.view()),
+      models: matched.slice(0, limit).map((e) => e.model()),
       counts: { processed, matched: matched.length },
     };
   }
@@ -168,25 +197,67 @@ export function readGroupBy(text: string): GroupBy {
   throw new ConsoleError('groupBy is name, service or annotation:KEY');
 }
 
-function listItem(view: TraceView): TraceListItem {
-  const http = view.root?.http;
-  const annotations: TraceListItem['annotations'] = {};
-  for (const [key, entries] of view.annotations) annotations[key] = entries.map((e) => e.value);
-  const status = http?.response?.status;
+/** "service › entity" of a root cause's last service, its deepest entity. */
+function causeText(causes: RootCause[]): string | undefined {
+  const service = causes[0]?.services.at(-1);
+  if (!service) return undefined;
+  const entity = service.entityPath.at(-1);
+  return entity && entity.name !== service.name ? `${service.name} › ${entity.name}` : service.name;
+}
+
+function listItem(model: TraceModel): TraceListItem {
+  const http = model.http;
+  // JSON of a null-prototype object: own keys only.
+  const annotations: TraceListItem['annotations'] = Object.create(null);
+  for (const [key, values] of Object.entries(model.annotationValues)) annotations[key] = values;
+  const fault = causeText(model.faultRootCauses);
+  const error = causeText(model.errorRootCauses);
+  const slow = causeText(model.responseTimeRootCauses);
   return {
-    id: view.id,
-    startTime: view.startTime,
-    duration: view.duration,
-    responseTime: view.responseTime,
-    ...(typeof http?.request?.method === 'string' ? { method: http.request.method } : {}),
-    ...(typeof http?.request?.url === 'string' ? { url: http.request.url } : {}),
-    ...(typeof status === 'number' ? { status } : {}),
-    fault: view.hasFault,
-    error: view.hasError,
-    throttle: view.hasThrottle,
-    partial: view.isPartial,
+    id: model.id,
+    startTime: model.startTime,
+    duration: model.duration,
+    responseTime: model.responseTime,
+    ...(http?.method !== undefined ? { method: http.method } : {}),
+    ...(http?.url !== undefined ? { url: http.url } : {}),
+    ...(http?.status !== undefined ? { status: http.status } : {}),
+    fault: model.hasFault,
+    error: model.hasError,
+    throttle: model.hasThrottle,
+    partial: model.isPartial,
     annotations,
-    services: [...new Set(view.nodes.filter((n) => !n.inferred).map((n) => n.name))],
+    services: [...new Set(model.services.filter((n) => !n.inferred).map((n) => n.name))],
+    ...(fault ? { faultRootCause: fault } : {}),
+    ...(error ? { errorRootCause: error } : {}),
+    ...(slow ? { responseTimeRootCause: slow } : {}),
+  };
+}
+
+function waterfallRow(entity: Entity): WaterfallRow {
+  const d = entity.doc;
+  return {
+    id: entity.id,
+    ...(entity.parent ? { parentId: entity.parent.id } : {}),
+    name: entity.name,
+    kind: entity.kind,
+    depth: entity.depth,
+    ...(entity.segment ? { service: entity.segment.name } : {}),
+    ...(typeof d.origin === 'string' ? { origin: d.origin } : {}),
+    ...(typeof d.namespace === 'string' ? { namespace: d.namespace } : {}),
+    start: entity.start,
+    end: entity.end,
+    fault: entity.fault,
+    error: entity.error,
+    throttle: entity.throttle,
+    inProgress: entity.inProgress,
+    doc: {
+      annotations: d.annotations,
+      http: d.http,
+      sql: d.sql,
+      aws: d.aws,
+      cause: d.cause,
+      metadata: d.metadata,
+    },
   };
 }
 

@@ -73,7 +73,12 @@ export function consoleRoutes(opts: {
   const apiCall = (path: string, query: URLSearchParams): unknown => {
     if (path === '/console/api/traces') return api.traces(query);
     if (path.startsWith('/console/api/traces/')) {
-      const id = decodeURIComponent(path.slice('/console/api/traces/'.length));
+      let id: string;
+      try {
+        id = decodeURIComponent(path.slice('/console/api/traces/'.length));
+      } catch {
+        throw new ConsoleError('not a trace id (malformed escape)');
+      }
       if (!/^1-[0-9a-f]{8}-[0-9a-f]{24}$/.test(id)) throw new ConsoleError('not a trace id');
       return api.trace(id);
     }

@@ -24,9 +24,19 @@ export function renderTraces(main, state) {
       h(
         'tr',
         {},
-        ['Time', 'Trace id', 'Method', 'URL', 'Status', 'Response', 'Duration', 'Flags', 'Annotations'].map(
-          (t) => h('th', { scope: 'col' }, t),
-        ),
+        [
+          'Time',
+          'Trace id',
+          'Method',
+          'URL',
+          'Status',
+          'Response',
+          'Duration',
+          'Flags',
+          'Fault root cause',
+          'Response time root cause',
+          'Annotations',
+        ].map((t) => h('th', { scope: 'col' }, t)),
       ),
     ),
     body,
@@ -83,6 +93,8 @@ export function renderTraces(main, state) {
             h('td', { class: 'num' }, ms(t.responseTime)),
             h('td', { class: 'num' }, ms(t.duration)),
             h('td', {}, badges(t)),
+            h('td', { class: 'root-cause' }, t.faultRootCause ?? t.errorRootCause ?? ''),
+            h('td', { class: 'root-cause' }, t.responseTimeRootCause ?? ''),
             h(
               'td',
               { class: 'annotations', title: annotationText(t.annotations) },
@@ -92,7 +104,7 @@ export function renderTraces(main, state) {
         ),
       );
       if (data.traces.length === 0)
-        body.append(h('tr', {}, h('td', { colspan: 9, class: 'empty' }, 'No traces yet.')));
+        body.append(h('tr', {}, h('td', { colspan: 11, class: 'empty' }, 'No traces yet.')));
       if (focusedId) body.querySelector(`a[data-trace-id="${CSS.escape(focusedId)}"]`)?.focus();
     },
     stop() {},

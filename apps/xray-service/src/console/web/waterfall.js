@@ -2,42 +2,6 @@ import { getJson, h, replace } from './dom.js';
 import { annotationText, clock, dateTime, ms } from './format.js';
 import { badges } from './traces.js';
 
-/**
- * Links every segment and subsegment into one tree: a segment hangs under the (sub)segment its
- * `parent_id` names, wherever that is in the trace. Rows come out depth-first, children by start time.
- */
-export function flattenTrace(segments) {
-  const byId = new Map();
-  const nodes = [];
-  const visit = (doc, kind, service, parentId) => {
-    const node = { doc, kind, service, parentId, children: [], depth: 0 };
-    nodes.push(node);
-    if (!byId.has(doc.id)) byId.set(doc.id, node);
-    for (const sub of doc.subsegments ?? []) visit(sub, 'subsegment', service, doc.id);
-  };
-  for (const seg of segments) visit(seg, 'segment', seg.name, seg.parent_id);
-  const roots = [];
-  for (const node of nodes) {
-    const parent = node.parentId === undefined ? undefined : byId.get(node.parentId);
-    if (parent && parent !== node) parent.children.push(node);
-    else roots.push(node);
-  }
-  const byStart = (a, b) => a.doc.start_time - b.doc.start_time;
-  const rows = [];
-  const seen = new Set();
-  const walk = (node, depth) => {
-    if (seen.has(node)) return; // a parent_id cycle is shown once
-    seen.add(node);
-    node.depth = depth;
-    rows.push(node);
-    for (const child of node.children.sort(byStart)) walk(child, depth + 1);
-  };
-  for (const root of roots.sort(byStart)) walk(root, 0);
-  return rows;
-}
-
-const endOf = (doc) => (typeof doc.end_time === 'number' ? doc.end_time : doc.start_time);
-
 function section(title, content) {
   if (content === undefined || content === null) return null;
   return h('section', { class: 'detail' }, h('h4', {}, title), content);
@@ -91,25 +55,26 @@ function causeView(cause) {
   );
 }
 
-function details(node) {
-  const d = node.doc;
+/** The detail panel of one row (rows come assembled from the API: the trace model's tree, in order). */
+function details(row) {
+  const d = row.doc;
   return [
     h(
       'h3',
       {},
-      d.name,
+      row.name,
       ' ',
-      badges({ fault: d.fault, error: d.error, throttle: d.throttle, partial: d.in_progress }),
+      badges({ fault: row.fault, error: row.error, throttle: row.throttle, partial: row.inProgress }),
     ),
     pairs({
-      kind: node.kind,
-      service: node.service,
-      id: d.id,
-      ...(node.parentId ? { parent: node.parentId } : {}),
-      ...(d.namespace ? { namespace: d.namespace } : {}),
-      ...(d.origin ? { origin: d.origin } : {}),
-      start: dateTime(d.start_time),
-      duration: ms(endOf(d) - d.start_time),
+      kind: row.kind,
+      ...(row.service ? { service: row.service } : {}),
+      id: row.id,
+      ...(row.parentId ? { parent: row.parentId } : {}),
+      ...(row.namespace ? { namespace: row.namespace } : {}),
+      ...(row.origin ? { origin: row.origin } : {}),
+      start: dateTime(row.start),
+      duration: ms(row.end - row.start),
     }),
     section('Annotations', pairs(d.annotations)),
     section('HTTP', d.http ? json(d.http) : undefined),
@@ -161,6 +126,16 @@ function logsView(trace) {
   );
 }
 
+/** "Fault root cause: … · Response time: …", from the summary fields the API computed. */
+function rootCauseLine(trace) {
+  const parts = [
+    trace.faultRootCause && `Fault root cause: ${trace.faultRootCause}`,
+    trace.errorRootCause && `Error root cause: ${trace.errorRootCause}`,
+    trace.responseTimeRootCause && `Response time spent in: ${trace.responseTimeRootCause}`,
+  ].filter(Boolean);
+  return parts.length ? h('p', { class: 'root-causes' }, parts.join(' · ')) : null;
+}
+
 /** One trace: the waterfall of every segment and subsegment, the selected span's details, and its logs. */
 export function renderTrace(main, _state, traceId) {
   const view = h('section', { class: 'view trace-view' }, h('p', {}, 'Loading trace…'));
@@ -169,14 +144,14 @@ export function renderTrace(main, _state, traceId) {
   let selected;
 
   const draw = (trace) => {
-    const rows = flattenTrace(trace.segments);
-    const t0 = Math.min(...rows.map((r) => r.doc.start_time));
-    const t1 = Math.max(...rows.map((r) => endOf(r.doc)));
+    const rows = trace.rows;
+    const t0 = trace.startTime;
+    const t1 = trace.endTime;
     const span = Math.max(t1 - t0, 1e-6);
     const panel = h('aside', { class: 'panel', 'aria-label': 'Selected segment', 'aria-live': 'polite' });
     const rowButtons = [];
     const select = (node, button) => {
-      selected = node.doc.id;
+      selected = node.id;
       for (const b of rowButtons) b.setAttribute('aria-pressed', String(b === button));
       replace(panel, details(node));
     };
@@ -184,31 +159,30 @@ export function renderTrace(main, _state, traceId) {
       'ol',
       { class: 'waterfall', 'aria-label': 'Segments and subsegments' },
       rows.map((node) => {
-        const d = node.doc;
-        const left = ((d.start_time - t0) / span) * 100;
-        const width = Math.max(((endOf(d) - d.start_time) / span) * 100, 0.3);
-        const status = d.fault ? 'fault' : d.throttle ? 'throttle' : d.error ? 'error' : 'ok';
+        const left = ((node.start - t0) / span) * 100;
+        const width = Math.max(((node.end - node.start) / span) * 100, 0.3);
+        const status = node.fault ? 'fault' : node.throttle ? 'throttle' : node.error ? 'error' : 'ok';
         const button = h(
           'button',
           {
             type: 'button',
             class: `span span-${status} span-${node.kind}`,
             'aria-pressed': 'false',
-            dataset: { spanId: d.id, name: d.name },
+            dataset: { spanId: node.id, name: node.name },
           },
           h(
             'span',
-            { class: 'span-name', title: d.name },
+            { class: 'span-name', title: node.name },
             h('span', { class: 'indent' }),
-            h('span', { class: 'label' }, d.name),
+            h('span', { class: 'label' }, node.name),
           ),
           h(
             'span',
             { class: 'span-service' },
-            node.kind === 'segment' ? (d.origin ?? 'segment') : (d.namespace ?? ''),
+            node.kind === 'segment' ? (node.origin ?? 'segment') : (node.namespace ?? ''),
           ),
           h('span', { class: 'span-track' }, h('span', { class: 'span-bar' })),
-          h('span', { class: 'span-duration num' }, ms(endOf(d) - d.start_time)),
+          h('span', { class: 'span-duration num' }, ms(node.end - node.start)),
         );
         // Positions through CSSOM, not a style attribute: the page's CSP forbids inline styles.
         button.querySelector('.indent').style.width = `${Math.min(node.depth, 16) * 10}px`;
@@ -241,6 +215,7 @@ export function renderTrace(main, _state, traceId) {
         { class: 'summary' },
         `${trace.method ?? ''} ${trace.url ?? ''} → ${trace.status ?? '?'} · response ${ms(trace.responseTime)} · duration ${ms(trace.duration)} · started ${dateTime(trace.startTime)}`,
       ),
+      rootCauseLine(trace),
       Object.keys(trace.annotations).length
         ? h('p', { class: 'annotations' }, annotationText(trace.annotations))
         : null,
@@ -265,7 +240,7 @@ export function renderTrace(main, _state, traceId) {
       h('h3', {}, `Logs of this trace, every service (${trace.logs.length})`),
       h('div', { class: 'scroll' }, logsView(trace)),
     );
-    const again = rows.findIndex((r) => r.doc.id === selected);
+    const again = rows.findIndex((r) => r.id === selected);
     const initial = Math.max(again, 0);
     if (rows[initial]) select(rows[initial], rowButtons[initial]);
     if (again < 0) panel.prepend(h('p', { class: 'muted' }, 'Click a row, or Tab to it and press Enter.'));
