@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { realpathSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { GetServiceGraphCommand, type XRayClient } from '@aws-sdk/client-xray';
 import type { ParcelResponse } from '@parcel/contract';
+import { hasAwsCli, toolPresent } from '@parcel/test-kit';
 import { newTraceId } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoClient, forgetCached } from './faults/support';
@@ -10,6 +12,7 @@ import { useSharedStack } from './support/shared-stack';
 import { readTrace, sampledHeader, type TraceNode, xrayClient } from './support/traces';
 
 const stack = useSharedStack();
+const cliHere = toolPresent('the AWS CLI', await hasAwsCli());
 let xray: XRayClient;
 /** Fanned out by the cases below: another file on the shared stack may have cached them. */
 const MISSES = ['RR123456785GB', 'LX314159268US', 'RB111111115SE'];
@@ -234,13 +237,19 @@ describe('the local cloud, end to end', () => {
     expect(res.status).toBe(200);
   });
 
-  it('is readable with the AWS CLI', async (ctx) => {
-    const run = promisify(execFile);
-    try {
-      await run('aws', ['--version']);
-    } catch {
-      ctx.skip();
+  it('runs every piece on the runtime that runs the tests (Node 24 under npm run test:node24)', async () => {
+    const pieces = ['postgres', 'dynamodb', 'xray-service', 'xray-daemon', 'vendor-sim', 'parcel-api'];
+    pieces.push('step-functions', 'gateway', 'warehouse-query');
+    console.log(`tests and stack on Node ${process.version} (${process.execPath})`);
+    for (const name of pieces) {
+      const { pid } = await stack.piece(name);
+      // The kernel's own record of the binary each process runs (Linux).
+      expect(realpathSync(`/proc/${pid}/exe`), name).toBe(realpathSync(process.execPath));
     }
+  });
+
+  it.runIf(cliHere)('is readable with the AWS CLI', async () => {
+    const run = promisify(execFile);
     const { traceId } = await getParcel('CP987654326DE');
     await readTrace(xray, traceId, (n) => named(n, 'parcel-api').length === 1);
     const env = {

@@ -14,7 +14,7 @@ import {
 } from '../faults/support';
 import { startTestStack, type TestStack } from '../support/stack';
 import { readTrace, type TraceNode, xrayClient } from '../support/traces';
-import { hasAwsCli, timeUntil, updateRule } from './support';
+import { timeUntil, updateRule } from './support';
 
 /**
  * "No error trace is lost": with every sampling rule at rate 0 / reservoir 0, a request that ends in a 5xx,
@@ -36,8 +36,7 @@ beforeAll(async () => {
     TRACE_KEEP_SLOW_MS: '0',
   });
   xray = xrayClient(stack.endpoints.xray);
-  const cli = await hasAwsCli();
-  for (const rule of ['parcel-api', 'Default']) await updateRule(xray, stack.endpoints.xray, cli, rule, 0, 0);
+  for (const rule of ['parcel-api', 'Default']) await updateRule(xray, stack.endpoints.xray, rule, 0, 0);
   // Rate 0 takes effect at the gateway's next SamplingTargets report (≤ 10 s); until then it borrows 1/s.
   // Probe a cached parcel (the cheap path) until nothing has been sampled for 2.5 s.
   const probeUrl = `${stack.endpoints.gateway}/parcels/RR123456785GB`;

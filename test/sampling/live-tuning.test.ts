@@ -10,7 +10,7 @@ import type { SegmentDoc } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useSharedStack } from '../support/shared-stack';
 import { readTrace, xrayClient } from '../support/traces';
-import { hasAwsCli, type Outcome, startTraffic, timeUntil, updateRule } from './support';
+import { type Outcome, startTraffic, timeUntil, updateRule } from './support';
 
 /**
  * "Tuned live": with steady traffic at the edge, an UpdateSamplingRule through the AWS CLI changes the
@@ -19,13 +19,11 @@ import { hasAwsCli, type Outcome, startTraffic, timeUntil, updateRule } from './
  */
 const stack = useSharedStack();
 let xray: XRayClient;
-let cli: boolean;
 /** The rules as the shared stack had them: put back for the files after this one. */
 let rulesBefore: SamplingRule[];
 
 beforeAll(async () => {
   xray = xrayClient(stack.endpoints.xray);
-  cli = await hasAwsCli();
   const out = await xray.send(new GetSamplingRulesCommand({}));
   rulesBefore = (out.SamplingRuleRecords ?? []).flatMap((r) => (r.SamplingRule ? [r.SamplingRule] : []));
 });
@@ -93,10 +91,10 @@ describe('sampling tuned live', () => {
     const traffic = startTraffic(`${stack.endpoints.gateway}/parcels/${id}`, RATE);
     try {
       const phase = async (fixedRate: 0 | 1, holds: (share: number) => boolean) => {
-        await updateRule(xray, stack.endpoints.xray, cli, 'parcel-api', fixedRate, 0);
+        await updateRule(xray, stack.endpoints.xray, 'parcel-api', fixedRate, 0);
         // Timed from the moment the rule that decides /parcels/* changed (the CLI itself takes seconds).
         const changedAt = Date.now();
-        await updateRule(xray, stack.endpoints.xray, cli, 'Default', fixedRate, 0);
+        await updateRule(xray, stack.endpoints.xray, 'Default', fixedRate, 0);
         // Judge only answers that arrived after the change, over a two-second window.
         const window = () => traffic.share(Math.min(2_000, Date.now() - changedAt));
         await timeUntil(

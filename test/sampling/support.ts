@@ -2,34 +2,29 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { UpdateSamplingRuleCommand, type XRayClient } from '@aws-sdk/client-xray';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '@parcel/config';
+import { hasAwsCli, toolPresent } from '@parcel/test-kit';
 import { parseTraceHeader } from '@parcel/xray-protocol';
 
 const run = promisify(execFile);
 
-/** Whether the AWS CLI is installed (`aws --version` runs). */
-export async function hasAwsCli(): Promise<boolean> {
-  try {
-    await run('aws', ['--version'], { timeout: 15_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
+let cliPresent: Promise<boolean> | undefined;
 
 /**
  * Changes a rule's rate and reservoir as an operator would: the AWS CLI against the local X-Ray service
- * (`--endpoint-url`), or the X-Ray SDK client when no CLI is installed.
+ * (`--endpoint-url`). Without a CLI (a developer's machine) the X-Ray SDK client makes the change and
+ * the test says so; with REQUIRE_TOOLS=1 (CI) a missing CLI fails instead.
  */
 export async function updateRule(
   xray: XRayClient,
   endpoint: string,
-  cli: boolean,
   ruleName: string,
   fixedRate: number,
   reservoirSize: number,
 ): Promise<void> {
   const update = { RuleName: ruleName, FixedRate: fixedRate, ReservoirSize: reservoirSize };
-  if (!cli) {
+  cliPresent ??= hasAwsCli().then((present) => toolPresent('the AWS CLI', present));
+  if (!(await cliPresent)) {
+    console.warn(`no AWS CLI here: ${ruleName} updated with the X-Ray SDK client instead`);
     await xray.send(new UpdateSamplingRuleCommand({ SamplingRuleUpdate: update }));
     return;
   }

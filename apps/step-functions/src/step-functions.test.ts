@@ -17,6 +17,7 @@ import {
 } from '@parcel/config';
 import type { MergedParcel } from '@parcel/contract';
 import { ensureParcelTable, type RunningDynalite, startDynalite } from '@parcel/local-resources';
+import { hasAwsCli, toolPresent } from '@parcel/test-kit';
 import {
   newSegmentId,
   newTraceId,
@@ -570,12 +571,9 @@ describe('the rest of the API, through the real SDK client', () => {
   });
 });
 
-const hasAwsCli = await promisify(execFile)('aws', ['--version']).then(
-  () => true,
-  () => false,
-);
+const cliHere = toolPresent('the AWS CLI', await hasAwsCli());
 
-describe.runIf(hasAwsCli)('the AWS CLI with --endpoint-url', () => {
+describe.runIf(cliHere)('the AWS CLI with --endpoint-url', () => {
   const cli = async (...args: string[]) => {
     const { stdout } = await promisify(execFile)(
       'aws',

@@ -1,22 +1,15 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { LOCAL_CREDENTIALS } from '@parcel/config';
+import { hasAwsCli, toolPresent } from '@parcel/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningXrayService, startXrayService } from './server';
 import { parcelRequestTrace } from './test-traces';
 
 const run = promisify(execFile);
 
-/** The AWS CLI, if this machine has one: the test is about the CLI, so without it there is nothing to run. */
-async function findAws(): Promise<string | undefined> {
-  try {
-    await run('aws', ['--version'], { timeout: 20_000 });
-    return 'aws';
-  } catch {
-    return undefined;
-  }
-}
-const aws = await findAws();
+/** The test is about the CLI: without one there is nothing to run (a failure in CI, REQUIRE_TOOLS=1). */
+const cliHere = toolPresent('the AWS CLI', await hasAwsCli());
 
 let service: RunningXrayService;
 beforeAll(async () => {
@@ -28,26 +21,22 @@ afterAll(async () => {
 
 // Asynchronous child processes only: the service runs in this process and must keep answering.
 const cli = async (...args: string[]) => {
-  const { stdout } = await run(
-    aws as string,
-    ['xray', ...args, '--endpoint-url', service.url, '--output', 'json'],
-    {
-      timeout: 30_000,
-      env: {
-        ...process.env,
-        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-        AWS_DEFAULT_REGION: 'us-east-1',
-        AWS_CONFIG_FILE: '/dev/null',
-        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-        AWS_PAGER: '',
-      },
+  const { stdout } = await run('aws', ['xray', ...args, '--endpoint-url', service.url, '--output', 'json'], {
+    timeout: 30_000,
+    env: {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      AWS_PAGER: '',
     },
-  );
+  });
   return JSON.parse(stdout);
 };
 
-describe.skipIf(!aws)('the AWS CLI against xray-service', () => {
+describe.runIf(cliHere)('the AWS CLI against xray-service', () => {
   it('lists summaries (following NextToken) and fetches whole traces', async () => {
     const a = parcelRequestTrace();
     const b = parcelRequestTrace({ vendorFault: true });

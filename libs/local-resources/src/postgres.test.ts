@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isRoot, toolPresent } from '@parcel/test-kit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningPostgres, startPostgres } from './postgres';
@@ -77,7 +78,7 @@ describe('startPostgres lifecycle', () => {
     }
   });
 
-  it.runIf(process.getuid?.() === 0)(
+  it.runIf(toolPresent('root', isRoot()))(
     'as root, names the problem when the postgres user cannot reach the data dir',
     async () => {
       const parent = await mkdtemp(join(tmpdir(), 'parcel-pg-private-')); // 0700, root's

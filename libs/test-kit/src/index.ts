@@ -1,0 +1,1 @@
+export { CHROMIUM_PATH, hasAwsCli, hasChromium, isRoot, toolPresent } from './tools';
