@@ -44,16 +44,18 @@ export async function withSubsegment<T>(
   const store = currentStore();
   if (!store) return fn(NOOP_SPAN);
   const sub = store.span.startChild(name, namespace);
-  return traceStorage.run({ trace: store.trace, span: sub }, async () => {
-    try {
-      const result = await fn(sub);
-      sub.end();
-      return result;
-    } catch (err) {
-      sub.end(err);
-      throw err;
-    }
-  });
+  return traceStorage.run({ trace: store.trace, span: sub }, () =>
+    sub.activate(async () => {
+      try {
+        const result = await fn(sub);
+        sub.end();
+        return result;
+      } catch (err) {
+        sub.end(err);
+        throw err;
+      }
+    }),
+  );
 }
 
 /** The header a call made now should carry (Parent = the open span), or undefined outside a request. */

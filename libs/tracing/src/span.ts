@@ -7,6 +7,7 @@
 export type AnnotationValue = string | number | boolean;
 export type SpanNamespace = 'remote' | 'aws' | 'local';
 
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KeepReason } from '@parcel/sampling-rules';
 
 export type { KeepReason };
@@ -54,6 +55,11 @@ export interface Span {
   readonly propagates: boolean;
   /** A child span (subsegment) of this one; the no-op span's children are no-ops. */
   startChild(name: string, namespace?: SpanNamespace): Span;
+  /**
+   * Runs `fn` with this span current in the backend's own context too, for an SDK whose instrumentation
+   * reads its own (the stock X-Ray SDK's cls namespace); the package's context is entered by the caller.
+   */
+  activate<T>(fn: () => T): T;
   /** Renames the span (an outbound call is named once its host is known). */
   setName(name: string): void;
   annotate(key: string, value: AnnotationValue): void;
@@ -100,6 +106,8 @@ export interface ServerSpanOptions {
   serviceVersion?: string;
   /** Or a function: a provider that may never send the segment builds the fields only when it does. */
   request: RequestFields | (() => RequestFields);
+  /** The exchange itself, for a backend whose stock middleware reads it (aws-xray-sdk-express). */
+  exchange: { req: IncomingMessage; res: ServerResponse };
 }
 
 export interface SamplingRequest {

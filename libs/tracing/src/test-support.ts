@@ -1,7 +1,10 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SegmentDoc, SubsegmentDoc } from '@parcel/xray-protocol';
+import type { SegmentDoc, SubsegmentDoc, UdpCollector } from '@parcel/xray-protocol';
+
+/** What receives a backend's output in a test, as X-Ray segment documents (the daemon or an OTLP sink). */
+export type SegmentCollector = Pick<UdpCollector, 'address' | 'segments' | 'waitFor' | 'clear' | 'close'>;
 
 /** A plain HTTP server on an ephemeral loopback port that remembers the headers and body it received. */
 export async function startRecordingServer(

@@ -96,7 +96,11 @@ export function initTracing(opts: TracingOptions): Tracing {
             sampler: () => sdkSampler(rootLogger, address),
           })
         : opts.backend === 'xray-sdk'
-          ? new XrayProvider(rootLogger, address)
+          ? new XrayProvider(rootLogger, {
+              daemonAddress: address,
+              keepSlowMs: opts.keepSlowMs ?? DEFAULT_KEEP_SLOW_MS,
+              recordUnsampled: opts.recordUnsampled ?? true,
+            })
           : new NoopProvider();
     provider.instrumentHttpGlobal(nameForHost);
     wrapHttpModulesForPropagation();

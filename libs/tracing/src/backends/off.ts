@@ -6,6 +6,7 @@ export const NOOP_SPAN: Span = Object.freeze({
   recording: false,
   propagates: false,
   startChild: () => NOOP_SPAN,
+  activate: <T>(fn: () => T): T => fn(),
   setName() {},
   annotate() {},
   addMetadata() {},

@@ -1,6 +1,6 @@
 import { formatTraceHeader } from '@parcel/xray-protocol';
 import { currentStore } from '../context';
-import type { AwsClientLike, AwsFields } from '../span';
+import type { AwsClientLike, AwsFields, Span } from '../span';
 
 export const AWS_CAPTURE_MIDDLEWARE = 'ParcelXrayAws';
 
@@ -73,6 +73,51 @@ function awsFields(
 }
 
 /**
+ * What an AWS call tells keep-on-error: a failed call, or a Step Functions execution that did not succeed,
+ * is a failure on the request's path; a response that says `X-Trace-Kept` was kept downstream.
+ */
+function noteKeepSignals(
+  span: Span,
+  operation: string,
+  outcome: { result?: Result; error?: AwsError },
+): void {
+  const headers = outcome.error ? outcome.error.$response?.headers : outcome.result?.response?.headers;
+  if (headers?.['x-trace-kept']) span.noteDownstreamKept();
+  if (
+    outcome.error ||
+    (operation === 'StartSyncExecution' && outcome.result?.output?.status !== 'SUCCEEDED')
+  ) {
+    span.noteDownstreamFailure();
+  }
+}
+
+/**
+ * Keep-on-error signals of every call of a client whose subsegments another instrumentation records (the
+ * stock SDK's `captureAWSv3Client`): runs inside `afterMiddleware`, notes on the request's open span.
+ */
+export function captureAwsKeepSignals(client: AwsClientLike, afterMiddleware: string): void {
+  const name = 'ParcelKeepSignals';
+  client.middlewareStack.remove(name);
+  client.middlewareStack.addRelativeTo(
+    (next: (args: BuildArgs) => Promise<Result>, context: AwsContext) =>
+      async (args: BuildArgs): Promise<Result> => {
+        const span = currentStore()?.span;
+        if (span?.id === undefined) return next(args);
+        const operation = (context.commandName ?? 'Command').replace(/Command$/, '');
+        try {
+          const result = await next(args);
+          noteKeepSignals(span, operation, { result });
+          return result;
+        } catch (err) {
+          noteKeepSignals(span, operation, { error: err as AwsError });
+          throw err;
+        }
+      },
+    { relation: 'after', toMiddleware: afterMiddleware, name },
+  );
+}
+
+/**
  * One `aws` subsegment per SDK call (all attempts), as the X-Ray SDK's `captureAWSv3Client` records it,
  * without its per-call overhead: the header is written here (Parent = this subsegment), the fields are
  * filled from the response metadata. A failed call, or a Step Functions execution that did not succeed,
@@ -122,8 +167,7 @@ export function captureAwsClient(client: AwsClientLike): string {
           if (status) sub.setHttp({ response: { status } });
           if (err.$retryable?.throttling || THROTTLING.has(err.name) || status === 429) sub.markThrottle();
           if (status !== undefined && status >= 400 && status < 500) sub.markError();
-          if (err.$response?.headers?.['x-trace-kept']) sub.noteDownstreamKept();
-          sub.noteDownstreamFailure();
+          noteKeepSignals(sub, operation, { error: err });
           sub.recordException(err, { remote: true, asError: status !== undefined && status < 500 });
           sub.end();
           throw err;
@@ -140,10 +184,7 @@ export function captureAwsClient(client: AwsClientLike): string {
           if (status >= 500) sub.markFault();
           else if (status >= 400) sub.markError();
         }
-        if (result.response?.headers?.['x-trace-kept']) sub.noteDownstreamKept();
-        if (operation === 'StartSyncExecution' && result.output?.status !== 'SUCCEEDED') {
-          sub.noteDownstreamFailure();
-        }
+        noteKeepSignals(sub, operation, { result });
         sub.end();
         return result;
       },

@@ -79,6 +79,7 @@ export function traceRequests(serviceName: string): RequestHandler {
         rule,
         ...(tracing.serviceVersion ? { serviceVersion: tracing.serviceVersion } : {}),
         request: () => requestFields(req),
+        exchange: { req, res },
       });
     } else if (provider.keepsStats) {
       keepStatsFor(serviceName).unsampled(undefined);
@@ -108,7 +109,7 @@ export function traceRequests(serviceName: string): RequestHandler {
       });
     }
     logAccess(tracing.logger, req, res, traceId);
-    traceStorage.run({ trace, span }, next);
+    traceStorage.run({ trace, span }, () => span.activate(next));
   };
 }
 

@@ -9,6 +9,21 @@ import type { Span } from '../span';
 type RequestFn = (...args: unknown[]) => ClientRequest;
 type Namer = (host: string, port: string | undefined) => string;
 
+/** The host a request goes to as its Host header says (`host:port` unless the port is the default). */
+export function hostOf(req: ClientRequest): { host: string; bareHost: string; port: string | undefined } {
+  const hostHeader = req.getHeader('host');
+  const host = typeof hostHeader === 'string' ? hostHeader : req.host;
+  const colon = host.lastIndexOf(':');
+  const port = colon > 0 && !host.endsWith(']') ? host.slice(colon + 1) : undefined;
+  return { host, bareHost: port ? host.slice(0, colon) : host, port };
+}
+
+/** Keep-on-error signals of an outbound call's answer: a 5xx failed, `X-Trace-Kept` kept downstream. */
+export function noteHttpKeepSignals(span: Span, res: IncomingMessage): void {
+  if ((res.statusCode ?? 0) >= 500) span.noteDownstreamFailure();
+  if (res.headers['x-trace-kept']) span.noteDownstreamKept();
+}
+
 /**
  * `remote` subsegment of an outbound call: URL with its port when not the default (query left out, it may
  * carry data), method, status, content length, `traced`; a network error or timeout is a fault with its
@@ -16,11 +31,7 @@ type Namer = (host: string, port: string | undefined) => string;
  * request's path; `X-Trace-Kept` on the answer says the callee kept its segment.
  */
 function capture(req: ClientRequest, sub: Span, secure: boolean, name: Namer): void {
-  const hostHeader = req.getHeader('host');
-  const host = typeof hostHeader === 'string' ? hostHeader : req.host;
-  const colon = host.lastIndexOf(':');
-  const port = colon > 0 && !host.endsWith(']') ? host.slice(colon + 1) : undefined;
-  const bareHost = port ? host.slice(0, colon) : host;
+  const { host, bareHost, port } = hostOf(req);
   sub.setName(name(bareHost, port));
   const path = req.path;
   const q = path.indexOf('?');
@@ -47,11 +58,9 @@ function capture(req: ClientRequest, sub: Span, secure: boolean, name: Namer): v
     if (length !== undefined) response.content_length = Number(length);
     sub.setHttp({ response, traced: true });
     if (status === 429) sub.markThrottle();
-    if (status >= 500) {
-      sub.markFault();
-      sub.noteDownstreamFailure();
-    } else if (status >= 400) sub.markError();
-    if (res.headers['x-trace-kept']) sub.noteDownstreamKept();
+    if (status >= 500) sub.markFault();
+    else if (status >= 400) sub.markError();
+    noteHttpKeepSignals(sub, res);
     res.once('end', () => finish());
     res.once('close', () => finish());
   });

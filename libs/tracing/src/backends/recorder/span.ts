@@ -100,6 +100,9 @@ export class LeanSpan implements Span {
     }
     ns[key] = value ?? '';
   }
+  activate<T>(fn: () => T): T {
+    return fn();
+  }
   setName(name: string): void {
     this.doc.name = name;
   }

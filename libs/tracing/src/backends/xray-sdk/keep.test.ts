@@ -1,0 +1,5 @@
+import { startUdpCollector } from '@parcel/xray-protocol';
+import { keepOnErrorSuite } from '../../keep-suite';
+
+// The same keep-on-error suite as the lean recorder's, on the stock SDK (keep-on-error done by the provider).
+keepOnErrorSuite('xray-sdk', startUdpCollector);
