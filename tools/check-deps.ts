@@ -59,7 +59,6 @@ export const AWAITING_IMPORT: Readonly<Record<string, readonly string[]>> = {
     '@opentelemetry/sdk-trace-base',
     '@opentelemetry/sdk-trace-node',
     '@opentelemetry/semantic-conventions',
-    'aws-xray-sdk-express',
     // No longer imported since the seam rewrote pg capture, but infra/images/bundle.ts still ships it as a
     // runtime external: drop both together.
     'aws-xray-sdk-postgres',

@@ -97,7 +97,7 @@ describe.each(Object.keys(IMAGE_SERVICES) as ImageService[])('the %s image comma
     const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
     };
-    expect(Object.keys(pkg.dependencies)).toEqual(['aws-xray-sdk-core', 'aws-xray-sdk-postgres']);
+    expect(Object.keys(pkg.dependencies)).toEqual(['aws-xray-sdk-core', 'aws-xray-sdk-express']);
     for (const version of Object.values(pkg.dependencies)) expect(version).toMatch(/^\d+\.\d+\.\d+$/);
   });
 

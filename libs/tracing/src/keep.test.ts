@@ -1,4 +1,4 @@
 import { startUdpCollector } from '@parcel/xray-protocol';
-import { keepOnErrorSuite } from './keep-suite';
+import { keepOnErrorSuite } from './test-keep-on-error';
 
 keepOnErrorSuite('xray', startUdpCollector);
