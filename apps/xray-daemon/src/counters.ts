@@ -1,3 +1,4 @@
+import { emptyOtlpStats, type OtlpReceiverStats } from '@parcel/xray-protocol';
 import type { InvalidReason } from './datagram-reader';
 
 /** Why an accepted segment never reached X-Ray. */
@@ -24,6 +25,8 @@ export interface DaemonStats {
   droppedByReason: Record<DropReason, number>;
   batchesSent: number;
   batchesFailed: number;
+  /** The OTLP/HTTP receiver: requests, refused ones, spans, and the documents they became (counted in `received`). */
+  otlp: OtlpReceiverStats;
 }
 
 export function emptyStats(bufferCapacityBytes: number): DaemonStats {
@@ -46,5 +49,6 @@ export function emptyStats(bufferCapacityBytes: number): DaemonStats {
     droppedByReason: { buffer_full: 0, upload_failed: 0, rejected_by_service: 0 },
     batchesSent: 0,
     batchesFailed: 0,
+    otlp: emptyOtlpStats(),
   };
 }

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { XRayClient } from '@aws-sdk/client-xray';
 import type { XrayDaemonConfig } from '@parcel/config';
+import { countOtlpOutcome, handleOtlpTraces, OTLP_TRACES_PATH, type SegmentDoc } from '@parcel/xray-protocol';
 import pino, { type Logger } from 'pino';
 import type { DaemonStats } from './counters';
 import { MAX_DOCUMENT_BYTES, readDatagram } from './datagram-reader';
@@ -21,7 +22,7 @@ export type DaemonConfig = Pick<
   XrayDaemonConfig,
   'address' | 'endpoint' | 'region' | 'bufferMb' | 'concurrency' | 'batchSize' | 'flushIntervalMs'
 > &
-  Partial<Pick<XrayDaemonConfig, 'uploadClient'>>;
+  Partial<Pick<XrayDaemonConfig, 'uploadClient' | 'otlpAddress'>>;
 
 export interface DaemonOptions {
   logger?: Logger;
@@ -42,6 +43,8 @@ export interface RunningDaemon {
   port: number;
   /** Base URL of the TCP side (sampling proxy, health, stats). */
   url: string;
+  /** Base URL of the OTLP/HTTP receiver (`POST /v1/traces`), when `otlpAddress` is set. */
+  otlpUrl?: string;
   stats(): DaemonStats;
   /** Sends everything buffered and waits for the uploads to finish. */
   drain(): Promise<void>;
@@ -133,6 +136,7 @@ export async function startXrayDaemon(
     },
   );
   udp.on('error', (err) => logger.error({ err }, 'udp socket error'));
+  const otlp = config.otlpAddress ? await startOtlpReceiver(config.otlpAddress, pipeline, logger) : undefined;
 
   let lastLogged = '';
   const logStats = () => {
@@ -152,11 +156,13 @@ export async function startXrayDaemon(
     host,
     port,
     url: `http://${hostInUrl}:${port}`,
+    ...(otlp ? { otlpUrl: otlp.url } : {}),
     stats: () => structuredClone(pipeline.stats),
     drain: () => pipeline.drain(),
     close: async () => {
       if (statsTimer) clearInterval(statsTimer);
       await new Promise<void>((resolve) => udp.close(() => resolve()));
+      await otlp?.close();
       // Give buffered segments one chance to leave; a dead X-Ray API must not hold the shutdown.
       await Promise.race([pipeline.drain(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
       pipeline.close();
@@ -168,6 +174,64 @@ export async function startXrayDaemon(
       client?.destroy();
       closeUploader?.();
     },
+  };
+}
+
+/**
+ * OTLP/HTTP in, as the ADOT collector's otlp receiver → awsxray exporter: each span becomes a segment
+ * document by the exporter's rules and joins the UDP segments in the same buffer, batches and counters.
+ */
+async function startOtlpReceiver(
+  address: { host: string; port: number },
+  pipeline: SegmentPipeline,
+  logger: Logger,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const stats = pipeline.stats.otlp;
+  const deliver = (documents: SegmentDoc[]) => {
+    for (const doc of documents) {
+      const text = JSON.stringify(doc);
+      pipeline.accept(text, Buffer.byteLength(text));
+    }
+  };
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'POST' || path !== OTLP_TRACES_PATH) {
+      req.resume();
+      return send(res, 404, {
+        message: `No route for ${req.method} ${path}: OTLP/HTTP traces go to POST ${OTLP_TRACES_PATH}`,
+      });
+    }
+    handleOtlpTraces(req, res, { validateTraceIdTime: true }, deliver).then(
+      (outcome) => {
+        countOtlpOutcome(stats, outcome);
+        if (outcome.error)
+          logger.warn({ status: outcome.status, error: outcome.error }, 'OTLP request refused');
+      },
+      (err: unknown) => {
+        // The request stream failed (client went away): nothing was read, nothing to answer.
+        stats.requests++;
+        stats.malformed++;
+        logger.warn({ err: (err as Error).message }, 'OTLP request failed while reading');
+        if (!res.headersSent) send(res, 400, { message: 'request could not be read' });
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address.port, address.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const hostInUrl = address.host.includes(':') ? `[${address.host}]` : address.host;
+  return {
+    url: `http://${hostInUrl}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 

@@ -9,13 +9,14 @@ logger.info(
   {
     address: daemon.address,
     url: daemon.url,
+    otlp: daemon.otlpUrl,
     forwardingTo: config.endpoint ?? `AWS X-Ray (${config.region})`,
     bufferCapacityBytes: bufferCapacityBytes(config.bufferMb),
     batchSize: config.batchSize,
     concurrency: config.concurrency,
     uploadClient: config.uploadClient,
   },
-  'xray-daemon listening (udp + tcp)',
+  'xray-daemon listening (udp + tcp, otlp/http)',
 );
 
 const stop = async (signal: string) => {

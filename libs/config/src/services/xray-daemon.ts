@@ -5,6 +5,11 @@ export const xrayDaemonSpec = {
     description: 'UDP and TCP address the daemon binds (Socket.UDPAddress / Socket.TCPAddress)',
     default: '127.0.0.1:2000',
   }),
+  otlpAddress: hostPort('OTLP_RECEIVER_ADDRESS', {
+    description:
+      "where the sidecar takes OTLP/HTTP (POST /v1/traces, JSON or protobuf), as the ADOT collector's otlp receiver does; spans become segment documents forwarded with the UDP ones",
+    default: '127.0.0.1:4318',
+  }),
   endpoint: optionalUrl('XRAY_ENDPOINT', {
     description: 'X-Ray API endpoint to forward to (cfg.yaml Endpoint); unset: AWS X-Ray in AWS_REGION',
   }),

@@ -1,0 +1,3 @@
+export * from './receiver';
+export * from './spans';
+export * from './to-segments';
