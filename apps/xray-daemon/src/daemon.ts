@@ -192,6 +192,8 @@ async function startOtlpReceiver(
       const text = JSON.stringify(doc);
       pipeline.accept(text, Buffer.byteLength(text));
     }
+    // Accepted into the buffer (or dropped there, counted as any UDP segment is): none refused here.
+    return undefined;
   };
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];

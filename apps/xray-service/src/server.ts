@@ -6,6 +6,7 @@ import pino, { type Logger } from 'pino';
 import { ApiError } from './api-error';
 import { consoleRoutes } from './console/console-routes';
 import { parseJsonObject, readBody, sendError, sendJson } from './http-io';
+import { otlpRoute } from './otlp-route';
 import { SamplingTable } from './sampling-table';
 import { TraceStore } from './trace-store';
 import { type CallContext, type FilterCompiler, XrayApi } from './xray-api';
@@ -76,13 +77,15 @@ export async function startXrayService(
   // The console (GET / and /console/**) filters with whatever compiler the API has.
   let filterCompiler = options.filterCompiler;
   const web = consoleRoutes({ store, compiler: () => filterCompiler, logDir: options.logDir });
+  const otlp = otlpRoute(api, logger);
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const [path = '/', search = ''] = (req.url ?? '/').split('?', 2);
     if (req.method === 'GET' && path === '/health') {
-      sendJson(res, 200, { status: 'ok', traces: store.size, evicted: store.evictedCount });
+      sendJson(res, 200, { status: 'ok', traces: store.size, evicted: store.evictedCount, otlp: otlp.stats });
       return;
     }
+    if (await otlp.handle(req, res, path)) return;
     if (await web.handle(req, res, path, new URLSearchParams(search))) return;
     const operation = OPERATIONS[path];
     if (!operation) {

@@ -61,11 +61,18 @@ class RequestRefused extends Error {
   }
 }
 
-/** The pure part: a request body in, segment documents and the answer out. Never throws. */
+/**
+ * Where converted documents go; returns why any of them was refused (each counts as a rejected span and
+ * is reported to the client as partial success).
+ */
+export type DeliverDocuments = (documents: SegmentDoc[]) => string[] | undefined;
+
+/** A request body in, segment documents delivered and the answer out. Never throws. */
 export function convertOtlpRequest(
   body: Buffer,
   headers: { contentType?: string; contentEncoding?: string },
   rules: SegmentRules,
+  deliver: DeliverDocuments = () => undefined,
 ): { outcome: OtlpExportOutcome; documents: SegmentDoc[]; encoding: Encoding; response: Buffer } {
   const encoding = encodingOf(headers.contentType);
   try {
@@ -101,6 +108,8 @@ export function convertOtlpRequest(
         else reasons.push(converted.reason);
       }
     }
+    const refused = documents.length > 0 ? (deliver(documents) ?? []) : [];
+    reasons.push(...refused);
     const rejectedSpans = reasons.length;
     const partial =
       rejectedSpans > 0 ? { rejectedSpans, errorMessage: reasons.slice(0, 3).join('; ') } : undefined;
@@ -109,7 +118,7 @@ export function convertOtlpRequest(
         ? encodeProtobufResponse(partial)
         : Buffer.from(JSON.stringify(partial ? { partialSuccess: partial } : {}));
     return {
-      outcome: { status: 200, spans, rejectedSpans, documents: documents.length },
+      outcome: { status: 200, spans, rejectedSpans, documents: documents.length - refused.length },
       documents,
       encoding,
       response,
@@ -162,16 +171,15 @@ export async function handleOtlpTraces(
   req: IncomingMessage,
   res: ServerResponse,
   rules: SegmentRules,
-  deliver: (documents: SegmentDoc[]) => void,
+  deliver: DeliverDocuments,
 ): Promise<OtlpExportOutcome> {
   const contentType = req.headers['content-type'];
   const contentEncoding = req.headers['content-encoding'];
   const body = await readBounded(req, MAX_OTLP_BODY_BYTES);
-  const { outcome, documents, encoding, response } =
+  const { outcome, encoding, response } =
     body === undefined
       ? refusal(encodingOf(contentType), 413, `Body exceeds ${MAX_OTLP_BODY_BYTES} bytes`)
-      : convertOtlpRequest(body, { contentType, contentEncoding }, rules);
-  if (documents.length > 0) deliver(documents);
+      : convertOtlpRequest(body, { contentType, contentEncoding }, rules, deliver);
   res.writeHead(outcome.status, {
     'content-type': encoding === 'protobuf' ? 'application/x-protobuf' : 'application/json',
     'content-length': response.length,
