@@ -24,8 +24,8 @@ export async function startTestStack(env: NodeJS.ProcessEnv = {}): Promise<TestS
   // Run as root, embedded PostgreSQL runs as its own user, which must reach its data folder in here.
   chmodSync(stateDir, 0o755);
   const port = () => findFreePort();
-  const [gw, api, wq, sfn, ddb, xray, daemon, vendor, pg] = await Promise.all(
-    Array.from({ length: 9 }, port),
+  const [gw, api, wq, sfn, ddb, xray, daemon, otlp, vendor, pg] = await Promise.all(
+    Array.from({ length: 10 }, port),
   );
   const config = readLocalStackConfig({
     API_GATEWAY_URL: `http://127.0.0.1:${gw}`,
@@ -35,6 +35,7 @@ export async function startTestStack(env: NodeJS.ProcessEnv = {}): Promise<TestS
     DYNAMODB_ENDPOINT: `http://127.0.0.1:${ddb}`,
     XRAY_ENDPOINT: `http://127.0.0.1:${xray}`,
     AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon}`,
+    OTLP_RECEIVER_ADDRESS: `127.0.0.1:${otlp}`,
     VENDOR_BASE_URL: `https://vendor.localhost:${vendor}`,
     POSTGRES_PORT: String(pg),
     DATABASE_URL: process.env.DATABASE_URL,

@@ -36,7 +36,7 @@ Local stack ready in ${seconds} s.
   DynamoDB            ${e.dynamodb}
   PostgreSQL          ${e.database.replace(/:[^:@/]*@/, ':***@')}
   vendor (HTTPS)      ${e.vendor}   (CA: ${e.caFile})
-  X-Ray daemon        udp+tcp ${e.daemon}
+  X-Ray daemon        udp+tcp ${e.daemon}, OTLP/HTTP ${e.otlp}/v1/traces
   X-Ray API/console   ${e.xray}
 
 Try:

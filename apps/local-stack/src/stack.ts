@@ -46,6 +46,8 @@ export interface StackEndpoints {
   dynamodb: string;
   xray: string;
   daemon: string;
+  /** Base URL of the sidecar's OTLP/HTTP receiver (POST `${otlp}/v1/traces`). */
+  otlp: string;
   vendor: string;
   database: string;
   caFile: string;
@@ -87,6 +89,8 @@ export async function startStack(
   const logDir = join(stateDir, 'logs');
   const progress = options.onProgress ?? (() => {});
   const daemon = `${config.daemonAddress.host}:${config.daemonAddress.port}`;
+  const otlpAddress = `${config.otlpAddress.host}:${config.otlpAddress.port}`;
+  const otlp = `http://${config.otlpAddress.host.includes(':') ? `[${config.otlpAddress.host}]` : config.otlpAddress.host}:${config.otlpAddress.port}`;
 
   const binds: [string, number, string][] = [
     [new URL(config.gatewayUrl).hostname, portOf(config.gatewayUrl), 'API_GATEWAY_URL'],
@@ -96,6 +100,7 @@ export async function startStack(
     [new URL(config.dynamodbEndpoint).hostname, portOf(config.dynamodbEndpoint), 'DYNAMODB_ENDPOINT'],
     [new URL(config.xrayEndpoint).hostname, portOf(config.xrayEndpoint), 'XRAY_ENDPOINT'],
     [config.daemonAddress.host, config.daemonAddress.port, 'AWS_XRAY_DAEMON_ADDRESS'],
+    [config.otlpAddress.host, config.otlpAddress.port, 'OTLP_RECEIVER_ADDRESS'],
     ['127.0.0.1', portOf(config.vendorBaseUrl), 'VENDOR_BASE_URL'],
   ];
   if (!config.databaseUrl) binds.push(['127.0.0.1', config.postgresPort, 'POSTGRES_PORT']);
@@ -113,6 +118,8 @@ export async function startStack(
     // On a laptop every piece listens on loopback only.
     BIND_HOST: '127.0.0.1',
     AWS_XRAY_DAEMON_ADDRESS: daemon,
+    // The OpenTelemetry SDK's own variable: an OTLP exporter in any piece reaches the sidecar.
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
     PARCEL_TABLE: process.env.PARCEL_TABLE ?? PARCEL_TABLE,
     ...options.env,
   };
@@ -198,7 +205,7 @@ export async function startStack(
       }),
       launch('xray-daemon', {
         entry: appEntry('xray-daemon'),
-        env: { XRAY_ENDPOINT: config.xrayEndpoint },
+        env: { XRAY_ENDPOINT: config.xrayEndpoint, OTLP_RECEIVER_ADDRESS: otlpAddress },
         ready: healthAt(`http://${daemon}/health`),
       }),
       launch('vendor-sim', {
@@ -260,6 +267,7 @@ export async function startStack(
         dynamodb: config.dynamodbEndpoint,
         xray: config.xrayEndpoint,
         daemon,
+        otlp,
         vendor: config.vendorBaseUrl,
         database: databaseUrl,
         caFile: certs.caFile,

@@ -4,6 +4,8 @@ export const LOCAL_PORTS = {
   parcelApi: 3001,
   warehouseQuery: 3002,
   xrayDaemon: 2000,
+  /** OTLP/HTTP into the sidecar, as the ADOT collector's otlp receiver listens. */
+  otlpReceiver: 4318,
   xrayService: 2020,
   dynamodb: 8000,
   stepFunctions: 8083,

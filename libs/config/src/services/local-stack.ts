@@ -22,6 +22,11 @@ export const localStackSpec = {
     description: 'the X-Ray daemon, UDP and TCP',
     default: `127.0.0.1:${LOCAL_PORTS.xrayDaemon}`,
   }),
+  otlpAddress: hostPort('OTLP_RECEIVER_ADDRESS', {
+    description:
+      "the sidecar's OTLP/HTTP receiver (POST /v1/traces); services export to it through OTEL_EXPORTER_OTLP_ENDPOINT",
+    default: `127.0.0.1:${LOCAL_PORTS.otlpReceiver}`,
+  }),
   xrayEndpoint: url('XRAY_ENDPOINT', {
     description: 'the X-Ray API and console',
     default: `http://127.0.0.1:${LOCAL_PORTS.xrayService}`,

@@ -1,3 +1,4 @@
+import { LOCAL_PORTS } from '../local-defaults';
 import { type Env, hostPort, int, oneOf, optionalUrl, readConfig, str } from '../schema';
 
 export const xrayDaemonSpec = {
@@ -8,7 +9,7 @@ export const xrayDaemonSpec = {
   otlpAddress: hostPort('OTLP_RECEIVER_ADDRESS', {
     description:
       "where the sidecar takes OTLP/HTTP (POST /v1/traces, JSON or protobuf), as the ADOT collector's otlp receiver does; spans become segment documents forwarded with the UDP ones",
-    default: '127.0.0.1:4318',
+    default: `127.0.0.1:${LOCAL_PORTS.otlpReceiver}`,
   }),
   endpoint: optionalUrl('XRAY_ENDPOINT', {
     description: 'X-Ray API endpoint to forward to (cfg.yaml Endpoint); unset: AWS X-Ray in AWS_REGION',
