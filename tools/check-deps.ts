@@ -63,8 +63,6 @@ export const AWAITING_IMPORT: Readonly<Record<string, readonly string[]>> = {
     // runtime external: drop both together.
     'aws-xray-sdk-postgres',
   ],
-  // Issue 9: the OTLP receiver's decoding, pinned before its code lands.
-  '@parcel/xray-protocol': ['@opentelemetry/otlp-transformer', 'protobufjs'],
 };
 
 /** Test code: `*.test.ts`, and anything under a tests/testing/bench folder or named `test-*`. */
