@@ -25,6 +25,13 @@ import { type RawReply, rawGet, rawRequest } from './http-client';
 
 const stack = useSharedStack();
 
+/** A valid S10 id (right check digit) that no cache, warehouse or vendor has seen: it reaches the fan-out. */
+const freshId = () => makeParcelId('ZQ', String(Math.floor(Math.random() * 1e8)).padStart(8, '0'), 'GB');
+/** Valid S10 ids of any letters and serial: mostly unknown parcels, answered 404 after the fan-out. */
+const validIds = fc
+  .tuple(fc.stringMatching(/^[A-Z]{2}$/), fc.stringMatching(/^\d{8}$/), fc.stringMatching(/^[A-Z]{2}$/))
+  .map(([service, serial, country]) => makeParcelId(service, serial, country));
+
 /** Path segments as a hostile client puts them on the wire (already percent-encoded where needed). */
 const HOSTILE_IDS: Record<string, string> = {
   tooLong: 'RR123456785GBX',
@@ -184,24 +191,43 @@ describe('hostile parcel ids', () => {
     );
     await expectAllAlive();
   });
+
+  it('fuzzed valid ids (fast-check, right check digit) pass validation and are looked up: 200 or 404, JSON', async () => {
+    await fc.assert(
+      fc.asyncProperty(validIds, fc.constantFrom(...TARGETS), async (id, target) => {
+        expect(checkParcelId(id).ok).toBe(true);
+        const reply = await call(target, id);
+        expect(reply.noAnswer).toBe(false);
+        // Past the validator: found, or not found by the warehouse and the vendor (a 404 after the lookup).
+        expect([200, 404], `${id} at ${target.name}: ${reply.status} ${reply.body.slice(0, 200)}`).toContain(
+          reply.status,
+        );
+        expect(() => JSON.parse(reply.body)).not.toThrow();
+      }),
+      { numRuns: 40 },
+    );
+    await expectAllAlive();
+  });
 });
 
 describe('hostile X-Amzn-Trace-Id', () => {
+  /** Each call on a valid id nobody has cached, so the header travels the whole path (the fan-out too). */
   const SERVICE_TARGETS = () => [
-    { name: 'gateway', base: stack.endpoints.gateway, path: '/parcels/RR123456784GB' },
-    { name: 'parcel-api', base: stack.endpoints.parcelApi, path: '/parcels/RR123456784GB' },
+    { name: 'gateway', base: stack.endpoints.gateway, path: () => `/parcels/${freshId()}` },
+    { name: 'parcel-api', base: stack.endpoints.parcelApi, path: () => `/parcels/${freshId()}` },
     {
       name: 'warehouse-query',
       base: stack.endpoints.warehouseQuery,
-      path: '/internal/warehouse/LX314159268US',
+      path: () => `/internal/warehouse/${freshId()}`,
     },
   ];
   const validRoot = '1-5759e988-bd862e3fe1be46a994272793';
 
-  /** 2xx/4xx, and exactly one well-formed trace header back: a valid Root and Sampled 0 or 1. */
+  /** The lookup's 404, and exactly one well-formed trace header back: a valid Root and Sampled 0 or 1. */
   function expectValidTraceBack(reply: RawReply, label: string) {
     expect(reply.noAnswer, label).toBe(false);
-    expect(reply.status, `${label}: ${reply.body.slice(0, 200)}`).toBeLessThan(500);
+    // The id is valid and unknown: answered after the lookup (the fan-out at the gateway and parcel-api).
+    expect(reply.status, `${label}: ${reply.body.slice(0, 200)}`).toBe(404);
     const back = reply.headers['x-amzn-trace-id'] ?? [];
     expect(back, label).toHaveLength(1);
     const parsed = parseTraceHeader(back[0]);
@@ -231,9 +257,9 @@ describe('hostile X-Amzn-Trace-Id', () => {
   };
 
   for (const [label, lines] of Object.entries(CASES)) {
-    it(`${label}: each service answers with a valid trace header`, async () => {
+    it(`${label}: each service looks the (valid, uncached) id up and answers with a valid trace header`, async () => {
       for (const t of SERVICE_TARGETS()) {
-        const reply = await rawGet(t.base, t.path, lines);
+        const reply = await rawGet(t.base, t.path(), lines);
         const parsed = expectValidTraceBack(reply, `${label} at ${t.name}`);
         if (label === 'sampledQuestion' || label === 'farFutureRoot')
           expect(parsed?.root).toBe(lines[0]?.match(/Root=([^;]+)/)?.[1]);
@@ -246,13 +272,13 @@ describe('hostile X-Amzn-Trace-Id', () => {
       // A bare CR inside a header value is invalid HTTP: the parser must refuse it with a 400.
       const bareCr = await rawRequest(
         t.base,
-        `GET ${t.path} HTTP/1.1\r\nHost: x\r\nX-Amzn-Trace-Id: Root=${validRoot}\rX-Injected: 1\r\nConnection: close\r\n\r\n`,
+        `GET ${t.path()} HTTP/1.1\r\nHost: x\r\nX-Amzn-Trace-Id: Root=${validRoot}\rX-Injected: 1\r\nConnection: close\r\n\r\n`,
       );
       expect(bareCr.noAnswer, `${t.name}: bare CR answered`).toBe(false);
       expect(bareCr.status).toBe(400);
       expect(bareCr.headers['x-injected']).toBeUndefined();
       // CRLF splits it into two headers: the trace header is continued or replaced, the injected one inert.
-      const split = await rawGet(t.base, t.path, [
+      const split = await rawGet(t.base, t.path(), [
         `X-Amzn-Trace-Id: Root=${validRoot};Sampled=1`,
         'X-Injected: 1',
       ]);
@@ -260,7 +286,7 @@ describe('hostile X-Amzn-Trace-Id', () => {
     }
   });
 
-  it('fuzzed trace headers (fast-check) at every service: 2xx/4xx and a valid trace header back', async () => {
+  it('fuzzed trace headers (fast-check) at every service, on valid uncached ids: looked up, a valid trace header back', async () => {
     const headerChar = fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c));
     const fragment = fc.oneof(
       fc.constantFrom('Root=', 'Parent=', 'Sampled=', ';', '=', '1-', '-', 'Self=', 'Lineage='),
@@ -271,7 +297,7 @@ describe('hostile X-Amzn-Trace-Id', () => {
     const value = fc.array(fragment, { maxLength: 12 }).map((parts) => parts.join('').trim());
     await fc.assert(
       fc.asyncProperty(value, fc.constantFrom(...SERVICE_TARGETS()), async (v, t) => {
-        const reply = await rawGet(t.base, t.path, [`X-Amzn-Trace-Id: ${v}`]);
+        const reply = await rawGet(t.base, t.path(), [`X-Amzn-Trace-Id: ${v}`]);
         const parsed = expectValidTraceBack(reply, `${JSON.stringify(v)} at ${t.name}`);
         // A valid incoming Root is continued; anything else starts a new trace.
         const incoming = parseTraceHeader(v);
@@ -565,8 +591,6 @@ const hexToIpv4 = (hex: string) =>
   [6, 4, 2, 0].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)).join('.');
 
 describe('long trace headers on valid, uncached ids (Step Functions takes a 256-character traceHeader)', () => {
-  /** A valid S10 id (right check digit) that no cache, warehouse or vendor has seen. */
-  const freshId = () => makeParcelId('ZQ', String(Math.floor(Math.random() * 1e8)).padStart(8, '0'), 'GB');
   const HEADERS: Record<string, (root: string) => string> = {
     // AWS services add Lineage; a long one must not cost the caller the lookup.
     lineage240: (root) => `Root=${root};Sampled=1;Lineage=${'a1b2c3d4:5|'.repeat(22).slice(0, 240)}`,
