@@ -1,16 +1,10 @@
-import { CACHE_KEY } from '@parcel/contract';
+import { CACHE_KEY, CACHE_TTL_ATTRIBUTE } from '@parcel/contract';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
-
-/**
- * DynamoDB expires items on this attribute (epoch seconds). The fan-out writes `fetchedAt`; an item that
- * also carries `expiresAt` is deleted by DynamoDB once stale, so the table does not grow without bound.
- */
-export const CACHE_TTL_ATTRIBUTE = 'expiresAt';
 
 export interface DataProps {
   readonly vpc: ec2.IVpc;

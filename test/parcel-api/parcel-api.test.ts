@@ -2,7 +2,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CREDENTIALS, readParcelApiConfig, readStepFunctionsConfig } from '@parcel/config';
-import { type MergedParcel, SAMPLE_PARCELS } from '@parcel/contract';
+import {
+  CACHE_TTL_ATTRIBUTE,
+  type FanoutInput,
+  type MergedParcel,
+  makeParcelId,
+  SAMPLE_PARCELS,
+} from '@parcel/contract';
 import { ensureParcelTable, findFreePort, startDynalite } from '@parcel/local-resources';
 import { type RunningParcelApi, startParcelApi } from '@parcel/parcel-api';
 import { type RunningStepFunctions, startStepFunctions } from '@parcel/step-functions';
@@ -254,5 +260,126 @@ describe('GET /parcels/{id}', () => {
     expect(stale.res.status).toBe(200);
     expect(stale.res.headers.get('x-parcel-stale')).toBe('true');
     expectWellFormedTrace(stale);
+  });
+});
+
+/** A Step Functions endpoint that answers every StartSyncExecution with `output`, recording each input. */
+async function startScriptedSfn(output: (input: FanoutInput) => MergedParcel) {
+  const inputs: FanoutInput[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString()) as { input: string };
+      const input = JSON.parse(body.input) as FanoutInput;
+      inputs.push(input);
+      const now = Date.now() / 1000;
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end(
+        JSON.stringify({
+          executionArn: 'arn:aws:states:us-east-1:000000000000:express:parcel-fanout:x:y',
+          status: 'SUCCEEDED',
+          startDate: now,
+          stopDate: now,
+          input: body.input,
+          output: JSON.stringify(output(input)),
+        }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, inputs, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+describe('cache lifetime', () => {
+  const nobody = (input: FanoutInput): MergedParcel => ({
+    parcelId: input.parcelId,
+    warehouse: null,
+    vendor: null,
+    vendorStatus: 'not_found',
+    fetchedAt: new Date().toISOString(),
+  });
+
+  it("asks the fan-out to write the item's TTL attribute from CACHE_RETENTION_SECONDS", async () => {
+    const scripted = await startScriptedSfn(() => mergedParcel('RE444444445PL', new Date().toISOString()));
+    const retention = 7200;
+    const svc = await startParcelApi(
+      baseEnv({
+        AWS_XRAY_DAEMON_ADDRESS: collector.address,
+        PARCEL_TABLE: TABLE,
+        DYNAMODB_ENDPOINT: dynalite.endpoint,
+        SFN_ENDPOINT: scripted.url,
+        CACHE_RETENTION_SECONDS: String(retention),
+      }),
+      { host: '127.0.0.1' },
+    );
+    try {
+      const before = Math.floor(Date.now() / 1000);
+      const r = await get(svc, '/parcels/RE444444445PL');
+      const after = Math.floor(Date.now() / 1000);
+      expect(r.res.status).toBe(200);
+      expect(scripted.inputs).toHaveLength(1);
+      const expiresAt = scripted.inputs[0]?.expiresAt ?? 0;
+      expect(expiresAt).toBeGreaterThanOrEqual(before + retention);
+      expect(expiresAt).toBeLessThanOrEqual(after + retention);
+    } finally {
+      await svc.close();
+      await scripted.close();
+    }
+  });
+
+  it('reads an item past its expiresAt as absent (DynamoDB deletes expired items only eventually)', async () => {
+    const fetchedAt = new Date(Date.now() - 5_000).toISOString();
+    await ddb.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: {
+          parcelId: { S: 'RF555555555BE' },
+          parcel: { S: JSON.stringify(mergedParcel('RF555555555BE', fetchedAt)) },
+          fetchedAt: { S: fetchedAt },
+          [CACHE_TTL_ATTRIBUTE]: { N: String(Math.floor(Date.now() / 1000) - 1) },
+        },
+      }),
+    );
+    // Fresh by its age, but expired: no hit, no stale copy; Step Functions is unreachable here.
+    const r = await get(api, '/parcels/RF555555555BE');
+    expect(r.res.status).toBe(503);
+  });
+
+  it('answers repeated lookups of a valid unknown id with one fan-out, and forgets within bounds', async () => {
+    const scripted = await startScriptedSfn(nobody);
+    const svc = await startParcelApi(
+      baseEnv({
+        AWS_XRAY_DAEMON_ADDRESS: collector.address,
+        PARCEL_TABLE: TABLE,
+        DYNAMODB_ENDPOINT: dynalite.endpoint,
+        SFN_ENDPOINT: scripted.url,
+        NOT_FOUND_CACHE_SECONDS: '300',
+        NOT_FOUND_CACHE_ENTRIES: '2',
+      }),
+      { host: '127.0.0.1' },
+    );
+    const [a, b, c] = ['ZQ00000011GB', 'ZQ00000022GB', 'ZQ00000033GB'].map((p) =>
+      makeParcelId(p.slice(0, 2), p.slice(2, 10), p.slice(-2)),
+    ) as [string, string, string];
+    try {
+      for (let i = 0; i < 5; i++) {
+        const r = await get(svc, `/parcels/${a}`);
+        expect(r.res.status).toBe(404);
+        expect(r.body).toMatchObject({ error: { code: 'parcel_not_found' } });
+        expect(r.segment.annotations).toMatchObject({ cache: i === 0 ? 'miss' : 'hit' });
+      }
+      expect(scripted.inputs.map((x) => x.parcelId)).toEqual([a]);
+      // Bounded: two more unknown ids push the first one out, so it costs a fan-out again.
+      await get(svc, `/parcels/${b}`);
+      await get(svc, `/parcels/${c}`);
+      await get(svc, `/parcels/${c}`);
+      await get(svc, `/parcels/${a}`);
+      expect(scripted.inputs.map((x) => x.parcelId)).toEqual([a, b, c, a]);
+    } finally {
+      await svc.close();
+      await scripted.close();
+    }
   });
 });

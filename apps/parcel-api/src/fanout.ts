@@ -17,9 +17,9 @@ export type FanoutResult =
 export async function runFanout(
   sfn: SFNClient,
   stateMachineArn: string,
-  parcelId: string,
+  input: FanoutInput,
 ): Promise<FanoutResult> {
-  const input: FanoutInput = { parcelId };
+  const { parcelId } = input;
   let out: StartSyncExecutionCommandOutput;
   try {
     out = await sfn.send(

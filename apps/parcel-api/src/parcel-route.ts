@@ -15,6 +15,7 @@ import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { ageSeconds, readCachedParcel } from './cache';
 import { type FanoutResult, runFanout } from './fanout';
+import type { NotFoundCache } from './not-found-cache';
 import type { VendorStaleMetric } from './vendor-stale-metric';
 
 export interface ParcelRouteDeps {
@@ -23,6 +24,10 @@ export interface ParcelRouteDeps {
   tableName: string;
   stateMachineArn: string;
   cacheTtlSeconds: number;
+  /** The cache item's lifetime, written as its TTL attribute by the fan-out. */
+  cacheRetentionSeconds: number;
+  /** Valid ids nobody knows, answered without a fan-out for a while (bounded). */
+  notFound: NotFoundCache;
   logger: Logger;
   /** Counts answers served from the cache because the vendor timed out or failed (EMF). */
   vendorStale: VendorStaleMetric;
@@ -74,7 +79,8 @@ export function parcelRoute(deps: ParcelRouteDeps) {
         return flight.result;
       });
     }
-    const result = runFanout(deps.sfn, deps.stateMachineArn, parcelId).finally(() =>
+    const expiresAt = Math.floor(Date.now() / 1000) + deps.cacheRetentionSeconds;
+    const result = runFanout(deps.sfn, deps.stateMachineArn, { parcelId, expiresAt }).finally(() =>
       inFlight.delete(parcelId),
     );
     inFlight.set(parcelId, { result, traceId: currentTraceId() });
@@ -90,6 +96,12 @@ export function parcelRoute(deps: ParcelRouteDeps) {
     }
     const parcelId = check.id;
     annotate('parcel_id', parcelId);
+
+    const unknown = deps.notFound.get(parcelId);
+    if (unknown) {
+      respond(res, unknown, 'hit', ageSeconds(unknown.fetchedAt));
+      return;
+    }
 
     const cached = await readCachedParcel(deps.dynamodb, deps.tableName, parcelId);
     let copy: CacheItem | undefined;
@@ -107,6 +119,7 @@ export function parcelRoute(deps: ParcelRouteDeps) {
 
     const fanout = await fanoutFor(parcelId);
     if (fanout.kind === 'ok') {
+      if (!isKnownParcel(fanout.parcel)) deps.notFound.remember(fanout.parcel);
       const vendorStatus = fanout.parcel.vendorStatus;
       if (copy && isDegraded(vendorStatus)) {
         // The copy still has a vendor part; the fresh answer has none. The state machine did not cache the

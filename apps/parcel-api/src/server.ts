@@ -5,6 +5,7 @@ import { errorBody } from '@parcel/contract';
 import { listen } from '@parcel/http-service';
 import { initTracing, traceAwsClient, traceErrors, traceRequests, tracingStats } from '@parcel/tracing';
 import express from 'express';
+import { NotFoundCache } from './not-found-cache';
 import { parcelRoute } from './parcel-route';
 import { createVendorStaleMetric, type LineWriter } from './vendor-stale-metric';
 
@@ -73,6 +74,8 @@ export async function startParcelApi(
       tableName: config.tableName,
       stateMachineArn: config.stateMachineArn,
       cacheTtlSeconds: config.cacheTtlSeconds,
+      cacheRetentionSeconds: config.cacheRetentionSeconds,
+      notFound: new NotFoundCache(config.notFoundCacheSeconds * 1000, config.notFoundCacheEntries),
       logger: tracing.logger,
       vendorStale: createVendorStaleMetric(opts.metricsWriter),
     }),

@@ -15,7 +15,7 @@ import {
   LOCAL_STATE_MACHINE_ARN,
   readStepFunctionsConfig,
 } from '@parcel/config';
-import type { MergedParcel } from '@parcel/contract';
+import type { FanoutInput, MergedParcel } from '@parcel/contract';
 import { ensureParcelTable, type RunningDynalite, startDynalite } from '@parcel/local-resources';
 import { hasAwsCli, toolPresent } from '@parcel/test-kit';
 import {
@@ -144,11 +144,14 @@ afterAll(async () => {
   await Promise.all([ddb?.close(), upstream?.close(), collector?.close()]);
 });
 
+/** The cache item's expiry parcel-api would send (epoch seconds, a day from now). */
+const EXPIRES_AT = Math.floor(Date.now() / 1000) + 86_400;
+
 async function fanout(parcelId: string, traceHeader?: string) {
   return client.send(
     new StartSyncExecutionCommand({
       stateMachineArn: LOCAL_STATE_MACHINE_ARN,
-      input: JSON.stringify({ parcelId }),
+      input: JSON.stringify({ parcelId, expiresAt: EXPIRES_AT } satisfies FanoutInput),
       traceHeader,
     }),
   );
@@ -170,7 +173,7 @@ describe('StartSyncExecution of parcel-fanout', () => {
     expect(out.startDate).toBeInstanceOf(Date);
     expect(out.stopDate?.getTime()).toBeGreaterThanOrEqual(out.startDate?.getTime() ?? Number.NaN);
     expect(out.billingDetails?.billedDurationInMilliseconds).toBeGreaterThanOrEqual(100);
-    expect(JSON.parse(out.input ?? '')).toEqual({ parcelId: 'RR123456785GB' });
+    expect(JSON.parse(out.input ?? '')).toEqual({ parcelId: 'RR123456785GB', expiresAt: EXPIRES_AT });
     const parcel = JSON.parse(out.output ?? '') as MergedParcel;
     expect(parcel).toEqual({
       parcelId: 'RR123456785GB',
@@ -186,6 +189,8 @@ describe('StartSyncExecution of parcel-fanout', () => {
       parcelId: { S: 'RR123456785GB' },
       parcel: { S: expect.any(String) },
       fetchedAt: { S: parcel.fetchedAt },
+      // The table's TTL attribute, from the caller's retention setting: DynamoDB deletes the item after it.
+      expiresAt: { N: String(EXPIRES_AT) },
     });
     expect(JSON.parse(item?.parcel?.S ?? '')).toEqual(parcel);
 
@@ -399,7 +404,7 @@ async function rawFanout(parcelId: string, traceHeader: string) {
     },
     body: JSON.stringify({
       stateMachineArn: LOCAL_STATE_MACHINE_ARN,
-      input: JSON.stringify({ parcelId }),
+      input: JSON.stringify({ parcelId, expiresAt: EXPIRES_AT } satisfies FanoutInput),
       traceHeader,
     }),
   });
@@ -501,7 +506,7 @@ describe('the rest of the API, through the real SDK client', () => {
       new StartExecutionCommand({
         stateMachineArn: LOCAL_STATE_MACHINE_ARN,
         name: 'bg-1',
-        input: '{"parcelId":"LX314159268US"}',
+        input: JSON.stringify({ parcelId: 'LX314159268US', expiresAt: EXPIRES_AT }),
       }),
     );
     expect(started.executionArn).toContain(':express:parcel-fanout:bg-1:');
@@ -598,7 +603,7 @@ describe.runIf(cliHere)('the AWS CLI with --endpoint-url', () => {
       '--state-machine-arn',
       LOCAL_STATE_MACHINE_ARN,
       '--input',
-      '{"parcelId":"LX314159268US"}',
+      JSON.stringify({ parcelId: 'LX314159268US', expiresAt: EXPIRES_AT }),
     );
     expect(out.status).toBe('SUCCEEDED');
     expect(JSON.parse(String(out.output)).vendorStatus).toBe('not_found');

@@ -136,6 +136,7 @@ describe('parcel-fanout definition', () => {
         parcelId: { 'S.$': '$.parcelId' },
         parcel: { 'S.$': 'States.JsonToString($)' },
         fetchedAt: { 'S.$': '$.fetchedAt' },
+        expiresAt: { 'N.$': "States.Format('{}', $$.Execution.Input.expiresAt)" },
       },
     });
     // The output is the merged parcel itself, not the PutItem response.

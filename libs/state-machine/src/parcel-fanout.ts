@@ -1,3 +1,4 @@
+import { CACHE_TTL_ATTRIBUTE } from '@parcel/contract';
 import type { Catcher, Retrier, StateMachineDefinition, TaskState } from './asl';
 
 /** The state machine's name, in AWS and locally (its ARN ends in `stateMachine:parcel-fanout`). */
@@ -189,6 +190,8 @@ export function buildParcelFanoutDefinition(opts: ParcelFanoutOptions): StateMac
             parcelId: { 'S.$': '$.parcelId' },
             parcel: { 'S.$': 'States.JsonToString($)' },
             fetchedAt: { 'S.$': '$.fetchedAt' },
+            // The caller's retention setting, as the table's TTL attribute (a DynamoDB number is a string).
+            [CACHE_TTL_ATTRIBUTE]: { 'N.$': "States.Format('{}', $$.Execution.Input.expiresAt)" },
           },
         },
         ResultPath: null,

@@ -34,6 +34,22 @@ export const parcelApiSpec = {
     default: '60',
     min: 0,
   }),
+  cacheRetentionSeconds: int('CACHE_RETENTION_SECONDS', {
+    description:
+      "how long a cached parcel is kept as the stale copy served when the fan-out degrades: written as the item's TTL attribute (expiresAt), after which DynamoDB deletes it",
+    default: '86400',
+    min: 1,
+  }),
+  notFoundCacheSeconds: int('NOT_FOUND_CACHE_SECONDS', {
+    description: 'how long a "no such parcel" answer is reused for the same id without a fan-out (0 = never)',
+    default: '10',
+    min: 0,
+  }),
+  notFoundCacheEntries: int('NOT_FOUND_CACHE_ENTRIES', {
+    description: 'at most this many "no such parcel" answers are kept per task (the oldest go first)',
+    default: '10000',
+    min: 1,
+  }),
 };
 
 export const readParcelApiConfig = (env?: Env) => readConfig('parcel-api', parcelApiSpec, env);
