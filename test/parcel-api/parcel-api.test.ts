@@ -12,6 +12,7 @@ import {
 import { ensureParcelTable, findFreePort, startDynalite } from '@parcel/local-resources';
 import { type RunningParcelApi, startParcelApi } from '@parcel/parcel-api';
 import { type RunningStepFunctions, startStepFunctions } from '@parcel/step-functions';
+import { createLogger } from '@parcel/tracing/logger';
 import {
   newSegmentId,
   newTraceId,
@@ -20,7 +21,6 @@ import {
   startUdpCollector,
   type UdpCollector,
 } from '@parcel/xray-protocol';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const TABLE = 'parcels';
@@ -80,7 +80,7 @@ beforeAll(async () => {
       TRACING_BACKEND: 'off',
       LOG_LEVEL: 'silent',
     }),
-    { host: '127.0.0.1', logger: pino({ level: 'silent' }), sleep: async () => {} },
+    { host: '127.0.0.1', logger: createLogger({ level: 'silent' }), sleep: async () => {} },
   );
   apiWithSfn = await startParcelApi(
     baseEnv({ ...common, DYNAMODB_ENDPOINT: dynalite.endpoint, SFN_ENDPOINT: sfn.url }),

@@ -6,6 +6,7 @@ import { type MergedParcel, SAMPLE_PARCELS, type WarehousePart } from '@parcel/c
 import { ensureParcelTable, startDynalite } from '@parcel/local-resources';
 import { type RunningParcelApi, startParcelApi } from '@parcel/parcel-api';
 import { type RunningStepFunctions, startStepFunctions } from '@parcel/step-functions';
+import { createLogger } from '@parcel/tracing/logger';
 import {
   newSegmentId,
   newTraceId,
@@ -13,7 +14,6 @@ import {
   startUdpCollector,
   type UdpCollector,
 } from '@parcel/xray-protocol';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -81,7 +81,7 @@ beforeAll(async () => {
       TRACING_BACKEND: 'off',
       LOG_LEVEL: 'silent',
     }),
-    { host: '127.0.0.1', logger: pino({ level: 'silent' }), sleep: async () => {} },
+    { host: '127.0.0.1', logger: createLogger({ level: 'silent' }), sleep: async () => {} },
   );
   api = await startParcelApi(
     readParcelApiConfig({

@@ -3,6 +3,7 @@ import { type AddressInfo, connect, createServer as createNetServer } from 'node
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { readGatewayConfig } from '@parcel/config';
 import { makeParcelId } from '@parcel/contract';
+import { createLogger } from '@parcel/tracing/logger';
 import {
   parseTraceHeader,
   type SegmentDoc,
@@ -11,7 +12,6 @@ import {
 } from '@parcel/xray-protocol';
 import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningGateway, startGateway } from './gateway';
 import { send, startUpstream, type Upstream } from './test-helpers';
@@ -455,7 +455,7 @@ describe('limits', () => {
     await new Promise<void>((r) => dropping.listen(0, '127.0.0.1', r));
     const targetUrl = `http://127.0.0.1:${(dropping.address() as AddressInfo).port}`;
     const lines: Record<string, unknown>[] = [];
-    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const logger = createLogger({ destination: { write: (line: string) => lines.push(JSON.parse(line)) } });
     const g = await startGateway(config({ PARCEL_API_URL: targetUrl }), { samplingEndpoint: null, logger });
     try {
       const reply = await send(g.url, `/parcels/${ID}`);

@@ -1,9 +1,9 @@
 import { readGatewayConfig } from '@parcel/config';
-import pino from 'pino';
+import { createLogger } from '@parcel/tracing/logger';
 import { startGateway } from './gateway';
 
 const config = readGatewayConfig();
-const logger = pino({ name: 'gateway', level: config.logLevel });
+const logger = createLogger({ service: 'gateway', level: config.logLevel });
 const gateway = await startGateway(config, { logger });
 logger.info(
   {

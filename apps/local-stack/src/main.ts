@@ -1,5 +1,6 @@
 // `npm start`: the whole request path on loopback, each piece its own process.
 import { ConfigError, readLocalStackConfig } from '@parcel/config';
+import { nodeSupportNotice } from './node-support';
 import { PortTakenError } from './ports';
 import { type RunningStack, startStack } from './stack';
 
@@ -17,6 +18,9 @@ async function shutdown(code: number) {
 }
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
+
+const nodeNotice = nodeSupportNotice();
+if (nodeNotice) console.warn(`⚠ ${nodeNotice.replaceAll('\n', '\n  ')}\n`);
 
 try {
   const config = readLocalStackConfig();

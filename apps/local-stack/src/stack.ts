@@ -10,6 +10,7 @@ import {
 } from '@parcel/config';
 import { ensureLocalCertificates } from '@parcel/local-resources';
 import { probe, waitUntil } from './health';
+import { SDK_NODE_WARNING_OFF } from './node-support';
 import { assertPortFree } from './ports';
 import { Child } from './supervisor';
 
@@ -115,6 +116,8 @@ export async function startStack(
     AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? LOCAL_CREDENTIALS.secretAccessKey,
     AWS_EC2_METADATA_DISABLED: 'true',
+    // The launcher prints the SDK's Node-version warning once (main.ts); the pieces don't repeat it.
+    ...SDK_NODE_WARNING_OFF,
     // On a laptop every piece listens on loopback only.
     BIND_HOST: '127.0.0.1',
     AWS_XRAY_DAEMON_ADDRESS: daemon,

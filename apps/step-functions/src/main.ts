@@ -1,9 +1,9 @@
 import { readStepFunctionsConfig } from '@parcel/config';
-import { pino } from 'pino';
+import { createLogger } from '@parcel/tracing/logger';
 import { startStepFunctions } from './server';
 
 const config = readStepFunctionsConfig();
-const logger = pino({ level: config.logLevel, base: { service: 'step-functions' } });
+const logger = createLogger({ service: 'step-functions', level: config.logLevel });
 const running = await startStepFunctions(config, { logger });
 logger.info(
   { url: running.url, apiGatewayUrl: config.apiGatewayUrl, table: config.tableName, stage: config.stageName },

@@ -11,8 +11,9 @@ import {
   DYNAMODB_PUT_ITEM,
   PARCEL_FANOUT_NAME,
 } from '@parcel/state-machine';
+import { createLogger } from '@parcel/tracing/logger';
 import { DaemonClient } from '@parcel/xray-protocol';
-import { type Logger, pino } from 'pino';
+import type { Logger } from 'pino';
 import { SfnApiError, UnknownOperationError } from './api/errors';
 import { operationNamed } from './api/operations';
 import { responseHeadersOf } from './api/response-headers';
@@ -52,7 +53,7 @@ export async function startStepFunctions(
   config: StepFunctionsConfig,
   opts: StartStepFunctionsOptions = {},
 ): Promise<RunningStepFunctions> {
-  const logger = opts.logger ?? pino({ level: config.logLevel, base: { service: 'step-functions' } });
+  const logger = opts.logger ?? createLogger({ service: 'step-functions', level: config.logLevel });
   const gateway = new URL(config.apiGatewayUrl);
   const credentials = { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey };
   const dynamodb = new DynamoDBClient({

@@ -18,6 +18,7 @@ import {
 import type { FanoutInput, MergedParcel } from '@parcel/contract';
 import { ensureParcelTable, type RunningDynalite, startDynalite } from '@parcel/local-resources';
 import { hasAwsCli, toolPresent } from '@parcel/test-kit';
+import { createLogger } from '@parcel/tracing/logger';
 import {
   newSegmentId,
   newTraceId,
@@ -27,7 +28,6 @@ import {
   startUdpCollector,
   type UdpCollector,
 } from '@parcel/xray-protocol';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningStepFunctions, startStepFunctions } from './server';
 import { type Answer, startFakeUpstream } from './test-support/fake-upstream';
@@ -113,7 +113,7 @@ beforeAll(async () => {
     ...LOCAL_ENV,
   });
   sfn = await startStepFunctions(config, {
-    logger: pino({ level: 'silent' }),
+    logger: createLogger({ level: 'silent' }),
     // Retry waits are recorded instead of waited out: the suite stays fast, the backoff stays checked.
     sleep: async (ms) => {
       sleeps.push(ms);

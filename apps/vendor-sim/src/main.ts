@@ -1,9 +1,9 @@
 import { readVendorSimConfig } from '@parcel/config';
-import pino from 'pino';
+import { createLogger } from '@parcel/tracing/logger';
 import { startVendorSim } from './server';
 
 const config = readVendorSimConfig();
-const logger = pino({ name: 'vendor-sim', level: config.logLevel });
+const logger = createLogger({ service: 'vendor-sim', level: config.logLevel });
 const vendor = await startVendorSim({
   port: config.port,
   host: config.bindHost,

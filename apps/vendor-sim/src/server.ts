@@ -3,8 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { LOCAL_VENDOR_HOST } from '@parcel/config';
 import { checkParcelId, errorBody } from '@parcel/contract';
 import { ensureLocalCertificates } from '@parcel/local-resources';
+import { createLogger } from '@parcel/tracing/logger';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import {
   applyProfilePatch,
   DEFAULT_LATENCY_PROFILE,
@@ -41,7 +42,7 @@ export interface RunningVendorSim {
 
 /** The tracking vendor over real HTTPS: sample data, a tunable latency and fault profile, an admin API. */
 export async function startVendorSim(opts: VendorSimOptions): Promise<RunningVendorSim> {
-  const logger = opts.logger ?? pino({ name: 'vendor-sim', level: 'silent' });
+  const logger = opts.logger ?? createLogger({ service: 'vendor-sim', level: 'silent' });
   const random = opts.random ?? Math.random;
   const certs = await ensureLocalCertificates(opts.certDir);
 

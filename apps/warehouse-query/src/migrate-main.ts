@@ -1,4 +1,5 @@
 import { readWarehouseQueryConfig } from '@parcel/config';
+import { createLogger } from '@parcel/tracing/logger';
 import { createPool } from './db';
 import { migrate, seedSampleParcels } from './migrate';
 
@@ -7,7 +8,7 @@ const pool = createPool(readWarehouseQueryConfig());
 try {
   const applied = await migrate(pool);
   const seeded = process.env.SEED === 'false' ? 0 : await seedSampleParcels(pool);
-  console.log(JSON.stringify({ level: 'info', msg: 'migrated', applied, seeded }));
+  createLogger({ service: 'warehouse-query' }).info({ applied, seeded }, 'migrated');
 } finally {
   await pool.end();
 }

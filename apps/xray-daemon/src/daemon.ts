@@ -3,8 +3,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { XRayClient } from '@aws-sdk/client-xray';
 import type { XrayDaemonConfig } from '@parcel/config';
+import { createLogger } from '@parcel/tracing/logger';
 import { countOtlpOutcome, handleOtlpTraces, OTLP_TRACES_PATH, type SegmentDoc } from '@parcel/xray-protocol';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { DaemonStats } from './counters';
 import { MAX_DOCUMENT_BYTES, readDatagram } from './datagram-reader';
 import { createXrayClient, httpUpload, xrayUpload } from './forwarder';
@@ -59,7 +60,7 @@ export async function startXrayDaemon(
   config: DaemonConfig,
   options: DaemonOptions = {},
 ): Promise<RunningDaemon> {
-  const logger = options.logger ?? pino({ name: 'xray-daemon', level: 'silent' });
+  const logger = options.logger ?? createLogger({ service: 'xray-daemon', level: 'silent' });
   let client: XRayClient | undefined;
   let closeUploader: (() => void) | undefined;
   let upload = options.upload;

@@ -1,9 +1,9 @@
 import { readXrayDaemonConfig } from '@parcel/config';
-import pino from 'pino';
+import { createLogger } from '@parcel/tracing/logger';
 import { bufferCapacityBytes, startXrayDaemon } from './daemon';
 
 const config = readXrayDaemonConfig();
-const logger = pino({ name: 'xray-daemon', level: config.logLevel });
+const logger = createLogger({ service: 'xray-daemon', level: config.logLevel });
 const daemon = await startXrayDaemon(config, { logger });
 logger.info(
   {

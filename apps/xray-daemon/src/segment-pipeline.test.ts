@@ -1,8 +1,8 @@
-import pino from 'pino';
+import { createLogger } from '@parcel/tracing/logger';
 import { describe, expect, it } from 'vitest';
 import { SegmentPipeline } from './segment-pipeline';
 
-const logger = pino({ level: 'silent' });
+const logger = createLogger({ level: 'silent' });
 
 describe('SegmentPipeline', () => {
   it('sends a partial batch after the flush interval, full batches at once', async () => {

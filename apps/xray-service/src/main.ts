@@ -1,10 +1,10 @@
 import { readXrayServiceConfig } from '@parcel/config';
-import pino from 'pino';
+import { createLogger } from '@parcel/tracing/logger';
 import { xrayFilterCompiler } from './filter-compiler';
 import { startXrayService } from './server';
 
 const config = readXrayServiceConfig();
-const logger = pino({ name: 'xray-service', level: config.logLevel });
+const logger = createLogger({ service: 'xray-service', level: config.logLevel });
 const service = await startXrayService(config, {
   logger,
   filterCompiler: xrayFilterCompiler(),

@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type XrayServiceConfig } from '@parcel/config';
 import { SAMPLING_RULES, type SamplingRule } from '@parcel/sampling-rules';
-import pino, { type Logger } from 'pino';
+import { createLogger } from '@parcel/tracing/logger';
+import type { Logger } from 'pino';
 import { ApiError } from './api-error';
 import { consoleRoutes } from './console/console-routes';
 import { parseJsonObject, readBody, sendError, sendJson } from './http-io';
@@ -66,7 +67,7 @@ export async function startXrayService(
   config: Pick<XrayServiceConfig, 'port' | 'bindHost' | 'maxTraces'>,
   options: XrayServiceOptions = {},
 ): Promise<RunningXrayService> {
-  const logger = options.logger ?? pino({ name: 'xray-service', level: 'silent' });
+  const logger = options.logger ?? createLogger({ service: 'xray-service', level: 'silent' });
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
   const store = new TraceStore(config.maxTraces);
   const sampling = new SamplingTable(options.samplingRules ?? SAMPLING_RULES, LOCAL_REGION, LOCAL_ACCOUNT);

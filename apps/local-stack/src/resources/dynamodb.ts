@@ -10,4 +10,4 @@ await ensureParcelTable({
   region: process.env.AWS_REGION ?? LOCAL_REGION,
   tableName: process.env.PARCEL_TABLE ?? PARCEL_TABLE,
 });
-announceReady({ url: dynamo.endpoint }, `DynamoDB (dynalite) on ${dynamo.endpoint}`);
+announceReady('dynamodb', { url: dynamo.endpoint }, `DynamoDB (dynalite) on ${dynamo.endpoint}`);

@@ -1,6 +1,8 @@
-/** Tells the launcher (over IPC) that this piece is ready, and logs it as a JSON line. */
-export function announceReady(message: { url: string }, text: string): void {
-  console.log(JSON.stringify({ level: 'info', time: Date.now(), msg: text, ...message }));
+import { createLogger } from '@parcel/tracing/logger';
+
+/** Tells the launcher (over IPC) that this piece is ready, and logs it in every piece's log shape. */
+export function announceReady(service: string, message: { url: string }, text: string): void {
+  createLogger({ service }).info(message, text);
   process.send?.({ ready: true, ...message });
 }
 

@@ -10,6 +10,7 @@ const pg = await startPostgres({
 });
 stopOnSignal(() => pg.close());
 announceReady(
+  'postgres',
   { url: pg.url },
   `PostgreSQL ${pg.embedded ? '(embedded) ' : ''}ready on ${pg.url.replace(/:[^:@/]*@/, ':***@')}`,
 );
