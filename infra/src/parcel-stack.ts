@@ -43,7 +43,7 @@ export interface ParcelStackProps extends StackProps {
 
 const DAEMON_ADDRESS = `127.0.0.1:${SIDECAR_PORT}`;
 
-/** Everything DESIGN.md draws for production, in one stack. */
+/** Everything docs/architecture.md draws for production, in one stack. */
 export class ParcelStack extends Stack {
   readonly network: Network;
   readonly data: Data;

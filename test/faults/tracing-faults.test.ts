@@ -1,5 +1,6 @@
 // Fault matrix, tracing side: the daemon down, black-holed or hung, and the X-Ray service down. Tracing must
-// never hurt the request (DESIGN.md "Tracing never hurts the request"); what is dropped is counted.
+// never hurt the request (docs/architecture.md, "Tracing never hurts the request"); what is dropped is
+// counted.
 import { BatchGetTracesCommand, type XRayClient } from '@aws-sdk/client-xray';
 import { newTraceId } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

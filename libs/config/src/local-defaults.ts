@@ -1,4 +1,4 @@
-/** Where each piece of the local stack listens by default (DESIGN.md, "Running it locally"). */
+/** Where each piece of the local stack listens by default (docs/architecture.md, "Locally"). */
 export const LOCAL_PORTS = {
   gateway: 3000,
   parcelApi: 3001,

@@ -42,9 +42,9 @@ export const FANOUT_STATES = {
 const CLIENT_ERRORS = ['ApiGateway.400', 'ApiGateway.401', 'ApiGateway.403', 'ApiGateway.404'];
 
 /**
- * The parcel-fanout EXPRESS state machine (DESIGN.md): fetch the warehouse and vendor parts in parallel
- * through the API Gateway's IAM-authorised internal routes, merge them into a `MergedParcel`, cache known
- * parcels in DynamoDB, and output the merged parcel.
+ * The parcel-fanout EXPRESS state machine (docs/architecture.md, "The request path"): fetch the warehouse
+ * and vendor parts in parallel through the API Gateway's IAM-authorised internal routes, merge them into a
+ * `MergedParcel`, cache known parcels in DynamoDB, and output the merged parcel.
  *
  * - warehouse 404 → `warehouse: null`; other warehouse failures are retried, then fail the execution
  *   (the API answers 5xx: a parcel without its warehouse part is not an answer).
