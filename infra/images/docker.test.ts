@@ -143,6 +143,8 @@ describe('xray-daemon/cfg.yaml', () => {
   it('points the daemon at the compose X-Ray service', () => {
     expect(cfg.Endpoint).toBe(`http://xray-service:${LOCAL_PORTS.xrayService}`);
     expect(services['xray-service']?.environment?.XRAY_BIND_HOST).toBe('0.0.0.0');
+    // The daemon calls it by its compose name, which it must accept as its own Host.
+    expect(services['xray-service']?.environment?.XRAY_HOSTNAMES).toBe('xray-service');
     expect((cfg.Socket as Record<string, string>).UDPAddress).toBe(`0.0.0.0:${LOCAL_PORTS.xrayDaemon}`);
   });
 });

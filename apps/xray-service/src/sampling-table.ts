@@ -7,6 +7,26 @@ const ACTIVE_WINDOW_MS = 10_000;
 const REPORT_INTERVAL_S = 10;
 /** X-Ray allows 25 rules per account and region (Default included). */
 const MAX_RULES = 25;
+/**
+ * Clients that share a rule's reservoir at once. One that is already sharing keeps its place while it
+ * reports; a newcomer past the bound gets no reservoir (its fixed rate still applies), so a caller
+ * inventing ClientIDs cannot dilute the running clients' shares to nothing.
+ */
+export const MAX_CLIENTS_PER_RULE = 32;
+/** The SDKs' ClientID: 24 hex digits (GetSamplingTargets API reference: length 24). */
+const CLIENT_ID = /^[0-9a-fA-F]{24}$/;
+
+/** Length limits of the SamplingRule fields (X-Ray API reference, SamplingRule / SamplingRuleUpdate). */
+const FIELD_LIMITS: Record<(typeof STRING_FIELDS)[number], number> = {
+  ServiceName: 64,
+  ServiceType: 64,
+  Host: 64,
+  HTTPMethod: 10,
+  URLPath: 128,
+  ResourceARN: 500,
+};
+const MAX_ATTRIBUTES = 5;
+const MAX_ATTRIBUTE_LENGTH = 32;
 
 export interface StoredRule {
   rule: SamplingRule & { RuleARN: string };
@@ -122,14 +142,25 @@ export class SamplingTable {
       UnprocessedStatistics: [],
     };
     const accepted: { ruleName: string; clientId: string }[] = [];
+    // An SDK reports all its rules under its one ClientID: a call speaks for one client.
+    let caller: string | undefined;
     for (const raw of docs) {
       const doc = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
       const ruleName = typeof doc.RuleName === 'string' ? doc.RuleName : undefined;
-      if (!ruleName || typeof doc.ClientID !== 'string' || doc.ClientID.length === 0) {
+      if (!ruleName || typeof doc.ClientID !== 'string' || !CLIENT_ID.test(doc.ClientID)) {
         result.UnprocessedStatistics.push({
           ...(ruleName ? { RuleName: ruleName } : {}),
           ErrorCode: '400',
-          Message: 'RuleName and ClientID are required',
+          Message: 'RuleName and ClientID (24 hex digits) are required',
+        });
+        continue;
+      }
+      caller ??= doc.ClientID;
+      if (doc.ClientID !== caller) {
+        result.UnprocessedStatistics.push({
+          RuleName: ruleName,
+          ErrorCode: '400',
+          Message: 'One call reports for one ClientID',
         });
         continue;
       }
@@ -140,7 +171,10 @@ export class SamplingTable {
       const clients = this.reports.get(ruleName) ?? new Map<string, ClientReport>();
       const requestCount =
         typeof doc.RequestCount === 'number' && doc.RequestCount >= 0 ? doc.RequestCount : 0;
-      clients.set(doc.ClientID, { lastSeenMs: nowMs, requestCount });
+      for (const [id, report] of clients)
+        if (nowMs - report.lastSeenMs > ACTIVE_WINDOW_MS) clients.delete(id);
+      if (clients.has(doc.ClientID) || clients.size < MAX_CLIENTS_PER_RULE)
+        clients.set(doc.ClientID, { lastSeenMs: nowMs, requestCount });
       this.reports.set(ruleName, clients);
       accepted.push({ ruleName, clientId: doc.ClientID });
     }
@@ -172,7 +206,8 @@ export class SamplingTable {
     const base = Math.floor(reservoir / active.length);
     const remainder = reservoir % active.length;
     const rank = active.findIndex(([id]) => id === clientId);
-    return base + (rank >= 0 && rank < remainder ? 1 : 0);
+    if (rank < 0) return 0; // past MAX_CLIENTS_PER_RULE: no share
+    return base + (rank < remainder ? 1 : 0);
   }
 
   private find(ruleName: unknown, ruleArn: unknown): StoredRule {
@@ -217,7 +252,10 @@ export function parseRule(input: unknown): SamplingRule {
   if (typeof r.RuleName !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(r.RuleName))
     throw invalidRequest('RuleName must be 1-32 letters, digits, "-" or "_"');
   for (const f of STRING_FIELDS) {
-    if (typeof r[f] !== 'string') throw invalidRequest(`${f} is required`);
+    const value = r[f];
+    if (typeof value !== 'string') throw invalidRequest(`${f} is required`);
+    if (value.length > FIELD_LIMITS[f])
+      throw invalidRequest(`${f} must be at most ${FIELD_LIMITS[f]} characters`);
   }
   // 10000 belongs to the Default rule: every other rule must be able to win over it.
   const maxPriority = r.RuleName === 'Default' ? 10000 : 9999;
@@ -236,6 +274,15 @@ export function parseRule(input: unknown): SamplingRule {
   const attributes = r.Attributes ?? {};
   if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes))
     throw invalidRequest('Attributes must be a map');
+  const entries = Object.entries(attributes);
+  if (entries.length > MAX_ATTRIBUTES)
+    throw invalidRequest(`Attributes has at most ${MAX_ATTRIBUTES} entries`);
+  for (const [key, value] of entries) {
+    if (key.length < 1 || key.length > MAX_ATTRIBUTE_LENGTH || typeof value !== 'string')
+      throw invalidRequest(`Attribute keys and values are 1-${MAX_ATTRIBUTE_LENGTH} characters`);
+    if (value.length < 1 || value.length > MAX_ATTRIBUTE_LENGTH)
+      throw invalidRequest(`Attribute keys and values are 1-${MAX_ATTRIBUTE_LENGTH} characters`);
+  }
   const rule: SamplingRule = {
     RuleName: r.RuleName,
     ResourceARN: r.ResourceARN as string,

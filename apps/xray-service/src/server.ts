@@ -63,13 +63,76 @@ export function callContext(req: IncomingMessage): CallContext {
   return { timeFormat: /aws-sdk|aws-cli|botocore|boto3/i.test(agent) ? 'epoch-seconds' : 'epoch-millis' };
 }
 
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/** The host name of a `Host` header (`name`, `name:port`, `[v6]:port`), lower case. */
+function hostName(header: string): string {
+  const trimmed = header.trim().toLowerCase();
+  if (trimmed.startsWith('[')) return trimmed.slice(0, trimmed.indexOf(']') + 1);
+  const colon = trimmed.lastIndexOf(':');
+  return colon < 0 ? trimmed : trimmed.slice(0, colon);
+}
+
+/** An `Origin` a loopback page has (`http://127.0.0.1:2020`, `http://localhost`, …). */
+function loopbackOrigin(origin: string): boolean {
+  try {
+    const url = new URL(origin);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && LOOPBACK_HOSTS.has(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What a browser can be made to send and an AWS SDK never does. Every route answers only its own host
+ * names (a DNS-rebound page arrives with the attacker's name in `Host`); the operations take only the JSON
+ * the SDKs and the CLI send (a cross-site form or `fetch` without preflight can only send `text/plain`,
+ * form or multipart bodies) and refuse a page's non-loopback `Origin`.
+ */
+function checkHost(req: IncomingMessage, hosts: ReadonlySet<string>): void {
+  const host = req.headers.host;
+  if (host === undefined || !hosts.has(hostName(host))) {
+    throw new ApiError(
+      403,
+      'AccessDeniedException',
+      `Host ${JSON.stringify(host ?? '')} is not this service`,
+    );
+  }
+}
+
+/** A write from a web page: only from a loopback page (the console's own). */
+function checkOrigin(req: IncomingMessage): void {
+  const origin = req.headers.origin;
+  if (origin !== undefined && !loopbackOrigin(origin)) {
+    throw new ApiError(403, 'AccessDeniedException', `Origin ${JSON.stringify(origin)} may not call the API`);
+  }
+}
+
+function checkApiCaller(req: IncomingMessage): void {
+  checkOrigin(req);
+  const type = (req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase();
+  if (type !== 'application/json') {
+    throw new ApiError(
+      415,
+      'UnsupportedMediaTypeException',
+      'The X-Ray API takes Content-Type: application/json',
+    );
+  }
+}
+
 export async function startXrayService(
-  config: Pick<XrayServiceConfig, 'port' | 'bindHost' | 'maxTraces'>,
+  config: Pick<XrayServiceConfig, 'port' | 'bindHost' | 'maxTraces'> &
+    Partial<Pick<XrayServiceConfig, 'maxBytes' | 'hostnames'>>,
   options: XrayServiceOptions = {},
 ): Promise<RunningXrayService> {
   const logger = options.logger ?? createLogger({ service: 'xray-service', level: 'silent' });
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
-  const store = new TraceStore(config.maxTraces);
+  const store = new TraceStore(config.maxTraces, config.maxBytes);
+  // Loopback, the address it listens on (unless every interface) and the names it is configured with.
+  const hosts = new Set(LOOPBACK_HOSTS);
+  const bindName = config.bindHost.includes(':') ? `[${config.bindHost}]` : config.bindHost;
+  if (config.bindHost !== '0.0.0.0' && config.bindHost !== '::') hosts.add(bindName.toLowerCase());
+  for (const name of config.hostnames ?? []) hosts.add(name.toLowerCase());
   const sampling = new SamplingTable(options.samplingRules ?? SAMPLING_RULES, LOCAL_REGION, LOCAL_ACCOUNT);
   const api = new XrayApi(store, sampling, {
     ...(options.filterCompiler ? { filterCompiler: options.filterCompiler } : {}),
@@ -82,10 +145,19 @@ export async function startXrayService(
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const [path = '/', search = ''] = (req.url ?? '/').split('?', 2);
+    checkHost(req, hosts);
     if (req.method === 'GET' && path === '/health') {
-      sendJson(res, 200, { status: 'ok', traces: store.size, evicted: store.evictedCount, otlp: otlp.stats });
+      sendJson(res, 200, {
+        status: 'ok',
+        traces: store.size,
+        bytes: store.bytes,
+        evicted: store.evictedCount,
+        refused: store.refusedCounts,
+        otlp: otlp.stats,
+      });
       return;
     }
+    if (req.method === 'POST') checkOrigin(req); // OTLP's own media types are its route's to check
     if (await otlp.handle(req, res, path)) return;
     if (await web.handle(req, res, path, new URLSearchParams(search))) return;
     const operation = OPERATIONS[path];
@@ -97,6 +169,7 @@ export async function startXrayService(
       req.resume();
       throw new ApiError(405, 'UnknownOperationException', `${path} takes POST`);
     }
+    checkApiCaller(req);
     const body = parseJsonObject(await readBody(req, bodyLimit));
     sendJson(res, 200, operation(api, body, callContext(req)));
   };

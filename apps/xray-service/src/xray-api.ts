@@ -79,7 +79,10 @@ export class XrayApi {
         });
         continue;
       }
-      this.store.put(doc as SegmentDoc);
+      const refused = this.store.put(doc as SegmentDoc, Buffer.byteLength(text));
+      if (refused) {
+        unprocessed.push({ Id: (doc as SegmentDoc).id, ErrorCode: refused.code, Message: refused.message });
+      }
     }
     return { UnprocessedTraceSegments: unprocessed };
   }

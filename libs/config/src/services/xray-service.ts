@@ -1,5 +1,5 @@
 import { LOCAL_PORTS } from '../local-defaults';
-import { type Env, int, oneOf, optionalStr, port, readConfig, str } from '../schema';
+import { derived, type Env, int, oneOf, optionalStr, port, readConfig, str } from '../schema';
 
 export const xrayServiceSpec = {
   port: port('PORT', {
@@ -15,6 +15,22 @@ export const xrayServiceSpec = {
     default: '100000',
     min: 1,
   }),
+  maxBytes: int('XRAY_MAX_BYTES', {
+    description: 'bytes of segment documents kept (as received) before the oldest traces are evicted',
+    default: String(512 * 1024 * 1024),
+    min: 1,
+  }),
+  hostnames: derived(
+    optionalStr('XRAY_HOSTNAMES', {
+      description:
+        'host names this service answers besides loopback and its bind address (comma-separated; DNS-rebinding guard)',
+    }),
+    (raw) =>
+      (raw ?? '')
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== ''),
+  ),
   logDir: optionalStr('LOCAL_LOG_DIR', {
     description: "folder of the stack pieces' `<piece>.log` JSON logs; the console shows each trace's lines",
   }),
