@@ -3,13 +3,13 @@ import { createSocket } from 'node:dgram';
 import { realpathSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { GetServiceGraphCommand, type XRayClient } from '@aws-sdk/client-xray';
-import { makeParcelId, type ParcelResponse } from '@parcel/contract';
+import { makeParcelId } from '@parcel/contract';
 import { hasAwsCli, toolPresent } from '@parcel/test-kit';
-import { newTraceId } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dynamoClient, forgetCached } from './faults/support';
+import { awsOp, byOrigin, dynamoClient, forgetCached, named, vendorCalls } from './faults/support';
 import { useSharedStack } from './support/shared-stack';
-import { readTrace, sampledHeader, type TraceNode, xrayClient } from './support/traces';
+import { readTrace, xrayClient } from './support/traces';
+import { expectWellFormedTree, expectWholeTrace, getSampledParcel } from './support/whole-trace';
 
 const stack = useSharedStack();
 const cliHere = toolPresent('the AWS CLI', await hasAwsCli());
@@ -25,110 +25,11 @@ beforeAll(async () => {
 });
 afterAll(() => xray?.destroy());
 
-async function getParcel(id: string, traceId = newTraceId()) {
-  const res = await fetch(`${stack.endpoints.gateway}/parcels/${id}`, {
-    headers: { 'X-Amzn-Trace-Id': sampledHeader(traceId) },
-  });
-  return { res, body: (await res.json()) as ParcelResponse & { error?: { code: string } }, traceId };
-}
-
-const segments = (nodes: TraceNode[]) => nodes.filter((n) => n.kind === 'segment');
-const byOrigin = (nodes: TraceNode[], origin: string) =>
-  segments(nodes).filter((n) => n.doc.origin === origin);
-const named = (nodes: TraceNode[], name: string) => segments(nodes).filter((n) => n.name === name);
-const awsOp = (nodes: TraceNode[], op: string) => nodes.filter((n) => n.doc.aws?.operation === op);
-const vendorCalls = (nodes: TraceNode[]) =>
-  nodes.filter(
-    (n) => n.kind === 'subsegment' && String(n.doc.http?.request?.url ?? '').includes('/v2/parcels/'),
-  );
-const sqlCalls = (nodes: TraceNode[]) => nodes.filter((n) => n.doc.sql !== undefined);
-
-/** Every parent resolves inside the trace and every child sits inside its parent's time span. */
-function expectWellFormedTree(nodes: TraceNode[], traceId: string) {
-  const byId = new Map(nodes.map((n) => [n.id, n]));
-  const roots = nodes.filter((n) => n.parentId === undefined);
-  expect(roots).toHaveLength(1);
-  for (const n of nodes) {
-    if (n.kind === 'segment') expect(n.doc.trace_id).toBe(traceId);
-    expect(Number.isFinite(n.end), `${n.name} is closed`).toBe(true);
-    if (n.parentId === undefined) continue;
-    const parent = byId.get(n.parentId);
-    expect(parent, `parent of ${n.name} (${n.segmentName}) is in the trace`).toBeDefined();
-    if (!parent) continue;
-    // Timestamps are recorded by different processes with millisecond clocks.
-    const slack = 0.002;
-    expect(n.start, `${n.name} starts within ${parent.name}`).toBeGreaterThanOrEqual(parent.start - slack);
-    expect(n.end, `${n.name} ends within ${parent.name}`).toBeLessThanOrEqual(parent.end + slack);
-  }
-}
+const getParcel = (id: string) => getSampledParcel(stack.endpoints.gateway, id);
 
 describe('the local cloud, end to end', () => {
   it('serves a cache miss through the whole path as one well-formed trace', async () => {
-    const { res, body, traceId } = await getParcel('RR123456785GB');
-    expect(res.status).toBe(200);
-    expect(res.headers.get('x-amzn-trace-id')).toContain(`Root=${traceId}`);
-    expect(body.parcelId).toBe('RR123456785GB');
-    expect(body.freshness.cache).toBe('miss');
-    expect(body.warehouse?.warehouse).toBe('LHR-1');
-    expect(body.vendor?.carrier).toBe('Royal Mail');
-    expect(body.vendorStatus).toBe('ok');
-
-    const nodes = await readTrace(
-      xray,
-      traceId,
-      (n) =>
-        byOrigin(n, 'AWS::ApiGateway::Stage').length >= 3 &&
-        named(n, 'warehouse-query').length >= 2 &&
-        awsOp(n, 'PutItem').length >= 1 &&
-        byOrigin(n, 'AWS::StepFunctions::StateMachine').length >= 1,
-    );
-    expectWellFormedTree(nodes, traceId);
-
-    const [edge] = byOrigin(nodes, 'AWS::ApiGateway::Stage').filter((n) => n.parentId === undefined);
-    expect(edge?.doc.http?.request?.url).toContain('/parcels/RR123456785GB');
-
-    const [api] = named(nodes, 'parcel-api');
-    expect(api).toBeDefined();
-    expect(api?.doc.annotations).toMatchObject({ parcel_id: 'RR123456785GB', cache: 'miss' });
-    const getItem = awsOp(nodes, 'GetItem');
-    expect(getItem.map((n) => n.segmentName)).toEqual(['parcel-api']);
-    const startSync = awsOp(nodes, 'StartSyncExecution');
-    expect(startSync.map((n) => n.segmentName)).toEqual(['parcel-api']);
-
-    const [execution] = byOrigin(nodes, 'AWS::StepFunctions::StateMachine');
-    expect(execution?.parentId).toBe(startSync[0]?.id);
-    const executionNodes = nodes.filter((n) => n.segmentName === execution?.name);
-    expect(executionNodes.length).toBeGreaterThan(3); // the execution and its states
-
-    // The two internal calls go back through the gateway, each answered by warehouse-query.
-    const internalStages = byOrigin(nodes, 'AWS::ApiGateway::Stage').filter((n) => n.parentId !== undefined);
-    expect(internalStages).toHaveLength(2);
-    expect(internalStages.map((n) => String(n.doc.http?.request?.url)).sort()).toEqual([
-      expect.stringContaining('/internal/vendor/RR123456785GB'),
-      expect.stringContaining('/internal/warehouse/RR123456785GB'),
-    ]);
-    for (const stage of internalStages) {
-      expect(nodes.find((n) => n.id === stage.parentId)?.segmentName).toBe(execution?.name);
-    }
-    expect(named(nodes, 'warehouse-query')).toHaveLength(2);
-
-    const [sql] = sqlCalls(nodes);
-    expect(sql?.segmentName).toBe('warehouse-query');
-    expect(String(sql?.doc.sql?.sanitized_query)).toMatch(/select/i);
-    expect(String(sql?.doc.sql?.sanitized_query)).not.toContain('RR123456785GB');
-
-    const [vendor] = vendorCalls(nodes);
-    expect(vendor?.name).toBe('vendor.localhost');
-    expect(vendor?.doc.http?.request?.method).toBe('GET');
-    // The X-Ray SDK records the host without its port (ClientRequest.host); the vendor's real port is 443.
-    expect(vendor?.doc.http?.request?.url).toMatch(
-      /^https:\/\/vendor\.localhost(:\d+)?\/v2\/parcels\/RR123456785GB$/,
-    );
-    expect(vendor?.doc.http?.response?.status).toBe(200);
-    expect((vendor?.end ?? 0) - (vendor?.start ?? 0)).toBeGreaterThan(0);
-
-    const putItem = awsOp(nodes, 'PutItem');
-    expect(putItem[0]?.segmentName).toBe(execution?.name);
+    await expectWholeTrace(xray, stack.endpoints.gateway);
   });
 
   it('serves the same parcel again from the cache, without Step Functions', async () => {

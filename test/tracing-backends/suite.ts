@@ -1,0 +1,32 @@
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { KEEP_ON_ERROR_ENV, keepOnErrorSuite } from '../sampling/keep-on-error';
+import { startTestStack, type TestStack } from '../support/stack';
+import { xrayClient } from '../support/traces';
+import { expectWholeTrace } from '../support/whole-trace';
+
+/**
+ * One stack per tracing backend (or mix of backends) running both checks: the whole 8-hop trace as one
+ * tree, then keep-on-error with every sampling rule at rate 0. The default backend runs them in
+ * test/local-cloud.test.ts and test/sampling/error-traces.test.ts.
+ */
+export function tracingBackendSuite(title: string, env: Record<string, string>): void {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ ...KEEP_ON_ERROR_ENV, ...env });
+  }, 180_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  describe(title, () => {
+    it('serves a cache miss through the whole path as one well-formed trace', async () => {
+      const xray = xrayClient(stack.endpoints.xray);
+      try {
+        await expectWholeTrace(xray, stack.endpoints.gateway);
+      } finally {
+        xray.destroy();
+      }
+    });
+    keepOnErrorSuite(() => stack);
+  });
+}

@@ -1,0 +1,5 @@
+import { tracingBackendSuite } from './suite';
+
+tracingBackendSuite('TRACING_BACKEND=xray-sdk: the stock X-Ray SDK in both services', {
+  TRACING_BACKEND: 'xray-sdk',
+});
