@@ -96,7 +96,9 @@ describe('front door', () => {
     const [albId, alb] = ofType('AWS::ElasticLoadBalancingV2::LoadBalancer')[0] ?? [];
     expect(linkId).toBeDefined();
     expect(alb?.Properties?.Scheme).toBe('internal');
-    for (const [, m] of ofType('AWS::ApiGateway::Method')) {
+    const methods = ofType('AWS::ApiGateway::Method');
+    expect(methods).toHaveLength(ROUTES.length);
+    for (const [, m] of methods) {
       const integration = m.Properties?.Integration as Record<string, unknown>;
       expect(integration.Type).toBe('HTTP_PROXY');
       expect(integration.ConnectionType).toBe('VPC_LINK');
@@ -194,7 +196,12 @@ describe('fan-out', () => {
 });
 
 describe('services', () => {
-  const taskDefs = () => ofType('AWS::ECS::TaskDefinition').map(([, r]) => r.Properties ?? {});
+  /** Both services' task definitions; counted, so a loop over them cannot pass by running zero times. */
+  const taskDefs = () => {
+    const tds = ofType('AWS::ECS::TaskDefinition').map(([, r]) => r.Properties ?? {});
+    expect(tds, 'task definitions: parcel-api and warehouse-query').toHaveLength(2);
+    return tds;
+  };
   const containers = (td: Record<string, unknown>) =>
     td.ContainerDefinitions as {
       Name: string;
@@ -207,7 +214,6 @@ describe('services', () => {
     }[];
 
   it('runs an X-Ray daemon sidecar on UDP 2000 in both task definitions, non-root, shell-less health check', () => {
-    expect(taskDefs()).toHaveLength(2);
     for (const td of taskDefs()) {
       const daemon = containers(td).find((c) => c.Name === 'xray-daemon');
       expect(daemon?.Image).toBe(XRAY_DAEMON_IMAGE);
@@ -288,8 +294,9 @@ describe('services', () => {
   });
 
   it('swaps the daemon for the ADOT collector with the same UDP port when asked', () => {
-    const tds = adotTemplate.findResources('AWS::ECS::TaskDefinition');
-    for (const td of Object.values(tds)) {
+    const tds = Object.values(adotTemplate.findResources('AWS::ECS::TaskDefinition'));
+    expect(tds, 'task definitions: parcel-api and warehouse-query').toHaveLength(2);
+    for (const td of tds) {
       const defs = td.Properties.ContainerDefinitions as {
         Name: string;
         Image: string;

@@ -1,7 +1,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { LOCAL_CREDENTIALS, readParcelApiConfig, readStepFunctionsConfig } from '@parcel/config';
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_STATE_MACHINE_ARN,
+  readParcelApiConfig,
+  readStepFunctionsConfig,
+} from '@parcel/config';
 import {
   CACHE_TTL_ATTRIBUTE,
   type FanoutInput,
@@ -203,40 +208,92 @@ describe('GET /parcels/{id}', () => {
     expectWellFormedTrace(r);
   });
 
-  it('shares one fan-out between concurrent misses of the same parcel', async () => {
-    // A Step Functions endpoint that takes 400 ms to refuse: every request below arrives while the first
-    // one's fan-out is still under way.
-    let calls = 0;
-    const slowSfn = createServer((_req, res) => {
-      calls++;
-      setTimeout(() => {
-        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
-        res.end(JSON.stringify({ __type: 'StateMachineDoesNotExist', message: 'not here' }));
-      }, 400);
+  it('shares one fan-out between concurrent misses of the same parcel, and every one gets its answer', async () => {
+    const ID = 'RJ999999995IE';
+    // The cache read goes through a proxy to dynalite that counts the GetItem answers it passed on.
+    let cacheReads = 0;
+    const cacheProxy = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', async () => {
+        const upstream = await fetch(`${dynalite.endpoint}${req.url}`, {
+          method: req.method,
+          headers: req.headers as Record<string, string>,
+          body: Buffer.concat(chunks),
+        });
+        const body = Buffer.from(await upstream.arrayBuffer());
+        res.writeHead(upstream.status, Object.fromEntries(upstream.headers));
+        res.end(body, () => {
+          if (String(req.headers['x-amz-target']).endsWith('.GetItem')) cacheReads++;
+        });
+      });
     });
-    await new Promise<void>((resolve) => slowSfn.listen(0, '127.0.0.1', resolve));
-    const slowApi = await startParcelApi(
+    // A Step Functions that answers the execution with this parcel, but only once all six requests have
+    // had their cache miss: no assumption about how fast six requests arrive on a loaded machine.
+    const executions: string[] = [];
+    const sfnAnswers = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', async () => {
+        executions.push(Buffer.concat(chunks).toString('utf8'));
+        while (cacheReads < 6) await new Promise((r) => setTimeout(r, 20));
+        // The sixth miss's answer is on the loopback socket: this turn of the event loop reads it (and the
+        // follower joins the flight) before a timer set now can fire.
+        await new Promise((r) => setTimeout(r, 50));
+        const now = Date.now() / 1000;
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(
+          JSON.stringify({
+            executionArn: `${LOCAL_STATE_MACHINE_ARN.replace(':stateMachine:', ':express:')}:shared:1`,
+            stateMachineArn: LOCAL_STATE_MACHINE_ARN,
+            startDate: now,
+            stopDate: now,
+            status: 'SUCCEEDED',
+            output: JSON.stringify(mergedParcel(ID, new Date().toISOString())),
+          }),
+        );
+      });
+    });
+    for (const server of [cacheProxy, sfnAnswers]) {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    }
+    const portOf = (server: typeof cacheProxy) => (server.address() as AddressInfo).port;
+    const sharedApi = await startParcelApi(
       baseEnv({
         AWS_XRAY_DAEMON_ADDRESS: collector.address,
         PARCEL_TABLE: TABLE,
-        DYNAMODB_ENDPOINT: dynalite.endpoint,
-        SFN_ENDPOINT: `http://127.0.0.1:${(slowSfn.address() as AddressInfo).port}`,
+        DYNAMODB_ENDPOINT: `http://127.0.0.1:${portOf(cacheProxy)}`,
+        SFN_ENDPOINT: `http://127.0.0.1:${portOf(sfnAnswers)}`,
       }),
       { host: '127.0.0.1' },
     );
     try {
-      const results = await Promise.all(
-        Array.from({ length: 6 }, () => get(slowApi, '/parcels/RJ999999995IE')),
+      const results = await Promise.all(Array.from({ length: 6 }, () => get(sharedApi, `/parcels/${ID}`)));
+      expect(cacheReads).toBe(6);
+      expect(executions).toHaveLength(1);
+      expect(JSON.parse(executions[0] as string)).toMatchObject({ input: JSON.stringify({ parcelId: ID }) });
+      for (const r of results) {
+        expect(r.res.status).toBe(200);
+        expect(r.body).toMatchObject({ parcelId: ID, freshness: { cache: 'miss' }, vendorStatus: 'ok' });
+      }
+      // One request did the work (its SFN call); five followed it and name the trace that did.
+      const leader = results.filter((r) => subsegments(r.segment).some((s) => s.name === 'SFN'));
+      expect(leader).toHaveLength(1);
+      const followers = results.flatMap((r) =>
+        subsegments(r.segment).filter((s) => s.name === 'parcel-fanout (shared)'),
       );
-      for (const r of results) expect(r.res.status).toBe(503);
-      expect(calls).toBe(1);
-      const names = results.flatMap((r) => subsegments(r.segment).map((s) => s.name));
-      expect(names.filter((n) => n === 'SFN')).toHaveLength(1);
-      expect(names.filter((n) => n === 'parcel-fanout (shared)')).toHaveLength(5);
+      expect(followers).toHaveLength(5);
+      for (const f of followers) {
+        const metadata = f.metadata as { default?: Record<string, unknown> } | undefined;
+        expect(metadata?.default?.fanout_shared_with).toEqual({ traceId: leader[0]?.root });
+      }
       for (const r of results) expectWellFormedTrace(r);
     } finally {
-      await slowApi.close();
-      slowSfn.close();
+      await sharedApi.close();
+      cacheProxy.closeAllConnections();
+      sfnAnswers.closeAllConnections();
+      cacheProxy.close();
+      sfnAnswers.close();
     }
   });
 

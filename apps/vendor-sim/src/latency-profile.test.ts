@@ -5,6 +5,7 @@ import {
   DEFAULT_LATENCY_PROFILE,
   type LatencyProfile,
   PROFILE_FIELDS,
+  PROFILE_LIMITS,
   planCall,
 } from './latency-profile';
 
@@ -93,11 +94,32 @@ describe('applyProfilePatch', () => {
 
   it('on hostile input either rejects or yields a profile within bounds, never a partial change', () => {
     const anyValue = fc.oneof(fc.double(), fc.integer(), fc.string(), fc.boolean(), fc.constant(null));
-    const patch = fc.dictionary(fc.oneof(fc.constantFrom(...PROFILE_FIELDS), fc.string()), anyValue);
+    const hostile = fc.dictionary(fc.oneof(fc.constantFrom(...PROFILE_FIELDS), fc.string()), anyValue);
+    // Patches within every field's range, edges included: most inputs must take the accepting branch,
+    // or its checks below would hardly ever run.
+    const inRange = fc.record(
+      Object.fromEntries(
+        PROFILE_FIELDS.map((f) => [
+          f,
+          fc.oneof(
+            fc.constantFrom(PROFILE_LIMITS[f].min, PROFILE_LIMITS[f].max),
+            fc.double({ min: PROFILE_LIMITS[f].min, max: PROFILE_LIMITS[f].max, noNaN: true }),
+          ),
+        ]),
+      ) as Record<keyof LatencyProfile, fc.Arbitrary<number>>,
+      { requiredKeys: [] },
+    );
+    let accepted = 0;
+    let runs = 0;
     fc.assert(
-      fc.property(fc.oneof(patch, fc.jsonValue()), (input) => {
+      fc.property(fc.oneof({ arbitrary: inRange, weight: 3 }, hostile, fc.jsonValue()), (input) => {
+        runs++;
         const result = applyProfilePatch(DEFAULT_LATENCY_PROFILE, input);
-        if (!result.ok) return;
+        if (!result.ok) {
+          expect(result.problems.length).toBeGreaterThan(0);
+          return;
+        }
+        accepted++;
         const p = result.profile;
         expect(Object.keys(p).sort()).toEqual([...PROFILE_FIELDS].sort());
         for (const f of ['slowFraction', 'errorRate', 'resetRate'] as const) {
@@ -111,6 +133,8 @@ describe('applyProfilePatch', () => {
           expect(p[f]).toBe(Object.hasOwn(input as object, f) ? given : DEFAULT_LATENCY_PROFILE[f]);
         }
       }),
+      { numRuns: 300 },
     );
+    expect(accepted, `accepted ${accepted} of ${runs}`).toBeGreaterThan(runs / 2);
   });
 });

@@ -22,7 +22,8 @@ export const DEFAULT_LATENCY_PROFILE: Readonly<LatencyProfile> = Object.freeze({
   resetRate: 0,
 });
 
-const LIMITS: Record<keyof LatencyProfile, { min: number; max: number }> = {
+/** The range each field accepts. */
+export const PROFILE_LIMITS: Readonly<Record<keyof LatencyProfile, { min: number; max: number }>> = {
   medianMs: { min: 0, max: 60_000 },
   slowFraction: { min: 0, max: 1 },
   slowMs: { min: 0, max: 120_000 },
@@ -30,7 +31,7 @@ const LIMITS: Record<keyof LatencyProfile, { min: number; max: number }> = {
   resetRate: { min: 0, max: 1 },
 };
 
-export const PROFILE_FIELDS = Object.keys(LIMITS) as (keyof LatencyProfile)[];
+export const PROFILE_FIELDS = Object.keys(PROFILE_LIMITS) as (keyof LatencyProfile)[];
 
 export type ProfilePatchResult = { ok: true; profile: LatencyProfile } | { ok: false; problems: string[] };
 
@@ -45,12 +46,12 @@ export function applyProfilePatch(current: LatencyProfile, patch: unknown): Prof
   const problems: string[] = [];
   const next: LatencyProfile = { ...current };
   for (const [key, value] of Object.entries(patch)) {
-    if (!Object.hasOwn(LIMITS, key)) {
+    if (!Object.hasOwn(PROFILE_LIMITS, key)) {
       problems.push(`unknown field "${key}" (known: ${PROFILE_FIELDS.join(', ')})`);
       continue;
     }
     const field = key as keyof LatencyProfile;
-    const { min, max } = LIMITS[field];
+    const { min, max } = PROFILE_LIMITS[field];
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
       problems.push(`${field} must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`);
       continue;

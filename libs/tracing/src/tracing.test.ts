@@ -223,7 +223,10 @@ describe('express segments (X-Ray backend)', () => {
       headers: { 'x-amzn-trace-id': sampledHeader(root, parent, '0') },
     });
     expect(res.headers.get('x-amzn-trace-id')).toBe(`Root=${root};Sampled=0`);
-    await new Promise((r) => setTimeout(r, 100));
+    // A sampled request sent after it is the marker: once its segment is in, the other's would be too.
+    const marker = newTraceId();
+    await fetch(`${baseUrl}/ok/1`, { headers: { 'x-amzn-trace-id': sampledHeader(marker, newSegmentId()) } });
+    await collector.waitFor((s) => s.some((d) => d.trace_id === marker));
     expect(segmentsOf(root)).toEqual([]);
     // Recorded in memory all the same (keep-on-error): the call carries the id of its own subsegment as
     // Parent, so a segment kept downstream links up with ours if we keep it too.

@@ -22,11 +22,16 @@ describe('reference paths', () => {
     expect(readPath('$$.State.Name', scope)).toBe('S');
   });
 
-  it('a path that matches nothing is States.Runtime', () => {
-    expect(() => readPath('$.a.missing', scope)).toThrowError(
-      expect.objectContaining({ error: 'States.Runtime' }),
-    );
-    expect(() => readPath('$.a.b[7]', scope)).toThrowError(StatesError);
+  it('a path that matches nothing is States.Runtime, its cause naming the path', () => {
+    for (const path of ['$.a.missing', '$.a.b[7]']) {
+      expect(() => readPath(path, scope), path).toThrowError(
+        expect.objectContaining({
+          name: 'StatesError',
+          error: 'States.Runtime',
+          causeText: `The JSONPath '${path}' could not be found in the input`,
+        }),
+      );
+    }
   });
 
   it('refuses what the emulator does not implement instead of guessing', () => {
@@ -35,14 +40,20 @@ describe('reference paths', () => {
     }
   });
 
-  it('hostile paths only ever fail as States.Runtime', () => {
+  it('hostile paths only ever fail as States.Runtime, with a cause that names the path', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 40 }), (tail) => {
+        const path = `$${tail}`;
+        let thrown: unknown;
         try {
-          readPath(`$${tail}`, scope);
+          readPath(path, scope);
         } catch (err) {
-          expect(err).toBeInstanceOf(StatesError);
+          thrown = err;
         }
+        if (thrown === undefined) return;
+        expect(thrown).toBeInstanceOf(StatesError);
+        expect((thrown as StatesError).error).toBe('States.Runtime');
+        expect((thrown as StatesError).causeText).toContain(path);
       }),
     );
   });
