@@ -13,7 +13,10 @@ export interface DataProps {
   /** The database user warehouse-query connects as (IAM auth through the proxy). */
   readonly dbUser: string;
   readonly dbName: string;
-  readonly key: kms.IKey;
+  /** Encrypts the cache table only. */
+  readonly cacheKey: kms.IKey;
+  /** Encrypts the database storage and its master secret only. */
+  readonly databaseKey: kms.IKey;
   /** Multi-AZ database. Default true (a standby in the second AZ doubles the instance cost). */
   readonly multiAz?: boolean;
 }
@@ -34,7 +37,7 @@ export class Data extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: CACHE_TTL_ATTRIBUTE,
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: props.key,
+      encryptionKey: props.cacheKey,
       // A cache: losing it costs one fan-out per parcel, not data.
       removalPolicy: RemovalPolicy.DESTROY,
     });
@@ -53,9 +56,9 @@ export class Data extends Construct {
       // The instance's own port is not the well-known one; clients use the proxy's 5432.
       port: 5433,
       databaseName: props.dbName,
-      credentials: rds.Credentials.fromGeneratedSecret(props.dbUser, { encryptionKey: props.key }),
+      credentials: rds.Credentials.fromGeneratedSecret(props.dbUser, { encryptionKey: props.databaseKey }),
       storageEncrypted: true,
-      storageEncryptionKey: props.key,
+      storageEncryptionKey: props.databaseKey,
       iamAuthentication: true,
       multiAz: props.multiAz ?? true,
       allocatedStorage: 20,

@@ -65,7 +65,6 @@ export class Fanout extends Construct {
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
-    if (props.table.encryptionKey) props.table.encryptionKey.grantEncryptDecrypt(this.role);
 
     const policy = this.role.node.findChild('DefaultPolicy');
     const ack = (id: string, reason: string) => Validations.of(policy).acknowledge({ id, reason });
@@ -79,14 +78,6 @@ export class Fanout extends Construct {
     ack(
       'AwsSolutions-IAM5[Resource::*]',
       'X-Ray tracing (PutTraceSegments, sampling) and CloudWatch Logs delivery (CreateLogDelivery, …) take no resource ARN.',
-    );
-    ack(
-      'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
-      'The CDK grant for the table key, scoped to that one key.',
-    );
-    ack(
-      'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-      'The CDK grant for the table key, scoped to that one key.',
     );
   }
 }

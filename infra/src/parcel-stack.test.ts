@@ -317,6 +317,87 @@ describe('services', () => {
   });
 });
 
+describe('KMS keys', () => {
+  const keyIds = () => ofType('AWS::KMS::Key').map(([id]) => id);
+  const keyWith = (description: RegExp) =>
+    ofType('AWS::KMS::Key').find(([, r]) => description.test(String(r.Properties?.Description)))?.[0];
+  const ref = (id: string | undefined) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+
+  it('one rotated key per purpose: logs, cache table, database and secret, alarm topic', () => {
+    expect(keyIds()).toHaveLength(4);
+    for (const [, k] of ofType('AWS::KMS::Key')) expect(k.Properties?.EnableKeyRotation).toBe(true);
+    const logs = keyWith(/log groups/);
+    const cache = keyWith(/cache table/);
+    const database = keyWith(/PostgreSQL/);
+    const alarms = keyWith(/alarm topic/);
+    expect(new Set([logs, cache, database, alarms]).size).toBe(4);
+    for (const [, g] of ofType('AWS::Logs::LogGroup')) expect(g.Properties?.KmsKeyId).toEqual(ref(logs));
+    const table = ofType('AWS::DynamoDB::Table')[0]?.[1].Properties?.SSESpecification as {
+      KMSMasterKeyId: unknown;
+    };
+    expect(table.KMSMasterKeyId).toEqual(ref(cache));
+    const db = ofType('AWS::RDS::DBInstance')[0]?.[1].Properties ?? {};
+    expect(db.KmsKeyId).toEqual(ref(database));
+    for (const [, secret] of ofType('AWS::SecretsManager::Secret')) {
+      expect(secret.Properties?.KmsKeyId).toEqual(ref(database));
+    }
+    const topic = ofType('AWS::SNS::Topic')[0]?.[1].Properties ?? {};
+    expect(topic.KmsMasterKeyId).toEqual(ref(alarms));
+  });
+
+  it('lets CloudWatch Logs use the logs key only for log groups of this account and region', () => {
+    const logs = ofType('AWS::KMS::Key').find(([, r]) =>
+      /log groups/.test(String(r.Properties?.Description)),
+    );
+    const statements = (
+      (logs?.[1].Properties?.KeyPolicy ?? { Statement: [] }) as { Statement: Record<string, unknown>[] }
+    ).Statement;
+    const forLogs = statements.filter((st) => json(st.Principal).includes('logs.eu-west-1.amazonaws.com'));
+    expect(forLogs).toHaveLength(1);
+    expect(json(forLogs[0]?.Condition)).toContain('kms:EncryptionContext:aws:logs:arn');
+    expect(json(forLogs[0]?.Condition)).toContain(':logs:eu-west-1:');
+    // No other key lets the logs service in.
+    for (const [, k] of ofType('AWS::KMS::Key').filter(([id]) => id !== logs?.[0])) {
+      expect(json(k.Properties?.KeyPolicy)).not.toContain('logs.eu-west-1.amazonaws.com');
+    }
+  });
+
+  it('lets CloudWatch alarms publish to the encrypted topic', () => {
+    const alarms = ofType('AWS::KMS::Key').find(([, r]) =>
+      /alarm topic/.test(String(r.Properties?.Description)),
+    );
+    expect(json(alarms?.[1].Properties?.KeyPolicy)).toContain('cloudwatch.amazonaws.com');
+  });
+
+  it('gives roles the cache key through DynamoDB only, and no role kms:ReEncrypt* or a key it does not use', () => {
+    const cache = ofType('AWS::KMS::Key').find(([, r]) =>
+      /cache table/.test(String(r.Properties?.Description)),
+    )?.[0];
+    for (const [id, p] of ofType('AWS::IAM::Policy')) {
+      const statements = (
+        (p.Properties?.PolicyDocument ?? { Statement: [] }) as { Statement: Record<string, unknown>[] }
+      ).Statement;
+      for (const st of statements) {
+        const actions = [st.Action].flat().map(String);
+        expect(
+          actions.filter((a) => a.startsWith('kms:ReEncrypt')),
+          id,
+        ).toEqual([]);
+        if (json(st.Resource).includes(cache ?? '-')) {
+          expect(st.Condition, id).toEqual({
+            StringEquals: { 'kms:ViaService': 'dynamodb.eu-west-1.amazonaws.com' },
+          });
+        }
+      }
+    }
+    const docOf = (pattern: RegExp) =>
+      json(ofType('AWS::IAM::Policy').find(([id]) => pattern.test(id))?.[1].Properties?.PolicyDocument);
+    expect(docOf(/^FanoutRoleDefaultPolicy/)).toContain('"kms:Encrypt"');
+    expect(docOf(/^ParcelApiTaskTaskRoleDefaultPolicy/)).toContain('"kms:Decrypt"');
+    expect(docOf(/^ParcelApiTaskTaskRoleDefaultPolicy/)).not.toContain('"kms:Encrypt"');
+  });
+});
+
 describe('data and tracing resources', () => {
   it('keys the table on parcelId, on demand, with PITR, TTL and a customer key', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {

@@ -10,13 +10,13 @@ import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { environmentFor } from './container-env';
 import { Data } from './data';
 import { Fanout } from './fanout';
 import { type CustomDomainOptions, FrontDoor } from './front-door';
 import { CONTAINER_PORTS, type ImageService } from './image-context';
+import { Keys } from './keys';
 import { Network } from './network';
 import { Observability, type VendorStaleMetric } from './observability';
 import { ParcelService } from './parcel-service';
@@ -57,14 +57,10 @@ export class ParcelStack extends Stack {
     const stageName = props.stageName ?? 'prod';
     const routes = props.routes ?? ROUTES;
 
-    const key = new kms.Key(this, 'Key', {
-      description: 'parcel-tracking: logs, cache table, database, secrets, alarm topic',
-      enableKeyRotation: true,
-    });
-    // CloudWatch Logs encrypts log groups with the key only when the key policy lets it.
-    key.grantEncryptDecrypt(new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`));
+    const keys = new Keys(this, 'Keys');
+    const logKey = keys.logs;
 
-    this.network = new Network(this, 'Network', { natGateways: props.natGateways, logKey: key });
+    this.network = new Network(this, 'Network', { natGateways: props.natGateways, logKey });
     const vpc = this.network.vpc;
 
     this.data = new Data(this, 'Data', {
@@ -73,7 +69,8 @@ export class ParcelStack extends Stack {
       tableName: PARCEL_TABLE,
       dbUser: warehouseQuerySpec.dbUser.defaultValue ?? 'warehouse',
       dbName: warehouseQuerySpec.dbName.defaultValue ?? 'parcels',
-      key,
+      cacheKey: keys.cache,
+      databaseKey: keys.database,
       multiAz: props.multiAzDatabase,
     });
 
@@ -82,7 +79,7 @@ export class ParcelStack extends Stack {
       subnets: this.network.isolatedSubnets,
       routes,
       stageName,
-      logKey: key,
+      logKey,
       customDomain: props.customDomain,
     });
 
@@ -90,7 +87,7 @@ export class ParcelStack extends Stack {
       api: this.frontDoor.api,
       stageName,
       table: this.data.table,
-      logKey: key,
+      logKey,
     });
 
     const cluster = new ecs.Cluster(this, 'Cluster', {
@@ -134,7 +131,7 @@ export class ParcelStack extends Stack {
       subnets: this.network.isolatedSubnets,
       securityGroup: parcelApiSg,
       sidecar: props.sidecar,
-      logKey: key,
+      logKey,
       image: props.images?.['parcel-api'],
       environment: environmentFor('parcel-api', parcelApiSpec, {
         ...common,
@@ -151,7 +148,7 @@ export class ParcelStack extends Stack {
       subnets: this.network.egressSubnets,
       securityGroup: warehouseSg,
       sidecar: props.sidecar,
-      logKey: key,
+      logKey,
       image: props.images?.['warehouse-query'],
       environment: environmentFor('warehouse-query', warehouseQuerySpec, {
         ...common,
@@ -176,7 +173,8 @@ export class ParcelStack extends Stack {
         resources: [this.data.table.tableArn],
       }),
     );
-    key.grantDecrypt(parcelApi.taskRole);
+    keys.grantCacheUse(parcelApi.taskRole, 'read');
+    keys.grantCacheUse(this.fanout.role, 'write');
     parcelApi.taskRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'RunFanout',
@@ -198,7 +196,7 @@ export class ParcelStack extends Stack {
       stageName,
       samplingRules: props.samplingRules ?? SAMPLING_RULES,
       vendorStale: props.vendorStaleMetric ?? { namespace: 'ParcelTracking', metricName: 'vendor_stale' },
-      key,
+      key: keys.alarms,
     });
 
     this.acknowledgeFindings();
