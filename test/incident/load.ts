@@ -1,7 +1,7 @@
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { percentile } from '@parcel/trace-analysis';
-import { newSegmentId, newTraceId } from '@parcel/xray-protocol';
+import { newSegmentId, newTraceId, parseTraceHeader } from '@parcel/xray-protocol';
 
 export interface LoadOptions {
   /** Base URL of the gateway (loopback only). */
@@ -16,6 +16,13 @@ export interface LoadOptions {
   maxInFlight?: number;
   /** Per-request client timeout in ms. */
   timeoutMs?: number;
+  /**
+   * `true` (default): every request carries `Sampled=1`, so every one is traced. `false`: no trace header,
+   * so the edge decides by its sampling rules, as for a client outside.
+   */
+  forceSampled?: boolean;
+  /** Called with each result as it arrives (progress lines). */
+  onResult?: (result: RequestResult) => void;
 }
 
 export interface RequestResult {
@@ -25,6 +32,8 @@ export interface RequestResult {
   status: number;
   ms: number;
   stale: boolean;
+  /** The trace the edge answered with was sampled (`Sampled=1` in its `X-Amzn-Trace-Id`). */
+  sampled: boolean;
 }
 
 export interface LoadResult {
@@ -47,9 +56,9 @@ export interface LatencySummary {
 }
 
 /**
- * Fixed-rate load over loopback. Every request carries its own `X-Amzn-Trace-Id: Root=…;Sampled=1`, so the
- * edge keeps every one of them (the analysis needs them all, not the production 5 %) and each result is
- * tied to its trace.
+ * Fixed-rate load over loopback. By default every request carries its own `X-Amzn-Trace-Id:
+ * Root=…;Sampled=1`, so the edge keeps every one of them (the analysis needs them all, not the production
+ * 5 %); either way each result is tied to the trace the edge answered with.
  */
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const total = Math.max(1, Math.round(opts.rate * opts.seconds));
@@ -66,25 +75,40 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   let skipped = 0;
   let inFlight = 0;
 
+  const forceSampled = opts.forceSampled ?? true;
   const one = (i: number): Promise<void> => {
     const parcelId = opts.parcelIds[i % opts.parcelIds.length] as string;
-    const traceId = newTraceId();
+    const sentTraceId = forceSampled ? newTraceId() : undefined;
     const t0 = performance.now();
     return new Promise<void>((resolve) => {
-      const finish = (status: number, stale: boolean) => {
-        results.push({ traceId, parcelId, status, ms: performance.now() - t0, stale });
+      const finish = (status: number, stale: boolean, answered?: ReturnType<typeof parseTraceHeader>) => {
+        const result = {
+          traceId: answered?.root ?? sentTraceId ?? '',
+          parcelId,
+          status,
+          ms: performance.now() - t0,
+          stale,
+          sampled: answered?.sampled === '1',
+        };
+        results.push(result);
+        opts.onResult?.(result);
         resolve();
       };
       const req = request(
         new URL(`/parcels/${parcelId}`, base),
         {
           agent,
-          headers: { 'x-amzn-trace-id': `Root=${traceId};Parent=${newSegmentId()};Sampled=1` },
+          headers: sentTraceId
+            ? { 'x-amzn-trace-id': `Root=${sentTraceId};Parent=${newSegmentId()};Sampled=1` }
+            : {},
           timeout: timeoutMs,
         },
         (res) => {
           res.resume();
-          res.on('end', () => finish(res.statusCode ?? 0, res.headers['x-parcel-stale'] === 'true'));
+          const answered = parseTraceHeader(res.headers['x-amzn-trace-id']);
+          res.on('end', () =>
+            finish(res.statusCode ?? 0, res.headers['x-parcel-stale'] === 'true', answered),
+          );
           res.on('error', () => finish(0, false));
         },
       );

@@ -41,7 +41,8 @@ describe('xray-service through @aws-sdk/client-xray', () => {
     expect(await res.json()).toMatchObject({ status: 'ok' });
   });
 
-  it('stores segments, reports bad ones as unprocessed', async () => {
+  it('stores segments, reports bad ones as unprocessed, and counts both', async () => {
+    const before = { ...service.api.ingest };
     const t = parcelRequestTrace();
     const out = await xray.send(
       new PutTraceSegmentsCommand({
@@ -54,6 +55,14 @@ describe('xray-service through @aws-sdk/client-xray', () => {
     );
     expect(out.UnprocessedTraceSegments).toHaveLength(2);
     expect(out.UnprocessedTraceSegments?.[0]?.ErrorCode).toBe('InvalidSegment');
+    const { segments } = (await (await fetch(`${service.url}/__xray/stats`)).json()) as {
+      segments: { received: number; stored: number; unprocessed: number };
+    };
+    expect(segments).toEqual({
+      received: before.received + t.docs.length + 2,
+      stored: before.stored + t.docs.length,
+      unprocessed: before.unprocessed + 2,
+    });
 
     const traces = await xray.send(
       new BatchGetTracesCommand({ TraceIds: [t.traceId, '1-00000000-000000000000000000000000'] }),

@@ -14,6 +14,8 @@ import { type CallContext, type FilterCompiler, XrayApi } from './xray-api';
 
 /** PutTraceSegments carries at most 50 documents of 64 KB each; leave room for JSON escaping. */
 export const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
+/** What PutTraceSegments took in (received = stored + unprocessed), next to the daemon's own counters. */
+export const STATS_PATH = '/__xray/stats';
 
 export interface XrayServiceOptions {
   logger?: Logger;
@@ -155,6 +157,10 @@ export async function startXrayService(
         refused: store.refusedCounts,
         otlp: otlp.stats,
       });
+      return;
+    }
+    if (req.method === 'GET' && path === STATS_PATH) {
+      sendJson(res, 200, { segments: api.ingest, traces: store.size, evicted: store.evictedCount });
       return;
     }
     if (req.method === 'POST') checkOrigin(req); // OTLP's own media types are its route's to check

@@ -43,6 +43,8 @@ export class XrayApi {
   }
 
   private readonly pageSize: number;
+  /** PutTraceSegments documents: at any moment received = stored + unprocessed. */
+  readonly ingest = { received: 0, stored: 0, unprocessed: 0 };
 
   /** Plugs in (or replaces) the filter-expression compiler GetTraceSummaries uses. */
   setFilterCompiler(compiler: FilterCompiler | undefined): void {
@@ -84,6 +86,9 @@ export class XrayApi {
         unprocessed.push({ Id: (doc as SegmentDoc).id, ErrorCode: refused.code, Message: refused.message });
       }
     }
+    this.ingest.received += docs.length;
+    this.ingest.unprocessed += unprocessed.length;
+    this.ingest.stored += docs.length - unprocessed.length;
     return { UnprocessedTraceSegments: unprocessed };
   }
 

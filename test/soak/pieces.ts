@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import type { RunningStack } from '@parcel/local-stack';
+
+/** Resident memory of each piece, in MB: its process and the processes it started (PostgreSQL's server). */
+export type MemorySample = Record<string, number>;
+
+function rssKb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+}
+
+function descendants(pid: number): number[] {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+  return children.flatMap((child) => [child, ...descendants(child)]);
+}
+
+function treeRssMb(pid: number): number {
+  let kb = 0;
+  for (const p of [pid, ...descendants(pid)]) {
+    try {
+      kb += rssKb(p);
+    } catch {
+      // Exited between listing and reading: it holds no memory any more.
+    }
+  }
+  return Math.round(kb / 1024);
+}
+
+/** The current process of every piece (a restarted piece appears once, as its latest process). */
+export function sampleMemory(stack: Pick<RunningStack, 'children'>): MemorySample {
+  const latest = new Map<string, number>();
+  for (const child of stack.children) if (child.running && child.pid) latest.set(child.name, child.pid);
+  return Object.fromEntries([...latest].map(([name, pid]) => [name, treeRssMb(pid)]));
+}
+
+export function formatMemory(sample: MemorySample): string {
+  return Object.entries(sample)
+    .map(([name, mb]) => `${name} ${mb}`)
+    .join(' · ');
+}
+
+/**
+ * Pieces whose memory keeps growing after warm-up: at every checkpoint higher than at the one before, and
+ * at the end higher than at the first by more than `minGrowth` (a fraction; V8 settles its heaps in steps,
+ * a leak climbs at every step).
+ */
+export function growingPieces(checkpoints: readonly MemorySample[], minGrowth = 0.25): string[] {
+  const first = checkpoints[0];
+  const last = checkpoints[checkpoints.length - 1];
+  if (!first || !last || checkpoints.length < 3) return [];
+  return Object.keys(first).filter((name) => {
+    const series = checkpoints.map((c) => c[name] ?? 0);
+    const rising = series.every((mb, i) => i === 0 || mb > (series[i - 1] as number));
+    return rising && (last[name] ?? 0) > (first[name] as number) * (1 + minGrowth);
+  });
+}
