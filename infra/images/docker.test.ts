@@ -14,7 +14,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { IMAGE_CONTEXT_EXCLUDE, IMAGE_SERVICES, REPO_ROOT } from '../src/image-context';
-import { XRAY_DAEMON_IMAGE } from '../src/telemetry-sidecar';
+import { ADOT_COLLECTOR_IMAGE, renderCollectorConfig, XRAY_DAEMON_IMAGE } from '../src/telemetry-sidecar';
 
 const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
 
@@ -105,6 +105,53 @@ describe('docker-compose.yml', () => {
     for (const [name, { dockerfile }] of Object.entries(IMAGE_SERVICES)) {
       expect(services[name]?.build).toEqual({ context: '..', dockerfile });
     }
+  });
+});
+
+describe('docker-compose.adot.yml (the sidecar switch)', () => {
+  const override = parse(read('docker/docker-compose.adot.yml'), { merge: true }) as {
+    services: Record<string, ComposeService>;
+  };
+  /** What `docker compose -f docker-compose.yml -f docker-compose.adot.yml` runs, for the keys used here. */
+  const merged = (name: string): ComposeService => {
+    const base = services[name] ?? {};
+    const over = override.services[name] ?? {};
+    return {
+      ...base,
+      ...over,
+      environment: { ...base.environment, ...over.environment },
+      volumes: [...(base.volumes ?? []), ...(over.volumes ?? [])],
+    };
+  };
+
+  it('keeps TRACING_BACKEND=xray beside the daemon: it takes no OTLP (the CDK stack refuses the pair too)', () => {
+    for (const app of Object.keys(TRACED))
+      expect(services[app]?.environment?.TRACING_BACKEND, app).toBe('xray');
+  });
+
+  it("puts the pinned ADOT collector in each traced service's namespace, on the same config as Fargate", () => {
+    for (const app of Object.keys(TRACED)) {
+      const sidecar = merged(`${app}-xray`);
+      expect(sidecar.network_mode).toBe(`service:${app}`);
+      expect(sidecar.image).toBe(`amazon/aws-otel-collector:${ADOT_COLLECTOR_IMAGE.split(':')[1]}`);
+      expect(sidecar.command).toEqual(['--config=/etc/adot/collector.yaml']);
+      expect(sidecar.volumes).toContain('./adot/collector.yaml:/etc/adot/collector.yaml:ro');
+      expect(sidecar.healthcheck?.test).toEqual(['CMD', '/healthcheck']);
+      // With the collector the backend is the operator's choice, otel included.
+      expect(merged(app).environment?.TRACING_BACKEND).toBe(`\${TRACING_BACKEND:-xray}`);
+      expect(merged(app).environment?.AWS_XRAY_DAEMON_ADDRESS).toBe('127.0.0.1:2000');
+    }
+    const onlyTraced = Object.keys(override.services).filter((n) => !n.endsWith('-xray'));
+    expect(onlyTraced.sort()).toEqual(Object.keys(TRACED).sort());
+  });
+
+  it("adot/collector.yaml is the stack's collector config pointed at the compose X-Ray service", () => {
+    const file = parse(read('docker/adot/collector.yaml'));
+    const local = `http://xray-service:${LOCAL_PORTS.xrayService}`;
+    expect(file).toEqual(parse(renderCollectorConfig('us-east-1', { xrayEndpoint: local })));
+    expect(file.receivers.otlp.protocols.http.endpoint).toBe(`0.0.0.0:${LOCAL_PORTS.otlpReceiver}`);
+    expect(file.receivers.awsxray.endpoint).toBe(`0.0.0.0:${LOCAL_PORTS.xrayDaemon}`);
+    expect(file.exporters.awsxray.endpoint).toBe(local);
   });
 });
 

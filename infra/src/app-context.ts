@@ -1,6 +1,17 @@
+import { tracingSpec } from '@parcel/config';
 import type { App } from 'aws-cdk-lib';
 import type { ParcelStackProps } from './parcel-stack';
-import type { DaemonLogLevel, SidecarKind } from './telemetry-sidecar';
+import type { DaemonLogLevel, SidecarKind, TracingBackend } from './telemetry-sidecar';
+
+/** `-c tracingBackend=…`: a value the services read (their spec says which), or otel. */
+function tracingBackend(value: string | undefined): TracingBackend | undefined {
+  if (value === undefined || value === 'otel') return value;
+  try {
+    return tracingSpec.tracingBackend.parse(value);
+  } catch (err) {
+    throw new Error(`context tracingBackend ${(err as Error).message}`);
+  }
+}
 
 /**
  * Stack settings from CDK context (`-c key=value` or cdk.json): nothing here needs an account, a lookup
@@ -38,8 +49,11 @@ export function stackPropsFromContext(app: App): ParcelStackProps {
     vendorBaseUrl: ctx('vendorBaseUrl'),
     vendorTimeoutMs: num('vendorTimeoutMs'),
     customDomain: domainName && certificateArn ? { domainName, certificateArn } : undefined,
+    tracingBackend: tracingBackend(ctx('tracingBackend')),
     sidecar: {
       kind: sidecarKind as SidecarKind,
+      transactionSearch:
+        ctx('transactionSearch') === undefined ? undefined : ctx('transactionSearch') === 'true',
       cpu: num('sidecarCpu'),
       memoryLimitMiB: num('sidecarMemoryMiB'),
       memoryReservationMiB: num('sidecarMemoryReservationMiB'),

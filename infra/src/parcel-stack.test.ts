@@ -43,6 +43,8 @@ beforeAll(() => {
     new ParcelStack(adotApp, 'Adot', {
       env: { region: 'eu-west-1' },
       sidecar: { kind: 'adot', cpu: 64 },
+      // The collector takes OTLP: the OpenTelemetry backend may run beside it.
+      tracingBackend: 'otel',
       images,
     }),
   );
@@ -311,6 +313,11 @@ describe('services', () => {
       expect(collector?.PortMappings).toContainEqual(
         expect.objectContaining({ ContainerPort: 2000, Protocol: 'udp' }),
       );
+      expect(collector?.PortMappings).toContainEqual(
+        expect.objectContaining({ ContainerPort: 4318, Protocol: 'tcp' }),
+      );
+      const app = defs.find((c) => c.Name === 'app');
+      expect(app?.Environment).toContainEqual({ Name: 'TRACING_BACKEND', Value: 'otel' });
       const config = collector?.Environment?.find((e) => e.Name === 'AOT_CONFIG_CONTENT')?.Value ?? '';
       expect(config).toMatch(/awsxray:\n\s+endpoint: 0\.0\.0\.0:2000\n\s+transport: udp/);
     }

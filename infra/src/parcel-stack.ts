@@ -20,12 +20,19 @@ import { Keys } from './keys';
 import { Network } from './network';
 import { Observability, type VendorStaleMetric } from './observability';
 import { ParcelService } from './parcel-service';
-import { SIDECAR_PORT, type TelemetrySidecarOptions } from './telemetry-sidecar';
+import {
+  assertSidecarServes,
+  SIDECAR_PORT,
+  type TelemetrySidecarOptions,
+  type TracingBackend,
+} from './telemetry-sidecar';
 
 export interface ParcelStackProps extends StackProps {
   readonly stageName?: string;
   /** The trace sidecar of both services: kind (daemon or collector), CPU, memory, buffer, log level. */
   readonly sidecar?: TelemetrySidecarOptions;
+  /** `TRACING_BACKEND` of both services (default xray); `otel` needs the collector sidecar. */
+  readonly tracingBackend?: TracingBackend;
   readonly natGateways?: number;
   readonly multiAzDatabase?: boolean;
   readonly customDomain?: CustomDomainOptions;
@@ -54,6 +61,8 @@ export class ParcelStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ParcelStackProps = {}) {
     super(scope, id, props);
+    const tracingBackend = props.tracingBackend ?? 'xray';
+    assertSidecarServes(tracingBackend, props.sidecar);
     const stageName = props.stageName ?? 'prod';
     const routes = props.routes ?? ROUTES;
 
@@ -118,7 +127,7 @@ export class ParcelStack extends Stack {
       // The ALB reaches the task on its ENI: listen on all interfaces (the services default to loopback).
       BIND_HOST: '0.0.0.0',
       AWS_XRAY_DAEMON_ADDRESS: DAEMON_ADDRESS,
-      TRACING_BACKEND: 'xray',
+      TRACING_BACKEND: tracingBackend,
       LOG_LEVEL: 'info',
       AWS_REGION: this.region,
       // The ALB's idle timeout: each service derives its keep-alive from it (and must outlast it).
