@@ -316,7 +316,7 @@ describe('services', () => {
       expect(collector?.PortMappings).toContainEqual(
         expect.objectContaining({ ContainerPort: 4318, Protocol: 'tcp' }),
       );
-      const app = defs.find((c) => c.Name === 'app');
+      const app = defs.find((c) => c.Name !== 'otel-collector');
       expect(app?.Environment).toContainEqual({ Name: 'TRACING_BACKEND', Value: 'otel' });
       const config = collector?.Environment?.find((e) => e.Name === 'AOT_CONFIG_CONTENT')?.Value ?? '';
       expect(config).toMatch(/awsxray:\n\s+endpoint: 0\.0\.0\.0:2000\n\s+transport: udp/);
