@@ -19,6 +19,7 @@ import { startXrayService } from '@parcel/xray-service';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { drainedDaemonStats, signedHeaders } from '../faults/support';
+import { kernelUdpDrops } from '../support/kernel';
 import { useSharedStack } from '../support/shared-stack';
 import { readTrace, xrayClient } from '../support/traces';
 import { type RawReply, rawGet, rawRequest } from './http-client';
@@ -482,7 +483,7 @@ describe('hostile datagrams at the daemon (fast-check)', () => {
     ],
   ];
 
-  it('every hostile datagram is counted as invalid by reason, exactly; the daemon keeps serving', async () => {
+  it('every hostile datagram is counted as invalid by reason (exactly, unless the kernel dropped some); the daemon keeps serving', async () => {
     const statsUrl = `http://${stack.endpoints.daemon}/__daemon/stats`;
     const stats = async () => (await (await fetch(statsUrl)).json()) as DaemonStats;
     const [host, port] = stack.endpoints.daemon.split(':') as [string, string];
@@ -493,6 +494,7 @@ describe('hostile datagrams at the daemon (fast-check)', () => {
       );
     const expected: Record<string, number> = {};
     const before = await stats();
+    const kernelDropsBefore = kernelUdpDrops(Number(port));
     try {
       for (const [reason, arb] of byReason) {
         const samples = fc.sample(arb, 40);
@@ -506,18 +508,23 @@ describe('hostile datagrams at the daemon (fast-check)', () => {
       socket.close();
     }
     const total = Object.values(expected).reduce((a, b) => a + b, 0);
+    // Unpaced, the datagrams can outrun the daemon's socket buffer: what the kernel dropped never
+    // reached the daemon (and cannot be told apart by reason). Everything else is counted.
+    const reachable = () => total - (kernelUdpDrops(Number(port)) - kernelDropsBefore);
     let after = await stats();
-    for (let i = 0; i < 100 && after.invalid < before.invalid + total; i++) {
+    for (let i = 0; i < 100 && after.invalid - before.invalid < reachable(); i++) {
       await new Promise((r) => setTimeout(r, 100));
       after = await stats();
     }
+    const kernelDropped = total - reachable();
+    if (kernelDropped > 0) console.log(`the kernel dropped ${kernelDropped} of ${total} datagrams`);
     for (const [reason, n] of Object.entries(expected)) {
-      expect(after.invalidByReason[reason as Reason] - before.invalidByReason[reason as Reason], reason).toBe(
-        n,
-      );
+      const counted = after.invalidByReason[reason as Reason] - before.invalidByReason[reason as Reason];
+      if (kernelDropped === 0) expect(counted, reason).toBe(n);
+      else expect(counted, reason).toBeGreaterThanOrEqual(n - kernelDropped);
     }
-    expect(after.invalid - before.invalid).toBe(total);
-    expect(after.received - before.received).toBeGreaterThanOrEqual(total);
+    expect(after.invalid - before.invalid).toBe(reachable());
+    expect(after.received - before.received).toBeGreaterThanOrEqual(reachable());
 
     // Still serving: a valid segment sent now is forwarded and readable from the X-Ray service.
     const traceId = newTraceId();

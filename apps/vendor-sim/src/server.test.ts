@@ -170,10 +170,11 @@ describe('latency and fault profile', () => {
     expect((await call('/__admin/stats')).body).toMatchObject({ requests: 1, slow: 1, served: 1, ok: 1 });
   });
 
-  it('the normal path is fast with a low median (the profile is what makes calls slow)', async () => {
+  it('the normal path is not slowed with a low median (the profile is what makes calls slow)', async () => {
     const reply = await call(VENDOR_PARCEL_PATH('RR123456785GB'));
     expect(reply.status).toBe(200);
-    expect(reply.ms).toBeLessThan(250);
+    // What the simulator decided, not the wall clock (a fresh TLS handshake on a loaded machine varies).
+    expect((await call('/__admin/stats')).body).toMatchObject({ requests: 1, slow: 0, served: 1, ok: 1 });
   });
 
   it('resetRate 1 destroys the connection without an answer', async () => {
