@@ -23,6 +23,16 @@ export interface SamplingRuleInput {
   readonly Attributes?: Record<string, string>;
 }
 
+/** A group as X-Ray's API spells it (`CreateGroup`). */
+export interface XrayGroupInput {
+  readonly GroupName: string;
+  readonly FilterExpression: string;
+  readonly InsightsConfiguration: {
+    readonly InsightsEnabled: boolean;
+    readonly NotificationsEnabled: boolean;
+  };
+}
+
 export interface VendorStaleMetric {
   readonly namespace: string;
   readonly metricName: string;
@@ -33,6 +43,8 @@ export interface ObservabilityProps {
   readonly api: apigw.RestApi;
   readonly stageName: string;
   readonly samplingRules: readonly SamplingRuleInput[];
+  /** X-Ray groups as `@parcel/sampling-rules` defines them (the local X-Ray service starts with the same). */
+  readonly groups: readonly XrayGroupInput[];
   readonly vendorStale: VendorStaleMetric;
   readonly key: kms.IKey;
   readonly p99ThresholdMs?: number;
@@ -72,11 +84,16 @@ export class Observability extends Construct {
         }),
       );
     }
-    new xray.CfnGroup(this, 'ParcelApiFaults', {
-      groupName: 'parcel-api-faults',
-      filterExpression: 'service("parcel-api") { fault }',
-      insightsConfiguration: { insightsEnabled: true, notificationsEnabled: false },
-    });
+    for (const group of props.groups) {
+      new xray.CfnGroup(this, `Group-${group.GroupName}`, {
+        groupName: group.GroupName,
+        filterExpression: group.FilterExpression,
+        insightsConfiguration: {
+          insightsEnabled: group.InsightsConfiguration.InsightsEnabled,
+          notificationsEnabled: group.InsightsConfiguration.NotificationsEnabled,
+        },
+      });
+    }
 
     this.alarmTopic = new sns.Topic(this, 'Alarms', {
       displayName: 'parcel-tracking alarms',

@@ -9,6 +9,7 @@ import {
   warehouseQuerySpec,
 } from '@parcel/config';
 import { pathShapeRegexes, ROUTES, shapeCheckedRoutes } from '@parcel/routes';
+import { XRAY_GROUPS } from '@parcel/sampling-rules';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -437,9 +438,14 @@ describe('data and tracing resources', () => {
       }),
     });
     template.resourceCountIs('AWS::XRay::SamplingRule', 1);
-    template.hasResourceProperties('AWS::XRay::Group', {
-      FilterExpression: 'service("parcel-api") { fault }',
-    });
+    // The groups are the ones the local X-Ray service starts with: one definition.
+    template.resourceCountIs('AWS::XRay::Group', XRAY_GROUPS.length);
+    for (const group of XRAY_GROUPS) {
+      template.hasResourceProperties('AWS::XRay::Group', {
+        GroupName: group.GroupName,
+        FilterExpression: group.FilterExpression,
+      });
+    }
     template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });

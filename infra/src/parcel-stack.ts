@@ -5,7 +5,7 @@ import {
   warehouseQuerySpec,
 } from '@parcel/config';
 import { ROUTES, type RouteDefinition } from '@parcel/routes';
-import { SAMPLING_RULES, type SamplingRule } from '@parcel/sampling-rules';
+import { SAMPLING_RULES, type SamplingRule, XRAY_GROUPS } from '@parcel/sampling-rules';
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -204,6 +204,7 @@ export class ParcelStack extends Stack {
       api: this.frontDoor.api,
       stageName,
       samplingRules: props.samplingRules ?? SAMPLING_RULES,
+      groups: XRAY_GROUPS,
       vendorStale: props.vendorStaleMetric ?? { namespace: 'ParcelTracking', metricName: 'vendor_stale' },
       key: keys.alarms,
     });

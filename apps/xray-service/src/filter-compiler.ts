@@ -7,8 +7,8 @@ import type { FilterCompiler } from './xray-api';
  * `FilterSyntaxError` (with its `position`), which the API answers with a 400.
  */
 export function xrayFilterCompiler(): FilterCompiler {
-  return (text) => {
-    const matches = compileFilter(text);
+  return (text, groups) => {
+    const matches = compileFilter(text, groups ? { groups } : {});
     return (trace) => matches(trace.model());
   };
 }

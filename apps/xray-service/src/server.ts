@@ -51,6 +51,12 @@ const OPERATIONS: Record<string, Operation> = {
   '/UpdateSamplingRule': (api, body, ctx) => api.updateSamplingRule(body, ctx),
   '/DeleteSamplingRule': (api, body, ctx) => api.deleteSamplingRule(body, ctx),
   '/SamplingTargets': (api, body, ctx) => api.getSamplingTargets(body, ctx),
+  '/CreateGroup': (api, body) => api.createGroup(body),
+  '/GetGroup': (api, body) => api.getGroup(body),
+  '/Groups': (api, body) => api.getGroups(body),
+  '/UpdateGroup': (api, body) => api.updateGroup(body),
+  '/DeleteGroup': (api, body) => api.deleteGroup(body),
+  '/TimeSeriesServiceStatistics': (api, body) => api.getTimeSeriesServiceStatistics(body),
 };
 
 /**
@@ -137,12 +143,22 @@ export async function startXrayService(
   for (const name of config.hostnames ?? []) hosts.add(name.toLowerCase());
   const sampling = new SamplingTable(options.samplingRules ?? SAMPLING_RULES, LOCAL_REGION, LOCAL_ACCOUNT);
   const api = new XrayApi(store, sampling, {
+    region: LOCAL_REGION,
+    account: LOCAL_ACCOUNT,
     ...(options.filterCompiler ? { filterCompiler: options.filterCompiler } : {}),
     ...(options.pageSize ? { pageSize: options.pageSize } : {}),
   });
   // The console (GET / and /console/**) filters with whatever compiler the API has.
   let filterCompiler = options.filterCompiler;
-  const web = consoleRoutes({ store, compiler: () => filterCompiler, logDir: options.logDir });
+  // Console filters resolve group.name against the API's groups.
+  const web = consoleRoutes({
+    store,
+    compiler: () =>
+      filterCompiler
+        ? (text: string) => (filterCompiler as FilterCompiler)(text, api.groups.expressionOf)
+        : undefined,
+    logDir: options.logDir,
+  });
   const otlp = otlpRoute(api, logger);
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {

@@ -1,9 +1,13 @@
-import { assembledSegments } from '@parcel/trace-model';
+import { XRAY_GROUPS, type XrayGroup } from '@parcel/sampling-rules';
+import { assembledSegments, type Facts, type TraceModel } from '@parcel/trace-model';
+import { type FilterAst, parseFilter } from '@parcel/xray-filter';
 import { type SegmentDoc, validateSegment } from '@parcel/xray-protocol';
 import { ApiError, invalidRequest } from './api-error';
+import { GroupTable, type StoredGroup } from './groups';
 import { newestPage } from './newest-page';
 import type { SamplingTable, StoredRule } from './sampling-table';
 import { buildServiceGraph } from './service-graph';
+import { type Aggregate, add, finish, histogramWire, newAggregate } from './statistics';
 import type { TraceEntry, TraceStore } from './trace-store';
 import { traceSummaryWire } from './trace-summary';
 import { readEpochSeconds } from './wire-time';
@@ -14,7 +18,9 @@ export type TracePredicate = (trace: TraceEntry) => boolean;
  * Compiles an X-Ray filter expression. Throws (any Error; its message is shown to the caller) when the
  * expression is invalid — the API answers 400 InvalidRequestException.
  */
-export type FilterCompiler = (expression: string) => TracePredicate;
+export type FilterCompiler = (expression: string, groups?: GroupLookup) => TracePredicate;
+/** A group's filter expression by name or ARN (`group.name = "…"` in an expression). */
+export type GroupLookup = (by: 'name' | 'arn', value: string) => string | undefined;
 // `xrayFilterCompiler()` (filter-compiler.ts) plugs in @parcel/xray-filter; main.ts uses it.
 
 /** Who asks: the AWS SDKs and CLI read REST-JSON timestamps as epoch seconds; others get milliseconds. */
@@ -33,13 +39,54 @@ const MAX_BATCH_TRACE_IDS = 100;
 export class XrayApi {
   private filterCompiler: FilterCompiler | undefined;
 
+  readonly groups: GroupTable;
+
   constructor(
     readonly store: TraceStore,
     readonly sampling: SamplingTable,
-    opts: { filterCompiler?: FilterCompiler; pageSize?: number } = {},
+    opts: {
+      filterCompiler?: FilterCompiler;
+      pageSize?: number;
+      groups?: readonly XrayGroup[];
+      region?: string;
+      account?: string;
+    } = {},
   ) {
     this.filterCompiler = opts.filterCompiler;
     this.pageSize = opts.pageSize ?? 100;
+    // Seeded groups are the project's own: their expressions are checked once a compiler is plugged in.
+    this.groups = new GroupTable(
+      opts.groups ?? XRAY_GROUPS,
+      opts.region ?? 'us-east-1',
+      opts.account ?? '000000000000',
+      (expression) => {
+        if (this.filterCompiler) this.compileFilter(expression);
+      },
+    );
+  }
+
+  /**
+   * Compiles a filter expression (with `group.name`/`group.arn` resolved against the groups), or throws a
+   * 400 that names the position of a syntax error.
+   */
+  compileFilter(expression: string): TracePredicate {
+    if (!this.filterCompiler) throw invalidRequest('Filter expressions are not supported by this service');
+    try {
+      return this.filterCompiler(expression, this.groups.expressionOf);
+    } catch (err) {
+      const position = (err as { position?: unknown }).position;
+      const where = typeof position === 'number' ? ` at position ${position}` : '';
+      const failure = invalidRequest(`Invalid filter expression${where}: ${(err as Error).message}`);
+      if (typeof position === 'number') (failure as { position?: number }).position = position;
+      throw failure;
+    }
+  }
+
+  /** The predicate of a request's GroupName/GroupARN, or undefined when it names no group. */
+  private groupPredicate(body: Record<string, unknown>): TracePredicate | undefined {
+    if (body.GroupName === undefined && body.GroupARN === undefined) return undefined;
+    const group = this.groups.get(body);
+    return group.FilterExpression.trim() === '' ? undefined : this.compileFilter(group.FilterExpression);
   }
 
   private readonly pageSize: number;
@@ -102,15 +149,8 @@ export class XrayApi {
       throw invalidRequest('TimeRangeType must be TraceId or Event');
     let predicate: TracePredicate | undefined;
     if (typeof body.FilterExpression === 'string' && body.FilterExpression.trim() !== '') {
-      if (!this.filterCompiler) throw invalidRequest('Filter expressions are not supported by this service');
-      try {
-        predicate = this.filterCompiler(body.FilterExpression);
-      } catch (err) {
-        // A syntax error carries the 0-based offset it was found at: name it, so the caller can point at it.
-        const position = (err as { position?: unknown }).position;
-        const where = typeof position === 'number' ? ` at position ${position}` : '';
-        throw invalidRequest(`Invalid filter expression${where}: ${(err as Error).message}`);
-      }
+      // A syntax error carries the 0-based offset it was found at: the message names it.
+      predicate = this.compileFilter(body.FilterExpression);
     } else if (body.FilterExpression !== undefined && typeof body.FilterExpression !== 'string') {
       throw invalidRequest('FilterExpression must be a string');
     }
@@ -161,11 +201,94 @@ export class XrayApi {
     const start = readEpochSeconds(body.StartTime, 'StartTime');
     const end = readEpochSeconds(body.EndTime, 'EndTime');
     if (end < start) throw invalidRequest('EndTime must not be before StartTime');
-    const models = [...this.store.inRange(start, end, 'Event')].map((e) => e.model());
+    const inGroup = this.groupPredicate(body);
+    const models: TraceModel[] = [];
+    for (const entry of this.store.inRange(start, end, 'Event')) {
+      if (!inGroup || inGroup(entry)) models.push(entry.model());
+    }
     return {
       Services: buildServiceGraph(models),
       StartTime: start,
       EndTime: end,
+      ContainsOldGroupVersions: false,
+    };
+  }
+
+  createGroup(body: Record<string, unknown>) {
+    return { Group: this.groups.create(body) };
+  }
+
+  getGroup(body: Record<string, unknown>) {
+    return { Group: this.groups.get(body) };
+  }
+
+  getGroups(_body: Record<string, unknown>) {
+    return { Groups: this.groups.list() satisfies StoredGroup[] };
+  }
+
+  updateGroup(body: Record<string, unknown>) {
+    return { Group: this.groups.update(body) };
+  }
+
+  deleteGroup(body: Record<string, unknown>) {
+    this.groups.delete(body);
+    return {};
+  }
+
+  /**
+   * GetTimeSeriesServiceStatistics: per `Period` (60 s by default, a multiple of 60), the statistics of
+   * the node or edge `EntitySelectorExpression` names (`service("…")`, `edge("…", "…")`, as in filters),
+   * or, without one, of the traces themselves (their entry points), within the group if one is named.
+   */
+  getTimeSeriesServiceStatistics(body: Record<string, unknown>) {
+    const start = readEpochSeconds(body.StartTime, 'StartTime');
+    const end = readEpochSeconds(body.EndTime, 'EndTime');
+    if (end < start) throw invalidRequest('EndTime must not be before StartTime');
+    if (end - start > MAX_TIME_RANGE_S) throw invalidRequest('The time range must not exceed 24 hours');
+    const period = body.Period ?? 60;
+    if (typeof period !== 'number' || !Number.isInteger(period) || period < 60 || period % 60 !== 0)
+      throw invalidRequest('Period must be a multiple of 60 seconds');
+    if (body.ForecastStatistics === true) throw invalidRequest('ForecastStatistics is not supported here');
+    const inGroup = this.groupPredicate(body);
+    const selector = body.EntitySelectorExpression;
+    if (selector !== undefined && typeof selector !== 'string')
+      throw invalidRequest('EntitySelectorExpression must be a string');
+    const select = selector ? entitySelector(selector) : undefined;
+    const buckets = new Map<number, Aggregate>();
+    const count = (facts: Facts) => {
+      if (facts.start < start || facts.start > end) return;
+      const bucket = Math.floor(facts.start / period) * period;
+      let agg = buckets.get(bucket);
+      if (!agg) {
+        agg = newAggregate();
+        buckets.set(bucket, agg);
+      }
+      add(agg, facts, facts.start, facts.start + (facts.responseTime ?? 0));
+    };
+    for (const entry of this.store.inRange(start, end, 'Event')) {
+      if (inGroup && !inGroup(entry)) continue;
+      const model = entry.model();
+      if (!select) {
+        const root = model.rootSegment?.service?.facts.find((f) => f.id === model.rootSegment?.id);
+        if (root) count(root);
+        continue;
+      }
+      if (select.kind === 'service') {
+        for (const node of model.services) if (select.matches(node)) for (const f of node.facts) count(f);
+      } else {
+        for (const edge of model.edges)
+          if (select.matches(edge.from, edge.to)) for (const f of edge.calls) count(f);
+      }
+    }
+    const key = select?.kind === 'edge' ? 'EdgeSummaryStatistics' : 'ServiceSummaryStatistics';
+    return {
+      TimeSeriesServiceStatistics: [...buckets]
+        .sort((a, b) => a[0] - b[0])
+        .map(([timestamp, agg]) => ({
+          Timestamp: timestamp,
+          [key]: finish(agg.stats),
+          ResponseTimeHistogram: histogramWire(agg.histogram),
+        })),
       ContainsOldGroupVersions: false,
     };
   }
@@ -197,6 +320,34 @@ export class XrayApi {
       UnprocessedStatistics: result.UnprocessedStatistics,
     };
   }
+}
+
+type NodeSelection = { name: string | null; type: string | null };
+const selects = (sel: NodeSelection, node: { name: string; type?: string }) =>
+  (sel.name === null || sel.name === node.name) && (sel.type === null || sel.type === node.type);
+
+/** Reads `service(…)` / `edge(…, …)` (no `{ }`: the selector names an entity, it does not filter). */
+function entitySelector(text: string):
+  | { kind: 'service'; matches: (node: { name: string; type?: string }) => boolean }
+  | {
+      kind: 'edge';
+      matches: (from: { name: string; type?: string }, to: { name: string; type?: string }) => boolean;
+    } {
+  let ast: FilterAst;
+  try {
+    ast = parseFilter(text);
+  } catch (err) {
+    throw invalidRequest(`Invalid EntitySelectorExpression: ${(err as Error).message}`);
+  }
+  if (ast.kind === 'service' && ast.filter === null) {
+    const node = ast.node;
+    return { kind: 'service', matches: (n) => selects(node, n) };
+  }
+  if (ast.kind === 'edge' && ast.filter === null) {
+    const { from, to } = ast;
+    return { kind: 'edge', matches: (a, b) => selects(from, a) && selects(to, b) };
+  }
+  throw invalidRequest('EntitySelectorExpression is service("…") or edge("…", "…")');
 }
 
 function ruleRecord(stored: StoredRule, ctx: CallContext) {

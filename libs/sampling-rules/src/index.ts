@@ -1,3 +1,4 @@
+export * from './groups';
 export * from './keep';
 export * from './match';
 export * from './rules';

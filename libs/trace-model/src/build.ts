@@ -219,6 +219,7 @@ function factsOf(entity: Entity, node: ServiceNode, root: boolean): Facts {
   const doc = entity.doc;
   return {
     id: entity.id,
+    start: entity.start,
     name: node.name,
     type: node.type,
     error: entity.error,
@@ -241,6 +242,7 @@ function factsOf(entity: Entity, node: ServiceNode, root: boolean): Facts {
 function mergeCall(callee: Facts, caller: Entity): Facts {
   return {
     ...callee,
+    start: caller.start,
     error: callee.error || caller.error,
     fault: callee.fault || caller.fault,
     throttle: callee.throttle || caller.throttle,

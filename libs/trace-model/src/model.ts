@@ -22,6 +22,8 @@ export interface HttpView {
 export interface Facts extends NodeRef {
   /** The segment (or, for an inferred node, subsegment) this was read from. */
   id: string;
+  /** When it started (epoch seconds): where a time series counts it. */
+  start: number;
   error: boolean;
   fault: boolean;
   throttle: boolean;

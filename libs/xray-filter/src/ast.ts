@@ -71,6 +71,8 @@ export type FilterAst =
   | { kind: 'service'; node: NodeSelector; filter: FilterAst | null }
   /** `edge(from, to)` with an optional `{ filter }` applied to the calls on that connection. */
   | { kind: 'edge'; from: NodeSelector; to: NodeSelector; filter: FilterAst | null }
+  /** `group.name = "x"` / `group.arn = "…"`: the trace matches that group's filter expression. */
+  | { kind: 'group'; by: 'name' | 'arn'; value: string }
   /** `rootcause.fault.service { name = "DynamoDB" }`: some element of the trace's root causes matches. */
   | { kind: 'rootcause'; cause: RootCauseKind; target: RootCauseTarget; filter: FilterAst | null };
 

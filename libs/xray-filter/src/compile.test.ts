@@ -190,3 +190,38 @@ describe('annotation types', () => {
     expect(compileFilter(expression)(trace)).toBe(expected);
   });
 });
+
+// X-Ray developer guide, "Using filter expressions": `group.name = "…"` / `group.arn = "…"` stand for
+// that group's filter expression.
+describe('group.name and group.arn', () => {
+  const groups = (by: 'name' | 'arn', value: string): string | undefined => {
+    const byName: Record<string, string> = {
+      faults: 'fault',
+      vendor: 'rootcause.fault.service { name = "vendor.localhost" }',
+      loop: 'group.name = "loop"',
+    };
+    if (by === 'arn') return value === 'arn:aws:xray:us-east-1:0:group/faults/X' ? byName.faults : undefined;
+    return Object.hasOwn(byName, value) ? byName[value] : undefined;
+  };
+  const run = (text: string) => {
+    const matches = compileFilter(text, { groups });
+    return ALL.filter((name) => matches(traces[name]));
+  };
+  it('reads the group’s expression, by name or ARN, combined with the rest', () => {
+    expect(run('group.name = "faults"')).toEqual(['apiFault']);
+    expect(run('group.arn = "arn:aws:xray:us-east-1:0:group/faults/X"')).toEqual(['apiFault']);
+    expect(run('group.name = "vendor" OR error')).toEqual(['vendorTimeout', 'notFound']);
+    expect(parseFilter('group.name = "a b"')).toEqual({ kind: 'group', by: 'name', value: 'a b' });
+  });
+  it('an unknown group, a group naming itself, or a group inside { } is a FilterSyntaxError', () => {
+    for (const bad of [
+      'group.name = "nope"',
+      'group.name = "loop"',
+      'group.name != "faults"',
+      'group.name',
+      'service() { group.name = "faults" }',
+    ])
+      expect(() => compileFilter(bad, { groups }), bad).toThrow(FilterSyntaxError);
+    expect(() => compileFilter('group.name = "faults"')).toThrow(FilterSyntaxError);
+  });
+});

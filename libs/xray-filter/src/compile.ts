@@ -16,6 +16,19 @@ import { FilterSyntaxError } from './errors';
 import { parseFilter } from './parser';
 
 export type TracePredicate = (trace: TraceView) => boolean;
+
+/** Finds a group's filter expression by name or ARN (`group.name = "…"`); undefined when there is none. */
+export type GroupResolver = (by: 'name' | 'arn', value: string) => string | undefined;
+
+export interface CompileOptions {
+  groups?: GroupResolver;
+}
+
+/** Blocks ({ … }) cannot name groups: the parser refuses it. */
+const NO_GROUPS: Context = { groups: undefined, nesting: 0 };
+
+/** How deep groups may refer to groups (a group naming itself would never end). */
+const MAX_GROUP_NESTING = 4;
 type Predicate<T> = (subject: T) => boolean;
 
 /**
@@ -242,7 +255,7 @@ function compileRootCause(
   target: RootCauseTarget,
   filter: FilterAst | null,
 ): TracePredicate {
-  const inner = filter === null ? null : compile(filter, ROOT_CAUSE_SCOPE);
+  const inner = filter === null ? null : compile(filter, ROOT_CAUSE_SCOPE, NO_GROUPS);
   return (t) => {
     for (const rootCause of causesOf(t, cause)) {
       const items = itemsOf(rootCause, target);
@@ -260,19 +273,33 @@ function compileRootCause(
  * user); fields with several values (`user`, `annotation.key`) match when any value does, and `!=` when
  * they are set and no value equals the literal.
  */
-export function compileFilter(filter: string | FilterAst): TracePredicate {
+export function compileFilter(filter: string | FilterAst, options: CompileOptions = {}): TracePredicate {
   const ast = typeof filter === 'string' ? parseFilter(filter) : filter;
-  return compile(ast, TRACE_SCOPE);
+  return compile(ast, TRACE_SCOPE, { groups: options.groups, nesting: 0 });
 }
 
-function compile<T>(ast: FilterAst, scope: Scope<T>): Predicate<T> {
+interface Context {
+  groups: GroupResolver | undefined;
+  nesting: number;
+}
+
+function compileGroup(by: 'name' | 'arn', value: string, context: Context): TracePredicate {
+  const expression = context.groups?.(by, value);
+  if (expression === undefined)
+    throw new FilterSyntaxError(0, `no group with ${by} ${JSON.stringify(value)}`);
+  if (context.nesting >= MAX_GROUP_NESTING)
+    throw new FilterSyntaxError(0, `groups refer to groups more than ${MAX_GROUP_NESTING} deep`);
+  return compile(parseFilter(expression), TRACE_SCOPE, { ...context, nesting: context.nesting + 1 });
+}
+
+function compile<T>(ast: FilterAst, scope: Scope<T>, context: Context): Predicate<T> {
   switch (ast.kind) {
     case 'and':
-      return all(ast.operands.map((o) => compile(o, scope)));
+      return all(ast.operands.map((o) => compile(o, scope, context)));
     case 'or':
-      return any(ast.operands.map((o) => compile(o, scope)));
+      return any(ast.operands.map((o) => compile(o, scope, context)));
     case 'not': {
-      const operand = compile(ast.operand, scope);
+      const operand = compile(ast.operand, scope, context);
       return (x) => !operand(x);
     }
     case 'flag': {
@@ -300,6 +327,10 @@ function compile<T>(ast: FilterAst, scope: Scope<T>): Predicate<T> {
       if (scope !== (TRACE_SCOPE as unknown))
         throw new FilterSyntaxError(0, 'annotations apply to whole traces only');
       return compileAnnotation(ast.key, ast.kind === 'annotation' ? ast : null) as unknown as Predicate<T>;
+    case 'group':
+      if (scope !== (TRACE_SCOPE as unknown))
+        throw new FilterSyntaxError(0, 'groups apply to whole traces only');
+      return compileGroup(ast.by, ast.value, context) as unknown as Predicate<T>;
     case 'rootcause':
       if (scope !== (TRACE_SCOPE as unknown))
         throw new FilterSyntaxError(0, 'rootcause keywords cannot be nested');
@@ -462,7 +493,7 @@ function compileService(node: NodeSelector, filter: FilterAst | null): TracePred
       return false;
     };
   }
-  const inner = filter === null ? null : compile(filter, NODE_SCOPE);
+  const inner = filter === null ? null : compile(filter, NODE_SCOPE, NO_GROUPS);
   return (t) => {
     for (const service of t.services) {
       if (matches(service) && (inner === null || service.facts.some(inner))) return true;
@@ -482,7 +513,7 @@ function compileEdge(from: NodeSelector, to: NodeSelector, filter: FilterAst | n
       return false;
     };
   }
-  const inner = filter === null ? null : compile(filter, NODE_SCOPE);
+  const inner = filter === null ? null : compile(filter, NODE_SCOPE, NO_GROUPS);
   return (t) => {
     for (const edge of t.edges) {
       if (fromMatches(edge.from) && toMatches(edge.to) && (inner === null || edge.calls.some(inner)))

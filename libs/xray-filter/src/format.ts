@@ -34,6 +34,8 @@ export function formatFilter(ast: FilterAst): string {
       return `service(${ast.node.name === null && ast.node.type === null ? '' : formatNode(ast.node)})${formatBlock(ast.filter)}`;
     case 'edge':
       return `edge(${formatNode(ast.from)}, ${formatNode(ast.to)})${formatBlock(ast.filter)}`;
+    case 'group':
+      return `group.${ast.by} = ${quote(ast.value)}`;
     case 'rootcause':
       return `rootcause.${ast.cause}.${ast.target}${formatBlock(ast.filter)}`;
   }

@@ -25,7 +25,7 @@ export type {
   StringKeyword,
   StringOp,
 } from './ast';
-export { compileFilter, type TracePredicate } from './compile';
+export { type CompileOptions, compileFilter, type GroupResolver, type TracePredicate } from './compile';
 export { FilterSyntaxError } from './errors';
 export { formatFilter } from './format';
 export { MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, parseFilter } from './parser';

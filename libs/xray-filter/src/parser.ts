@@ -140,6 +140,11 @@ class Parser {
         throw new FilterSyntaxError(token.position, `${word}() cannot be nested inside { }`);
       return word === 'service' ? this.parseService() : this.parseEdge();
     }
+    if (word === 'group.name' || word === 'group.arn') {
+      if (scope !== 'trace')
+        throw new FilterSyntaxError(token.position, `'${token.text}' cannot be used inside { }`);
+      return this.parseGroup(token, word === 'group.name' ? 'name' : 'arn');
+    }
     if (word.startsWith(ROOT_CAUSE_PREFIX)) {
       if (scope !== 'trace')
         throw new FilterSyntaxError(token.position, 'rootcause keywords cannot be nested inside { }');
@@ -259,6 +264,21 @@ class Parser {
       }
     }
     return { kind: 'annotation', key, op: op.op, value };
+  }
+
+  /** `group.name = "…"` or `group.arn = "…"`. */
+  private parseGroup(token: Token, by: 'name' | 'arn'): FilterAst {
+    const op = this.readOperator();
+    if (op?.op !== '=') {
+      throw new FilterSyntaxError(op?.position ?? this.peek().position, `'${token.text}' takes = "…"`);
+    }
+    const literal = this.next();
+    if (literal.kind !== 'string')
+      throw new FilterSyntaxError(
+        literal.position,
+        `'${token.text}' compares with a string in double quotes`,
+      );
+    return { kind: 'group', by, value: literal.text };
   }
 
   /** `rootcause.fault.service`, optionally with a `{ filter }` over the elements of that list. */

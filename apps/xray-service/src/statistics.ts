@@ -1,0 +1,64 @@
+import type { Facts } from '@parcel/trace-model';
+
+/**
+ * The counts and response-time histograms X-Ray reports for a node, an edge or a group
+ * (`ServiceStatistics`, `EdgeStatistics`, `HistogramEntry`): one definition for GetServiceGraph and
+ * GetTimeSeriesServiceStatistics.
+ */
+export interface Stats {
+  OkCount: number;
+  ErrorStatistics: { ThrottleCount: number; OtherCount: number; TotalCount: number };
+  FaultStatistics: { OtherCount: number; TotalCount: number };
+  TotalCount: number;
+  TotalResponseTime: number;
+}
+
+export interface Aggregate {
+  stats: Stats;
+  /** Response time (rounded to the millisecond, in seconds) → count. */
+  histogram: Map<number, number>;
+  start: number;
+  end: number;
+}
+
+export const emptyStats = (): Stats => ({
+  OkCount: 0,
+  ErrorStatistics: { ThrottleCount: 0, OtherCount: 0, TotalCount: 0 },
+  FaultStatistics: { OtherCount: 0, TotalCount: 0 },
+  TotalCount: 0,
+  TotalResponseTime: 0,
+});
+
+export function add(agg: Aggregate, o: Facts, start: number, end: number) {
+  const s = agg.stats;
+  const responseTime = o.responseTime ?? 0;
+  s.TotalCount++;
+  s.TotalResponseTime += responseTime;
+  if (o.fault) {
+    s.FaultStatistics.TotalCount++;
+    s.FaultStatistics.OtherCount++;
+  } else if (o.error || o.throttle) {
+    s.ErrorStatistics.TotalCount++;
+    if (o.throttle) s.ErrorStatistics.ThrottleCount++;
+    else s.ErrorStatistics.OtherCount++;
+  } else s.OkCount++;
+  const bucket = Math.round(responseTime * 1000) / 1000;
+  agg.histogram.set(bucket, (agg.histogram.get(bucket) ?? 0) + 1);
+  agg.start = Math.min(agg.start, start);
+  agg.end = Math.max(agg.end, end);
+}
+
+export const newAggregate = (): Aggregate => ({
+  stats: emptyStats(),
+  histogram: new Map(),
+  start: Number.POSITIVE_INFINITY,
+  end: Number.NEGATIVE_INFINITY,
+});
+
+export const histogramWire = (h: Map<number, number>) =>
+  [...h].sort((a, b) => a[0] - b[0]).map(([Value, Count]) => ({ Value, Count }));
+
+export const finish = (s: Stats): Stats => ({
+  ...s,
+  TotalResponseTime: Math.round(s.TotalResponseTime * 1e6) / 1e6,
+});
