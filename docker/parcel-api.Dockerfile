@@ -14,9 +14,11 @@ COPY infra/package.json infra/package.json
 COPY infra/images infra/images
 COPY infra/src/image-context.ts infra/src/image-context.ts
 COPY test/package.json test/package.json
-# --ignore-scripts: nothing the bundle needs runs an install script (esbuild's binary is an optional
-# dependency package).
-RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
+# Exactly the lockfile, scoped to what the bundle needs: this service's workspace (and the libraries it
+# uses), infra (the bundler) and the root's tools. --ignore-scripts: nothing the bundle needs runs an
+# install script (esbuild's binary is an optional dependency package).
+RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund \
+    --workspace @parcel/parcel-api --workspace @parcel/infra --include-workspace-root
 RUN npx tsx infra/images/bundle.ts parcel-api --out /out/parcel-api
 
 # ── runtime: the bundle, production dependencies only, a non-root user ───────────────────────────────
@@ -26,8 +28,9 @@ WORKDIR /app
 # Owned by root, read by the node user: the app cannot rewrite itself (the task's root file system is
 # read-only as well).
 COPY --from=build /out/parcel-api/ ./
-# The bundle's package.json lists only what could not be bundled (usually nothing): production deps.
-RUN npm install --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
+# The bundle's package.json lists only what could not be bundled; its package-lock.json pins those and
+# every transitive dependency to what the repository's lockfile installed (versions and integrity).
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
 # A container listens on all its interfaces (a service run on a laptop defaults to loopback).
 ENV BIND_HOST=0.0.0.0 \
     PORT=3001 \

@@ -1,10 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IMAGE_SERVICES, type ImageService, REPO_ROOT } from '../src/image-context';
-import { bundleService } from './bundle';
+import { bundleService, type Lockfile } from './bundle';
 
 /** The `ENV` lines of a Dockerfile's last stage: the environment the image's command starts with. */
 async function imageEnvironment(dockerfile: string): Promise<Record<string, string>> {
@@ -80,7 +81,7 @@ describe.each(Object.keys(IMAGE_SERVICES) as ImageService[])('the %s image comma
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), `${service}-image-`));
     const result = await bundleService(service, dir);
-    // Stand-in for the image's `npm install --omit=dev`: the same installed versions, linked.
+    // Stand-in for the image's `npm ci --omit=dev`: the same installed versions, linked.
     await mkdir(join(dir, 'node_modules'), { recursive: true });
     for (const name of Object.keys(result.dependencies)) {
       await symlink(join(REPO_ROOT, 'node_modules', name), join(dir, 'node_modules', name), 'dir');
@@ -99,6 +100,43 @@ describe.each(Object.keys(IMAGE_SERVICES) as ImageService[])('the %s image comma
     };
     expect(Object.keys(pkg.dependencies)).toEqual(['aws-xray-sdk-core', 'aws-xray-sdk-express']);
     for (const version of Object.values(pkg.dependencies)) expect(version).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it("writes the runtime lockfile: the repository lockfile's entries for those packages and all they need", async () => {
+    const lock = JSON.parse(await readFile(join(dir, 'package-lock.json'), 'utf8')) as Lockfile;
+    const root = JSON.parse(await readFile(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as Lockfile;
+    const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    expect(lock.packages['']?.dependencies).toEqual(pkg.dependencies);
+    const paths = Object.keys(lock.packages).filter((p) => p !== '');
+    for (const name of Object.keys(pkg.dependencies)) expect(paths).toContain(`node_modules/${name}`);
+    for (const path of paths) {
+      const entry = lock.packages[path];
+      const original = root.packages[path];
+      expect(original, path).toBeDefined();
+      expect(entry?.version, path).toBe(original?.version);
+      expect(entry?.integrity, path).toBe(original?.integrity);
+      expect(entry?.resolved, path).toBe(original?.resolved);
+      expect(entry?.dev, path).toBeUndefined();
+      // Closed: every dependency resolves inside the lockfile, the way Node looks it up.
+      for (const dep of Object.keys(entry?.dependencies ?? {})) {
+        const ups = path
+          .split('/node_modules/')
+          .map((_, i, parts) => parts.slice(0, i + 1).join('/node_modules/'));
+        const found =
+          ups.reverse().some((up) => lock.packages[`${up}/node_modules/${dep}`]) ||
+          lock.packages[`node_modules/${dep}`];
+        expect(found, `${path} → ${dep}`).toBeTruthy();
+      }
+    }
+    // npm itself agrees that the lockfile satisfies the package.json (what `npm ci` refuses otherwise).
+    const { stdout } = await promisify(execFile)(
+      'npm',
+      ['ci', '--dry-run', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'],
+      { cwd: dir },
+    );
+    expect(stdout).toMatch(/added \d+ packages?/);
   });
 
   it('starts with the image environment and answers /health', async () => {

@@ -59,21 +59,82 @@ export async function bundleService(service: ImageService, outDir: string): Prom
     );
   }
   const dependencies = await pinnedVersions(required);
+  const name = `${service}-image`;
   await writeFile(
     join(out, 'package.json'),
     `${JSON.stringify(
-      {
-        name: `${service}-image`,
-        private: true,
-        type: 'module',
-        description: IMAGE_SERVICES[service].workspace,
-        dependencies,
-      },
+      { name, private: true, type: 'module', description: IMAGE_SERVICES[service].workspace, dependencies },
       null,
       2,
     )}\n`,
   );
-  return { entry, files: [entry, 'healthcheck.mjs', 'package.json'], dependencies };
+  // The runtime stage runs `npm ci` on this: exactly the versions (and integrity hashes) the repository's
+  // lockfile installed, transitive dependencies included, nothing resolved again at image build time.
+  const rootLock = JSON.parse(await readFile(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as Lockfile;
+  await writeFile(
+    join(out, 'package-lock.json'),
+    `${JSON.stringify(runtimeLockfile(rootLock, name, dependencies), null, 2)}\n`,
+  );
+  return { entry, files: [entry, 'healthcheck.mjs', 'package.json', 'package-lock.json'], dependencies };
+}
+
+interface LockEntry {
+  version?: string;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  dev?: boolean;
+  devOptional?: boolean;
+  [field: string]: unknown;
+}
+export interface Lockfile {
+  name?: string;
+  lockfileVersion: number;
+  requires?: boolean;
+  packages: Record<string, LockEntry>;
+}
+
+/**
+ * The part of the repository's lockfile (v3) that `dependencies` need at run time, at the same
+ * `node_modules/…` paths (the image installs at its root, as the repository hoists): each package's
+ * dependencies, optional dependencies that were installed and required peers, found the way Node
+ * resolves them (nearest `node_modules` upwards). A package the lockfile lacks fails the build.
+ */
+export function runtimeLockfile(
+  root: Lockfile,
+  name: string,
+  dependencies: Readonly<Record<string, string>>,
+): Lockfile {
+  if (root.lockfileVersion < 2) throw new Error('package-lock.json must be lockfileVersion 2 or 3');
+  const packages: Record<string, LockEntry> = { '': { name, dependencies: { ...dependencies } } };
+  const locate = (from: string, dep: string): string | undefined => {
+    let dir = from;
+    for (;;) {
+      const candidate = `${dir ? `${dir}/` : ''}node_modules/${dep}`;
+      if (root.packages[candidate]) return candidate;
+      if (!dir) return undefined;
+      const at = dir.lastIndexOf('node_modules/');
+      dir = at <= 0 ? '' : dir.slice(0, at - 1);
+    }
+  };
+  const visit = (from: string, dep: string, optional: boolean) => {
+    const path = locate(from, dep);
+    if (!path) {
+      if (optional) return;
+      throw new Error(`package-lock.json has no ${dep} (needed from ${from || 'the image'})`);
+    }
+    if (packages[path]) return;
+    const { dev: _dev, devOptional: _devOptional, ...entry } = root.packages[path] as LockEntry;
+    packages[path] = entry;
+    for (const d of Object.keys(entry.dependencies ?? {})) visit(path, d, false);
+    for (const d of Object.keys(entry.optionalDependencies ?? {})) visit(path, d, true);
+    for (const d of Object.keys(entry.peerDependencies ?? {})) {
+      visit(path, d, entry.peerDependenciesMeta?.[d]?.optional === true);
+    }
+  };
+  for (const dep of Object.keys(dependencies)) visit('', dep, false);
+  return { name, lockfileVersion: 3, requires: true, packages };
 }
 
 /** The image's HEALTHCHECK and the task's container health check: node is the only tool in slim. */

@@ -13,7 +13,7 @@ import {
 } from '@parcel/config';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { IMAGE_CONTEXT_EXCLUDE, IMAGE_SERVICES, REPO_ROOT } from '../src/image-context';
+import { IMAGE_CONTEXT_EXCLUDE, IMAGE_SERVICES, type ImageService, REPO_ROOT } from '../src/image-context';
 import { ADOT_COLLECTOR_IMAGE, renderCollectorConfig, XRAY_DAEMON_IMAGE } from '../src/telemetry-sidecar';
 
 const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
@@ -262,7 +262,21 @@ describe.each(Object.keys(IMAGE_SERVICES))('docker/%s.Dockerfile runtime', (name
     expect(dockerfile).toContain(`CMD ["node", "/app/${name}.mjs"]`);
     expect(dockerfile).toContain(`RUN npx tsx infra/images/bundle.ts ${name} --out /out/${name}`);
     expect(dockerfile).toContain(`COPY --from=build /out/${name}/ ./`);
-    expect(dockerfile).toMatch(/npm install --omit=dev/);
+  });
+
+  it('installs exactly what the lockfile says, in both stages (npm ci; the build scoped to its workspaces)', () => {
+    expect(dockerfile).not.toMatch(/\bnpm (install|i|add|update)\b/);
+    const text = dockerfile.replace(/\\\n\s*/g, ' ');
+    const runtimeAt = text.lastIndexOf('\nFROM ');
+    const build = text.slice(0, runtimeAt);
+    const runtime = text.slice(runtimeAt);
+    expect(build).toContain('COPY package.json package-lock.json ./');
+    const buildInstall = build.match(/^RUN .*\bnpm ci\b(.*)$/m)?.[1] ?? '';
+    expect(buildInstall).toContain(`--workspace ${IMAGE_SERVICES[name as ImageService].workspace}`);
+    expect(buildInstall).toContain('--workspace @parcel/infra');
+    expect(buildInstall).toContain('--include-workspace-root');
+    // The runtime stage gets the bundle's package-lock.json with the bundle (bundle.test.ts checks it).
+    expect(runtime).toMatch(/^RUN npm ci --omit=dev\b/m);
   });
 
   it('listens on all interfaces of the container (the service alone defaults to loopback)', () => {
