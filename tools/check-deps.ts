@@ -45,20 +45,14 @@ export interface Finding {
  * an entry is imported (or no longer declared), so the list cannot outlive its reason.
  */
 export const AWAITING_IMPORT: Readonly<Record<string, readonly string[]>> = {
-  // Issue 9: the OpenTelemetry and stock-SDK backends, pinned on the 2.x line before their code lands.
+  // Issue 9: declared with the OpenTelemetry backend, not imported by it: it keeps the project's trace
+  // header parser (the AWS X-Ray propagator drops Lineage and reads no context without Parent or with
+  // Sampled=?), exports OTLP/HTTP JSON, and has no context manager to register. Drop with a lockfile change.
   '@parcel/tracing': [
-    '@opentelemetry/api',
     '@opentelemetry/context-async-hooks',
-    '@opentelemetry/core',
-    '@opentelemetry/exporter-trace-otlp-http',
     '@opentelemetry/exporter-trace-otlp-proto',
-    '@opentelemetry/id-generator-aws-xray',
     '@opentelemetry/propagator-aws-xray',
-    '@opentelemetry/resources',
-    '@opentelemetry/sampler-aws-xray',
-    '@opentelemetry/sdk-trace-base',
     '@opentelemetry/sdk-trace-node',
-    '@opentelemetry/semantic-conventions',
     // No longer imported since the seam rewrote pg capture, but infra/images/bundle.ts still ships it as a
     // runtime external: drop both together.
     'aws-xray-sdk-postgres',

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { LOCAL_CREDENTIALS, type ParcelApiConfig } from '@parcel/config';
+import { effectiveTracingBackend, LOCAL_CREDENTIALS, type ParcelApiConfig } from '@parcel/config';
 import { errorBody } from '@parcel/contract';
 import { listen } from '@parcel/http-service';
 import { initTracing, traceAwsClient, traceErrors, traceRequests, tracingStats } from '@parcel/tracing';
@@ -29,7 +29,8 @@ export async function startParcelApi(
 ): Promise<RunningParcelApi> {
   const tracing = initTracing({
     serviceName: SERVICE_NAME,
-    backend: config.tracingBackend,
+    backend: effectiveTracingBackend(config),
+    otlpEndpoint: config.otlpEndpoint,
     daemonAddress: config.daemonAddress,
     logLevel: config.logLevel,
     keepSlowMs: config.traceKeepSlowMs,

@@ -1,4 +1,4 @@
-import type { WarehouseQueryConfig } from '@parcel/config';
+import { effectiveTracingBackend, type WarehouseQueryConfig } from '@parcel/config';
 import { errorBody } from '@parcel/contract';
 import { listen } from '@parcel/http-service';
 import { initTracing, traceErrors, traceRequests, tracingStats } from '@parcel/tracing';
@@ -26,7 +26,8 @@ export async function startWarehouseQuery(
 ): Promise<RunningWarehouseQuery> {
   const tracing = initTracing({
     serviceName: SERVICE_NAME,
-    backend: config.tracingBackend,
+    backend: effectiveTracingBackend(config),
+    otlpEndpoint: config.otlpEndpoint,
     daemonAddress: config.daemonAddress,
     logLevel: config.logLevel,
     keepSlowMs: config.traceKeepSlowMs,

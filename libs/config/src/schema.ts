@@ -90,6 +90,18 @@ export const oneOf = <const T extends string>(variable: string, values: readonly
     return raw as T;
   });
 
+/** One of `values`, or unset (empty): undefined. */
+export const optionalOneOf = <const T extends string>(
+  variable: string,
+  values: readonly T[],
+  opts: Opts,
+): Field<T | undefined> => {
+  const inner = oneOf(variable, values, opts);
+  return field(variable, { ...opts, default: opts.default ?? '' }, (raw) =>
+    raw === '' ? undefined : inner.parse(raw),
+  );
+};
+
 /** `host:port`, as AWS_XRAY_DAEMON_ADDRESS spells it. */
 export const hostPort = (variable: string, opts: Opts): Field<{ host: string; port: number }> =>
   field(variable, opts, (raw) => {

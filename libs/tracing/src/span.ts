@@ -138,7 +138,7 @@ export interface ProviderSettings {
 }
 
 export interface TracingProvider {
-  readonly backend: 'xray' | 'xray-sdk' | 'off';
+  readonly backend: 'xray' | 'xray-sdk' | 'otel' | 'off';
   /**
    * True when `startServerSpan` should be called for unsampled requests too (they are recorded in memory
    * and kept only on error, latency or a kept downstream); false: unsampled requests get the no-op span.

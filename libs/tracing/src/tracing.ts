@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { DestinationStream, Logger } from 'pino';
 import { NoopProvider } from './backends/off';
+import { OtelProvider } from './backends/otel/provider';
 import { RecorderProvider } from './backends/recorder/provider';
 import { XrayProvider } from './backends/xray-sdk/provider';
 import { sdkSampler } from './backends/xray-sdk/sdk';
@@ -12,10 +13,11 @@ import { logKeepStatsPeriodically } from './stats';
 export const DEFAULT_KEEP_SLOW_MS = 1000;
 
 /**
- * `xray`: the X-Ray daemon protocol from this package's lean recorder; `off`: nothing recorded, the header
- * carried on; `xray-sdk`: the stock aws-xray-sdk-core path, kept as the benchmark's reference.
+ * `xray` (default): the lean recorder, segments to the X-Ray daemon; `xray-sdk`: the stock
+ * aws-xray-sdk-core/-express path; `otel`: OpenTelemetry, OTLP/HTTP to a collector; `off`: nothing
+ * recorded, the header carried on.
  */
-export type TracingBackend = 'xray' | 'off' | 'xray-sdk';
+export type TracingBackend = TracingProvider['backend'];
 
 export interface TracingOptions {
   /** Segment name of the service (e.g. `parcel-api`). */
@@ -24,6 +26,8 @@ export interface TracingOptions {
   /** `host:port` or the parsed form `@parcel/config` produces (AWS_XRAY_DAEMON_ADDRESS). */
   daemonAddress?: string | { host: string; port: number };
   serviceVersion?: string;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT (backend `otel`): the collector's base URL (default http://127.0.0.1:4318). */
+  otlpEndpoint?: string;
   logLevel?: LogLevel;
   /** Where the JSON log goes (default stdout); tests capture it. */
   logDestination?: DestinationStream;
@@ -101,7 +105,16 @@ export function initTracing(opts: TracingOptions): Tracing {
               keepSlowMs: opts.keepSlowMs ?? DEFAULT_KEEP_SLOW_MS,
               recordUnsampled: opts.recordUnsampled ?? true,
             })
-          : new NoopProvider();
+          : opts.backend === 'otel'
+            ? new OtelProvider(rootLogger, {
+                serviceName: opts.serviceName,
+                daemonAddress: address,
+                otlpEndpoint:
+                  opts.otlpEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4318',
+                keepSlowMs: opts.keepSlowMs ?? DEFAULT_KEEP_SLOW_MS,
+                recordUnsampled: opts.recordUnsampled ?? true,
+              })
+            : new NoopProvider();
     provider.instrumentHttpGlobal(nameForHost);
     wrapHttpModulesForPropagation();
     try {

@@ -1,10 +1,11 @@
 import { LOCAL_PORTS, LOCAL_STATE_MACHINE_ARN, PARCEL_TABLE } from '../local-defaults';
 import { type Env, int, optionalUrl, port, readConfig, str } from '../schema';
 import { servingSpec } from './serving';
-import { tracingSpec } from './tracing';
+import { serviceTracingBackend, tracingSpec } from './tracing';
 
 export const parcelApiSpec = {
   ...tracingSpec,
+  serviceTracingBackend: serviceTracingBackend('PARCEL_API', 'parcel-api'),
   ...servingSpec,
   port: port('PORT', {
     description: 'HTTP port parcel-api listens on',

@@ -1,4 +1,8 @@
-import { hostPort, int, oneOf, optionalStr, str } from '../schema';
+import { hostPort, int, oneOf, optionalOneOf, optionalStr, str, url } from '../schema';
+
+/** The backends a traced service records with (`libs/tracing`). */
+export const TRACING_BACKENDS = ['xray', 'xray-sdk', 'otel', 'off'] as const;
+export type TracingBackendName = (typeof TRACING_BACKENDS)[number];
 
 /** Variables every traced service reads (the names the X-Ray SDK and our containers use). */
 export const tracingSpec = {
@@ -6,10 +10,15 @@ export const tracingSpec = {
     description: 'UDP address of the X-Ray daemon (or collector) sidecar',
     default: '127.0.0.1:2000',
   }),
-  tracingBackend: oneOf('TRACING_BACKEND', ['xray', 'xray-sdk', 'off'] as const, {
+  tracingBackend: oneOf('TRACING_BACKEND', TRACING_BACKENDS, {
     description:
-      'tracing backend: xray (the lean recorder, segments to the daemon), xray-sdk (the stock aws-xray-sdk-core path) or off',
+      'tracing backend of every traced piece: xray (the lean recorder, segments to the daemon), xray-sdk (the stock aws-xray-sdk-core/-express path), otel (OpenTelemetry, OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT) or off; the gateway and Step Functions stand-ins record with the lean recorder unless off',
     default: 'xray',
+  }),
+  otlpEndpoint: url('OTEL_EXPORTER_OTLP_ENDPOINT', {
+    description:
+      'base URL of the OTLP/HTTP collector sidecar (TRACING_BACKEND=otel); spans go to <url>/v1/traces',
+    default: 'http://127.0.0.1:4318',
   }),
   serviceVersion: optionalStr('SERVICE_VERSION', { description: 'version recorded on every segment' }),
   logLevel: oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const, {
@@ -24,3 +33,20 @@ export const tracingSpec = {
   }),
   region: str('AWS_REGION', { description: 'AWS region of the SDK clients', default: 'us-east-1' }),
 };
+
+/**
+ * A service's own `<PREFIX>_TRACING_BACKEND`, over TRACING_BACKEND for that service only, so one trace can
+ * mix backends (parcel-api on otel, warehouse-query on xray).
+ */
+export const serviceTracingBackend = (prefix: string, service: string) =>
+  optionalOneOf(`${prefix}_TRACING_BACKEND`, TRACING_BACKENDS, {
+    description: `tracing backend of ${service} alone (unset: TRACING_BACKEND)`,
+  });
+
+/** The backend a service records with: its own override, else TRACING_BACKEND. */
+export function effectiveTracingBackend(config: {
+  tracingBackend: TracingBackendName;
+  serviceTracingBackend: TracingBackendName | undefined;
+}): TracingBackendName {
+  return config.serviceTracingBackend ?? config.tracingBackend;
+}

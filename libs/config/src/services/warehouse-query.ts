@@ -1,10 +1,11 @@
 import { LOCAL_PORTS, LOCAL_VENDOR_HOST } from '../local-defaults';
 import { bool, type Env, int, optionalStr, optionalUrl, port, readConfig, str, url } from '../schema';
 import { servingSpec } from './serving';
-import { tracingSpec } from './tracing';
+import { serviceTracingBackend, tracingSpec } from './tracing';
 
 export const warehouseQuerySpec = {
   ...tracingSpec,
+  serviceTracingBackend: serviceTracingBackend('WAREHOUSE_QUERY', 'warehouse-query'),
   ...servingSpec,
   port: port('PORT', {
     description: 'HTTP port warehouse-query listens on',

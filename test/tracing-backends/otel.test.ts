@@ -1,0 +1,5 @@
+import { tracingBackendSuite } from './suite';
+
+tracingBackendSuite('TRACING_BACKEND=otel: OpenTelemetry in both services, OTLP/HTTP to the sidecar', {
+  TRACING_BACKEND: 'otel',
+});
