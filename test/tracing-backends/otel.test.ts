@@ -1,5 +1,9 @@
 import { tracingBackendSuite } from './suite';
 
-tracingBackendSuite('TRACING_BACKEND=otel: OpenTelemetry in both services, OTLP/HTTP to the sidecar', {
-  TRACING_BACKEND: 'otel',
-});
+tracingBackendSuite(
+  'TRACING_BACKEND=otel: OpenTelemetry in both services, OTLP/HTTP to the sidecar',
+  {
+    TRACING_BACKEND: 'otel',
+  },
+  { parcelApi: 'otel', warehouseQuery: 'otel' },
+);

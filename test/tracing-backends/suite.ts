@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEEP_ON_ERROR_ENV, keepOnErrorSuite } from '../sampling/keep-on-error';
 import { startTestStack, type TestStack } from '../support/stack';
 import { xrayClient } from '../support/traces';
@@ -9,7 +9,11 @@ import { expectWholeTrace } from '../support/whole-trace';
  * tree, then keep-on-error with every sampling rule at rate 0. The default backend runs them in
  * test/local-cloud.test.ts and test/sampling/error-traces.test.ts.
  */
-export function tracingBackendSuite(title: string, env: Record<string, string>): void {
+export function tracingBackendSuite(
+  title: string,
+  env: Record<string, string>,
+  backends: { parcelApi: string; warehouseQuery: string },
+): void {
   let stack: TestStack;
   beforeAll(async () => {
     stack = await startTestStack({ ...KEEP_ON_ERROR_ENV, ...env });
@@ -19,6 +23,13 @@ export function tracingBackendSuite(title: string, env: Record<string, string>):
   });
 
   describe(title, () => {
+    it('runs each service on the backend its variables chose', async () => {
+      for (const [piece, backend] of Object.entries(backends)) {
+        const url = stack.endpoints[piece as keyof typeof backends];
+        const stats = (await (await fetch(`${url}/__tracing/stats`)).json()) as { backend: string };
+        expect(stats.backend, piece).toBe(backend);
+      }
+    });
     it('serves a cache miss through the whole path as one well-formed trace', async () => {
       const xray = xrayClient(stack.endpoints.xray);
       try {

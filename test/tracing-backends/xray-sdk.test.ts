@@ -1,5 +1,9 @@
 import { tracingBackendSuite } from './suite';
 
-tracingBackendSuite('TRACING_BACKEND=xray-sdk: the stock X-Ray SDK in both services', {
-  TRACING_BACKEND: 'xray-sdk',
-});
+tracingBackendSuite(
+  'TRACING_BACKEND=xray-sdk: the stock X-Ray SDK in both services',
+  {
+    TRACING_BACKEND: 'xray-sdk',
+  },
+  { parcelApi: 'xray-sdk', warehouseQuery: 'xray-sdk' },
+);

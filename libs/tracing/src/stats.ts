@@ -21,8 +21,14 @@ export function keepStatsFor(service: string): KeepStats {
 /** `GET /__tracing/stats`: this service's counts as JSON. Mount it before `traceRequests` (not traced). */
 export function tracingStats(service: string): RequestHandler {
   return (_req, res) => {
-    const exporter = activeTracing().provider.exportStats();
-    res.json({ service, ...keepStatsFor(service).snapshot(), ...(exporter ? { exporter } : {}) });
+    const { provider } = activeTracing();
+    const exporter = provider.exportStats();
+    res.json({
+      service,
+      backend: provider.backend,
+      ...keepStatsFor(service).snapshot(),
+      ...(exporter ? { exporter } : {}),
+    });
   };
 }
 
