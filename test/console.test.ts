@@ -1,8 +1,13 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetTraceSummariesCommand, InvalidRequestException, type XRayClient } from '@aws-sdk/client-xray';
-import { newTraceId } from '@parcel/xray-protocol';
+import {
+  GetTraceSummariesCommand,
+  InvalidRequestException,
+  PutTraceSegmentsCommand,
+  type XRayClient,
+} from '@aws-sdk/client-xray';
+import { newSegmentId, newTraceId } from '@parcel/xray-protocol';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useSharedStack } from './support/shared-stack';
@@ -168,6 +173,135 @@ describe('the console at the X-Ray service’s root', () => {
     await vendorRow.locator('a').first().click();
     await page.waitForURL(/#\/trace\//);
     await page.locator('button.span[data-name="vendor.localhost"]').first().waitFor();
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('the console’s controls, in Chromium', () => {
+  const rows = () => page.locator('table.traces a[data-trace-id]');
+  /** `datetime-local` text for an epoch second, in the browser's own time zone (what the inputs read). */
+  const localInput = (epochSeconds: number) =>
+    page.evaluate((s) => {
+      const d = new Date(s * 1000 - new Date(s * 1000).getTimezoneOffset() * 60_000);
+      return d.toISOString().slice(0, 19);
+    }, epochSeconds);
+  const setCustomWindow = async (start: number, end: number) => {
+    for (const [id, at] of [
+      ['#from', start],
+      ['#to', end],
+    ] as const) {
+      await page.fill(id, await localInput(at));
+      await page.dispatchEvent(id, 'change');
+    }
+  };
+
+  it('the time window: a custom from/to before the stack existed lists nothing, one around now lists the trace; a preset is live again', async () => {
+    await page.goto(`${stack.endpoints.xray}/#/traces`);
+    await page.fill('#filter', `annotation.parcel_id = "${PARCEL}"`);
+    await page.keyboard.press('Enter');
+    await page.locator(`a[data-trace-id="${target.traceId}"]`).waitFor();
+    expect(await page.locator('#custom').isHidden()).toBe(true);
+
+    await page.selectOption('#window', 'custom');
+    expect(await page.locator('#custom').isVisible()).toBe(true);
+    const now = Date.now() / 1000;
+    await setCustomWindow(now - 7200, now - 3600);
+    await expect
+      .poll(() => page.locator('main p.summary').textContent())
+      .toMatch(/0 of 0 traces in the window match/);
+    expect(await rows().count()).toBe(0);
+    expect(await page.locator('#live').textContent()).toBe('fixed window');
+
+    await setCustomWindow(now - 600, now + 60);
+    await page.locator(`a[data-trace-id="${target.traceId}"]`).waitFor();
+    expect(await rows().count()).toBeGreaterThanOrEqual(2);
+
+    await page.selectOption('#window', '300');
+    expect(await page.locator('#custom').isHidden()).toBe(true);
+    await expect.poll(() => page.locator('#live').textContent()).toMatch(/^live · /);
+    await page.locator(`a[data-trace-id="${target.traceId}"]`).waitFor();
+  });
+
+  it('group-by: analytics regroup by service and by an annotation’s values', async () => {
+    await page.fill('#filter', '');
+    await page.keyboard.press('Enter');
+    await page.click('nav a[data-view="analytics"]');
+    await page.locator('table.analytics tr[data-group="warehouse-query › vendor.localhost"]').waitFor();
+    const groups = () =>
+      page.locator('table.analytics tr[data-group]').evaluateAll((trs) => trs.map((tr) => tr.dataset.group));
+
+    await page.selectOption('#group-by', 'service');
+    await page.locator('table.analytics tr[data-group="parcel-api"]').waitFor();
+    expect(await groups()).toEqual(expect.arrayContaining(['parcel-api', 'warehouse-query']));
+    expect((await groups()).some((g) => g?.includes('›'))).toBe(false);
+
+    await page.selectOption('#group-by', 'annotation');
+    expect(await page.locator('#annotation-key').isVisible()).toBe(true);
+    expect(await page.locator('#annotation-key').inputValue()).toBe('cache');
+    await page.locator('table.analytics tr[data-group="cache=miss"]').waitFor();
+    expect(await groups()).toEqual(expect.arrayContaining(['cache=hit', 'cache=miss']));
+    expect((await groups()).every((g) => g?.startsWith('cache='))).toBe(true);
+    await page.selectOption('#group-by', 'name');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('hostile markup in a segment name, annotations and log lines is shown as text, never run', async () => {
+    const traceId = newTraceId();
+    const segmentId = newSegmentId();
+    const markup = '<img src=x onerror="window.__injected=1"><b>bold</b>';
+    const controls = 'bell\u0007 esc\u001b[31m nul\u0000 del\u007f';
+    const now = Date.now() / 1000;
+    const segment = {
+      name: `hostile ${markup}`.slice(0, 200),
+      id: segmentId,
+      trace_id: traceId,
+      start_time: now - 0.2,
+      end_time: now,
+      annotations: { parcel_id: markup, note: controls },
+      http: { request: { method: 'GET', url: `http://x/<script>window.__injected=2</script>` } },
+      subsegments: [
+        {
+          name: `<svg onload="window.__injected=3">`,
+          id: newSegmentId(),
+          start_time: now - 0.1,
+          end_time: now,
+        },
+      ],
+    };
+    const put = await xray.send(
+      new PutTraceSegmentsCommand({ TraceSegmentDocuments: [JSON.stringify(segment)] }),
+    );
+    expect(put.UnprocessedTraceSegments ?? []).toEqual([]);
+    // A log line carrying the trace id, as a piece writes one into the stack's log folder.
+    appendFileSync(
+      join(stack.stateDir, 'logs', 'hostile-markup.log'),
+      `${JSON.stringify({ level: 'warn', time: Date.now(), trace_id: traceId, msg: `${markup} ${controls}` })}\n`,
+    );
+
+    await page.goto(`${stack.endpoints.xray}/#/trace/${traceId}`);
+    await page.locator(`button.span[data-span-id="${segmentId}"]`).waitFor();
+    const logs = page.locator('table.logs');
+    await logs.waitFor();
+    const text = (await page.locator('main').textContent()) ?? '';
+    expect(text).toContain(`hostile ${markup}`);
+    expect(text).toContain('<svg onload="window.__injected=3">');
+    expect(await logs.textContent()).toContain(markup);
+    // Nothing of it became markup: no element it named exists, no handler ran.
+    for (const selector of ['main img', 'main b', 'main svg [onload]', 'main script', 'svg[onload]']) {
+      expect(await page.locator(selector).count(), selector).toBe(0);
+    }
+    expect(await page.evaluate(() => (globalThis as { __injected?: number }).__injected)).toBeUndefined();
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-hostile.png'), fullPage: true });
+
+    // The list shows the same annotations as text too.
+    await page.goto(`${stack.endpoints.xray}/#/traces`);
+    await page.fill('#filter', `annotation.note CONTAINS "bell"`);
+    await page.keyboard.press('Enter');
+    const row = page.locator('table.traces tr', { has: page.locator(`a[data-trace-id="${traceId}"]`) });
+    await row.waitFor();
+    expect(await row.textContent()).toContain(markup);
+    expect(await page.locator('main img').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as { __injected?: number }).__injected)).toBeUndefined();
     expect(pageErrors).toEqual([]);
   });
 });
