@@ -13,12 +13,11 @@ initTracing({
   backend,
   ...(process.env.AWS_XRAY_DAEMON_ADDRESS ? { daemonAddress: process.env.AWS_XRAY_DAEMON_ADDRESS } : {}),
   logLevel: 'error',
-  recordUnsampled: process.env.BENCH_RECORD_UNSAMPLED !== '0',
 });
 const config = readParcelApiConfig({
   ...process.env,
   PORT: '0',
-  TRACING_BACKEND: backend === 'off' ? 'off' : 'xray',
+  TRACING_BACKEND: backend,
   CACHE_TTL_SECONDS: '864000',
   LOG_LEVEL: 'error',
 });
