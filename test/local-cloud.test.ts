@@ -1,14 +1,12 @@
-import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { realpathSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { GetServiceGraphCommand, type XRayClient } from '@aws-sdk/client-xray';
 import { makeParcelId } from '@parcel/contract';
 import { hasAwsCli, toolPresent } from '@parcel/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsOp, byOrigin, dynamoClient, forgetCached, named, vendorCalls } from './faults/support';
 import { useSharedStack } from './support/shared-stack';
-import { readTrace, xrayClient } from './support/traces';
+import { batchGetTracesWithCli, readTrace, xrayClient } from './support/traces';
 import { expectWellFormedTree, expectWholeTrace, getSampledParcel } from './support/whole-trace';
 
 const stack = useSharedStack();
@@ -153,31 +151,10 @@ describe('the local cloud, end to end', () => {
   });
 
   it.runIf(cliHere)('is readable with the AWS CLI', async () => {
-    const run = promisify(execFile);
     const { traceId } = await getParcel('CP987654326DE');
     await readTrace(xray, traceId, (n) => named(n, 'parcel-api').length === 1);
-    const env = {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: 'x',
-      AWS_SECRET_ACCESS_KEY: 'y',
-      AWS_DEFAULT_REGION: 'us-east-1',
-    };
-    const { stdout } = await run(
-      'aws',
-      [
-        'xray',
-        'batch-get-traces',
-        '--endpoint-url',
-        stack.endpoints.xray,
-        '--trace-ids',
-        traceId,
-        '--output',
-        'json',
-      ],
-      { env },
-    );
-    const parsed = JSON.parse(stdout) as { Traces: { Id: string; Segments: { Document: string }[] }[] };
-    expect(parsed.Traces[0]?.Id).toBe(traceId);
-    expect(parsed.Traces[0]?.Segments.length).toBeGreaterThan(0);
+    const traces = await batchGetTracesWithCli(stack.endpoints.xray, traceId);
+    expect(traces[0]?.Id).toBe(traceId);
+    expect(traces[0]?.Segments.length).toBeGreaterThan(0);
   });
 });

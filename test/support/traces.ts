@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { BatchGetTracesCommand, XRayClient } from '@aws-sdk/client-xray';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '@parcel/config';
 import { buildTraceModel } from '@parcel/trace-model';
@@ -57,4 +59,24 @@ export async function readTrace(
 
 export function sampledHeader(traceId: string): string {
   return `Root=${traceId};Sampled=1`;
+}
+
+/** `aws xray batch-get-traces --endpoint-url …`, the real AWS CLI, parsed: what a person at a terminal reads. */
+export async function batchGetTracesWithCli(
+  endpoint: string,
+  traceId: string,
+): Promise<{ Id: string; Segments: { Id: string; Document: string }[] }[]> {
+  const env = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: 'x',
+    AWS_SECRET_ACCESS_KEY: 'y',
+    AWS_DEFAULT_REGION: 'us-east-1',
+  };
+  const { stdout } = await promisify(execFile)(
+    'aws',
+    ['xray', 'batch-get-traces', '--endpoint-url', endpoint, '--trace-ids', traceId, '--output', 'json'],
+    { env },
+  );
+  return (JSON.parse(stdout) as { Traces: { Id: string; Segments: { Id: string; Document: string }[] }[] })
+    .Traces;
 }

@@ -1,8 +1,15 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { XRayClient } from '@aws-sdk/client-xray';
 import type { XrayDaemonConfig } from '@parcel/config';
+import { listen, readBodyUpTo } from '@parcel/http-service';
 import { createLogger } from '@parcel/tracing/logger';
 import { countOtlpOutcome, handleOtlpTraces, OTLP_TRACES_PATH, type SegmentDoc } from '@parcel/xray-protocol';
 import type { Logger } from 'pino';
@@ -16,6 +23,8 @@ import { SegmentPipeline, type Upload } from './segment-pipeline';
 export const bufferCapacityBytes = (bufferMb: number) => bufferMb * 16 * 64 * 1024;
 
 const MAX_PROXY_BODY = 1024 * 1024;
+/** Node's defaults: the OTLP port is the task's own, behind no load balancer. */
+const OTLP_SERVER_TIMEOUTS = { keepAliveTimeoutMs: 5_000, headersTimeoutMs: 60_000 };
 /** Large enough that a burst of datagrams is not lost in the kernel before the loop reads it. */
 const UDP_RECEIVE_BUFFER = 8 * 1024 * 1024;
 
@@ -109,7 +118,7 @@ export async function startXrayDaemon(
     if (req.method === 'GET' && path === '/health') return send(res, 200, { status: 'ok' });
     if (req.method === 'GET' && path === '/__daemon/stats') return send(res, 200, pipeline.stats);
     if (req.method === 'POST' && PROXIED_PATHS.has(path)) {
-      const body = await readLimited(req, MAX_PROXY_BODY);
+      const body = await readBodyUpTo(req, MAX_PROXY_BODY);
       if (!body) return send(res, 413, { message: 'Request body too large' });
       try {
         const answer = await forward(path, body, req.headers);
@@ -196,7 +205,7 @@ async function startOtlpReceiver(
     // Accepted into the buffer (or dropped there, counted as any UDP segment is): none refused here.
     return undefined;
   };
-  const server = createServer((req, res) => {
+  const onRequest: RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'POST' || path !== OTLP_TRACES_PATH) {
       req.resume();
@@ -218,24 +227,10 @@ async function startOtlpReceiver(
         if (!res.headersSent) send(res, 400, { message: 'request could not be read' });
       },
     );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(address.port, address.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const hostInUrl = address.host.includes(':') ? `[${address.host}]` : address.host;
-  return {
-    url: `http://${hostInUrl}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
   };
+  // An exporter's keep-alive connection is reused for every batch; Node's own timeouts serve it.
+  const service = await listen(onRequest, address.port, address.host, OTLP_SERVER_TIMEOUTS);
+  return { url: service.url, close: () => service.close() };
 }
 
 /**
@@ -283,19 +278,4 @@ function send(res: ServerResponse, status: number, body: unknown) {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
-}
-
-function readLimited(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) over = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ServerTimeouts } from '@parcel/config';
@@ -42,4 +42,23 @@ export async function listen(
         server.closeIdleConnections();
       }),
   };
+}
+
+/**
+ * Reads a request body of at most `limit` bytes; `undefined` when it is larger (the rest is read and
+ * dropped, so the connection stays usable for the answer).
+ */
+export function readBodyUpTo(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) over = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
 }

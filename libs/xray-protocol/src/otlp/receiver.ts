@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import { readBodyUpTo } from '@parcel/http-service';
 import type { SegmentDoc } from '../segment';
 import { OtlpFormatError, readTraceRequest } from './spans';
 import { type SegmentRules, spanToSegment } from './to-segments';
@@ -175,7 +176,7 @@ export async function handleOtlpTraces(
 ): Promise<OtlpExportOutcome> {
   const contentType = req.headers['content-type'];
   const contentEncoding = req.headers['content-encoding'];
-  const body = await readBounded(req, MAX_OTLP_BODY_BYTES);
+  const body = await readBodyUpTo(req, MAX_OTLP_BODY_BYTES);
   const { outcome, encoding, response } =
     body === undefined
       ? refusal(encodingOf(contentType), 413, `Body exceeds ${MAX_OTLP_BODY_BYTES} bytes`)
@@ -186,19 +187,4 @@ export async function handleOtlpTraces(
   });
   res.end(response);
   return outcome;
-}
-
-function readBounded(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) over = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
