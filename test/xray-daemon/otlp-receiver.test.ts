@@ -1,8 +1,8 @@
 import { BatchGetTracesCommand, XRayClient } from '@aws-sdk/client-xray';
 import { LOCAL_CREDENTIALS } from '@parcel/config';
+import { type RunningDaemon, startXrayDaemon } from '@parcel/xray-daemon';
 import { type RunningXrayService, startXrayService } from '@parcel/xray-service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningDaemon, startXrayDaemon } from './daemon';
 
 /** Hand-made OTLP/JSON, as any client may send it: a server span and a client span under it. */
 const now = Math.floor(Date.now() / 1000);
