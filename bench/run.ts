@@ -127,8 +127,22 @@ function xrayRows(r: XrayServiceResult): Row[] {
     },
     {
       bench: 'xray-service',
+      figure: 'store per trace: documents as received; heap after queries (×100,000)',
+      value: `${fmt(r.documentBytesPerTrace)} B; ${fmt(r.heapBytesPerTrace)} B (${r.heapFor100kMb} MB)`,
+      target: '100,000 traces ≤ 300 MB',
+      met: r.heapFor100kMb <= 300,
+    },
+    {
+      bench: 'xray-service',
       figure: 'ingest (PutTraceSegments handler, in-process)',
       value: `${fmt(r.ingestSegmentsPerSecond)} segments/s`,
+      target: '',
+      met: null,
+    },
+    {
+      bench: 'xray-service',
+      figure: `ingest over HTTP (PutTraceSegments, 4 in flight); through the daemon (UDP → PutTraceSegments, ${fmt(r.ingest.daemonOfferedRate)}/s offered), ${fmt(r.ingest.documents)} documents`,
+      value: `${fmt(r.ingest.httpDocumentsPerSecond)} docs/s; ${fmt(r.ingest.daemonDocumentsPerSecond)} docs/s (${r.ingest.daemonLost} lost)`,
       target: '',
       met: null,
     },
