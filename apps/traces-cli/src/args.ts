@@ -1,9 +1,9 @@
-import type { GroupBy } from '@parcel/trace-analysis';
+import { type GroupBy, parseGroupBy as parseAnalysisGroupBy } from '@parcel/trace-analysis';
 
 export class UsageError extends Error {}
 
 export const USAGE = `Usage:
-  npm run traces -- analyze [--since 15m] [--filter EXPR] [--group-by name|service|annotation:KEY] [--limit N]
+  npm run traces -- analyze [--since 15m] [--filter EXPR] [--group-by name|service|annotation:KEY|rootcause:fault|rootcause:responsetime] [--limit N]
   npm run traces -- show <trace-id>
 Options: --endpoint URL (default: XRAY_ENDPOINT or http://127.0.0.1:2020)`;
 
@@ -18,10 +18,11 @@ export function parseDuration(text: string): number {
 }
 
 export function parseGroupBy(text: string): GroupBy {
-  if (text === 'name' || text === 'service') return { by: text };
-  const m = /^annotation:([A-Za-z0-9_]+)$/.exec(text);
-  if (m) return { by: 'annotation', key: m[1] as string };
-  throw new UsageError(`--group-by takes name, service or annotation:KEY, not "${text}"`);
+  const groupBy = parseAnalysisGroupBy(text);
+  if (groupBy) return groupBy;
+  throw new UsageError(
+    `--group-by takes name, service, annotation:KEY or rootcause:fault|error|responsetime, not "${text}"`,
+  );
 }
 
 export interface Command {

@@ -1,7 +1,7 @@
 import { buildTraceModel, type TraceModel } from '@parcel/trace-model';
 import { newSegmentId, newTraceId, type SegmentDoc } from '@parcel/xray-protocol';
 import { describe, expect, it } from 'vitest';
-import { analyze, selfTime } from './analyze';
+import { analyze, parseGroupBy, selfTime } from './analyze';
 import { formatAnalysis, formatWaterfall } from './format';
 
 /** gateway stage → parcel-api (DynamoDB) → warehouse-query (vendor call sent as its own subsegment). */
@@ -155,6 +155,22 @@ describe('trace analysis', () => {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence
     expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
     expect(text).toContain('evil\\u{1b}]0;owned\\u{7}\\u{d}');
+  });
+
+  it('groups by root cause: which entity is the root cause of most faults, of most response time', () => {
+    const traces = [
+      requestTrace(0.1),
+      requestTrace(0.1, { fault: true }),
+      requestTrace(1.1, { fault: true }),
+    ];
+    const faults = analyze(traces, { by: 'rootcause', kind: 'fault' });
+    expect(faults.rows.map((r) => [r.key, r.count])).toEqual([['vendor.localhost', 2]]);
+    const slow = analyze(traces, { by: 'rootcause', kind: 'responsetime' });
+    expect(slow.rows[0]?.key).toBe('vendor.localhost');
+    expect(slow.rows[0]?.count).toBe(3);
+    expect(parseGroupBy('rootcause:responsetime')).toEqual({ by: 'rootcause', kind: 'responsetime' });
+    expect(parseGroupBy('rootcause:bogus')).toBeUndefined();
+    expect(parseGroupBy('annotation:a b')).toBeUndefined();
   });
 
   it('copes with an empty window', () => {

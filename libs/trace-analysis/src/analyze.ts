@@ -1,8 +1,42 @@
 import type { Entity, TraceModel } from '@parcel/trace-model';
 import { ascending, percentile } from './stats';
 
-/** How rows are grouped: by hop name (within its service), by service, or by an annotation's value. */
-export type GroupBy = { by: 'name' } | { by: 'service' } | { by: 'annotation'; key: string };
+/**
+ * How rows are grouped: by hop name (within its service), by service, by an annotation's value, or by the
+ * trace's root cause (X-Ray's fault / error / response-time root cause: "service › entity").
+ */
+export type GroupBy =
+  | { by: 'name' }
+  | { by: 'service' }
+  | { by: 'annotation'; key: string }
+  | { by: 'rootcause'; kind: 'fault' | 'error' | 'responsetime' };
+
+/** `name`, `service`, `annotation:KEY` or `rootcause:fault|error|responsetime` (the CLI's and the console's spelling). */
+export function parseGroupBy(text: string): GroupBy | undefined {
+  if (text === 'name' || text === 'service') return { by: text };
+  const annotation = /^annotation:([A-Za-z0-9_]{1,100})$/.exec(text);
+  if (annotation) return { by: 'annotation', key: annotation[1] as string };
+  const cause = /^rootcause:(fault|error|responsetime)$/.exec(text);
+  if (cause) return { by: 'rootcause', kind: cause[1] as 'fault' | 'error' | 'responsetime' };
+  return undefined;
+}
+
+/** "service › entity" of a trace's first root cause of a kind: its last service and that service's deepest entity. */
+export function rootCauseKey(
+  model: TraceModel,
+  kind: 'fault' | 'error' | 'responsetime',
+): string | undefined {
+  const causes =
+    kind === 'fault'
+      ? model.faultRootCauses
+      : kind === 'error'
+        ? model.errorRootCauses
+        : model.responseTimeRootCauses;
+  const service = causes[0]?.services.at(-1);
+  if (!service) return undefined;
+  const entity = service.entityPath.at(-1);
+  return entity && entity.name !== service.name ? `${service.name} › ${entity.name}` : service.name;
+}
 
 export interface AnalysisRow {
   key: string;
@@ -49,7 +83,8 @@ function groupKey(entity: Entity, groupBy: GroupBy): string | undefined {
     case 'service':
       return serviceOf(entity);
     case 'annotation':
-      // An annotation describes the whole request: the trace counts under its value (below).
+    case 'rootcause':
+      // Both describe the whole request: the trace counts under its value (below).
       return undefined;
   }
 }
@@ -120,8 +155,9 @@ export function analyze(traces: readonly TraceModel[], groupBy: GroupBy = { by: 
 
   for (const model of models) {
     const isSlow = slow.has(model);
-    if (groupBy.by === 'annotation') {
-      const key = annotationOf(model, groupBy.key);
+    if (groupBy.by === 'annotation' || groupBy.by === 'rootcause') {
+      const key =
+        groupBy.by === 'annotation' ? annotationOf(model, groupBy.key) : rootCauseKey(model, groupBy.kind);
       if (!key) continue;
       const a = acc(key);
       a.durations.push(model.responseTime);

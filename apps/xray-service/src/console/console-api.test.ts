@@ -132,6 +132,11 @@ describe('console API', () => {
     expect((await get('/console/api/analytics', { ...lastMinute, groupBy: 'annotation:a b' })).status).toBe(
       400,
     );
+    // The root-cause view: each trace counted under its fault root cause.
+    const byCause = await get('/console/api/analytics', { ...lastMinute, groupBy: 'rootcause:fault' });
+    expect(byCause.status).toBe(200);
+    const causeRows = (byCause.body.current as { rows: { key: string; count: number }[] }).rows;
+    expect(causeRows.reduce((n, r) => n + r.count, 0)).toBeGreaterThan(0);
   });
 
   it('serves the page with a policy that forbids inline script; refuses unknown paths', async () => {

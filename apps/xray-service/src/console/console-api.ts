@@ -1,5 +1,5 @@
-import { type Analysis, analyze, type GroupBy } from '@parcel/trace-analysis';
-import type { Entity, RootCause, TraceModel } from '@parcel/trace-model';
+import { type Analysis, analyze, type GroupBy, parseGroupBy, rootCauseKey } from '@parcel/trace-analysis';
+import type { Entity, TraceModel } from '@parcel/trace-model';
 import { ApiError } from '../api-error';
 import { buildServiceGraph } from '../service-graph';
 import type { TraceEntry, TraceStore } from '../trace-store';
@@ -191,18 +191,9 @@ function readWindow(query: URLSearchParams): Window {
 }
 
 export function readGroupBy(text: string): GroupBy {
-  if (text === 'name' || text === 'service') return { by: text };
-  const match = /^annotation:([A-Za-z0-9_]{1,100})$/.exec(text);
-  if (match) return { by: 'annotation', key: match[1] as string };
-  throw new ConsoleError('groupBy is name, service or annotation:KEY');
-}
-
-/** "service › entity" of a root cause's last service, its deepest entity. */
-function causeText(causes: RootCause[]): string | undefined {
-  const service = causes[0]?.services.at(-1);
-  if (!service) return undefined;
-  const entity = service.entityPath.at(-1);
-  return entity && entity.name !== service.name ? `${service.name} › ${entity.name}` : service.name;
+  const groupBy = parseGroupBy(text);
+  if (groupBy) return groupBy;
+  throw new ConsoleError('groupBy is name, service, annotation:KEY or rootcause:fault|error|responsetime');
 }
 
 function listItem(model: TraceModel): TraceListItem {
@@ -210,9 +201,9 @@ function listItem(model: TraceModel): TraceListItem {
   // JSON of a null-prototype object: own keys only.
   const annotations: TraceListItem['annotations'] = Object.create(null);
   for (const [key, values] of Object.entries(model.annotationValues)) annotations[key] = values;
-  const fault = causeText(model.faultRootCauses);
-  const error = causeText(model.errorRootCauses);
-  const slow = causeText(model.responseTimeRootCauses);
+  const fault = rootCauseKey(model, 'fault');
+  const error = rootCauseKey(model, 'error');
+  const slow = rootCauseKey(model, 'responsetime');
   return {
     id: model.id,
     startTime: model.startTime,

@@ -27,6 +27,8 @@ export function renderAnalytics(main, state) {
     h('option', { value: 'name' }, 'Subsegment name'),
     h('option', { value: 'service' }, 'Service'),
     h('option', { value: 'annotation' }, 'Annotation…'),
+    h('option', { value: 'rootcause:fault' }, 'Fault root cause'),
+    h('option', { value: 'rootcause:responsetime' }, 'Response-time root cause'),
   );
   const annotationKey = h('input', {
     id: 'annotation-key',
