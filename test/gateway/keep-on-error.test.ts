@@ -1,20 +1,19 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { UpdateSamplingRuleCommand, XRayClient } from '@aws-sdk/client-xray';
-import { LOCAL_CREDENTIALS, readGatewayConfig } from '@parcel/config';
+import { UpdateSamplingRuleCommand } from '@aws-sdk/client-xray';
+import { readGatewayConfig } from '@parcel/config';
 import { makeParcelId } from '@parcel/contract';
 import { type RunningGateway, startGateway } from '@parcel/gateway';
 import { send, startUpstream, type Upstream } from '@parcel/gateway/test-helpers';
 import { DEFAULT_RULE, PARCEL_API_RULE } from '@parcel/sampling-rules';
-import { type RunningDaemon, startXrayDaemon } from '@parcel/xray-daemon';
 import {
   parseTraceHeader,
   type SegmentDoc,
   startUdpCollector,
   type UdpCollector,
 } from '@parcel/xray-protocol';
-import { type RunningXrayService, startXrayService } from '@parcel/xray-service';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startXraySampling, type XraySampling } from '../support/xray-sampling';
 
 /**
  * Keep-on-error at the stage: an unsampled request's stage segment is sent only when the request failed,
@@ -27,8 +26,7 @@ const CALLER_PARENT = '53995c3f42cd8ad8';
 let parcelApi: Upstream;
 let warehouse: Upstream;
 let collector: UdpCollector;
-let service: RunningXrayService;
-let daemon: RunningDaemon;
+let xraySampling: XraySampling;
 let gateway: RunningGateway;
 let impatient: RunningGateway;
 
@@ -37,24 +35,13 @@ beforeAll(async () => {
   // Sampling as deployed: the project's rules in the local X-Ray service, fetched (GetSamplingRules,
   // SamplingTargets) through the daemon's TCP proxy. Everything sampled by the team's and the default
   // rule, so the rule-selection cases can read the rule names; segments go to a collector to read back.
-  service = await startXrayService({ port: 0, bindHost: '127.0.0.1', maxTraces: 1000 });
-  daemon = await startXrayDaemon({
-    address: { host: '127.0.0.1', port: 0 },
-    endpoint: service.url,
-    region: 'us-east-1',
-    bufferMb: 1,
-    concurrency: 2,
-    batchSize: 50,
-    flushIntervalMs: 50,
-  });
-  const xray = new XRayClient({ endpoint: service.url, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  xraySampling = await startXraySampling();
+  const { xray, samplingEndpoint } = xraySampling;
   for (const rule of [PARCEL_API_RULE, DEFAULT_RULE]) {
     await xray.send(
       new UpdateSamplingRuleCommand({ SamplingRuleUpdate: { RuleName: rule.RuleName, FixedRate: 1 } }),
     );
   }
-  xray.destroy();
-  const samplingEndpoint = `http://${daemon.address}`;
   const respond = (req: { url: string }) => {
     if (req.url.includes('fail')) return { status: 500, body: '{"error":"boom"}' };
     if (req.url.includes('kept')) return { headers: { 'x-trace-kept': 'error' } };
@@ -87,8 +74,7 @@ afterAll(async () => {
   await gateway?.close();
   await impatient?.close();
   await Promise.all([parcelApi?.close(), warehouse?.close(), collector?.close()]);
-  await daemon?.close();
-  await service?.close();
+  await xraySampling?.close();
 });
 
 let traceSeq = 0;

@@ -1,13 +1,12 @@
-import { BatchGetTracesCommand, UpdateSamplingRuleCommand, XRayClient } from '@aws-sdk/client-xray';
-import { LOCAL_CREDENTIALS, readGatewayConfig } from '@parcel/config';
+import { BatchGetTracesCommand, UpdateSamplingRuleCommand } from '@aws-sdk/client-xray';
+import { readGatewayConfig } from '@parcel/config';
 import { makeParcelId } from '@parcel/contract';
 import { type RunningGateway, startGateway } from '@parcel/gateway';
 import { send, startUpstream, type Upstream } from '@parcel/gateway/test-helpers';
 import { PARCEL_API_RULE } from '@parcel/sampling-rules';
-import { type RunningDaemon, startXrayDaemon } from '@parcel/xray-daemon';
 import { parseTraceHeader } from '@parcel/xray-protocol';
-import { type RunningXrayService, startXrayService } from '@parcel/xray-service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startXraySampling, type XraySampling } from '../support/xray-sampling';
 
 /**
  * The stage against the project's real X-Ray pieces: rules come from the local X-Ray service through the
@@ -15,31 +14,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  */
 const ID = makeParcelId('RR', '12345678', 'GB');
 
-let service: RunningXrayService;
-let daemon: RunningDaemon;
+let pieces: XraySampling;
 let upstream: Upstream;
 let gateway: RunningGateway;
-let xray: XRayClient;
 
 beforeAll(async () => {
-  service = await startXrayService({ port: 0, bindHost: '127.0.0.1', maxTraces: 1000 });
-  daemon = await startXrayDaemon({
-    address: { host: '127.0.0.1', port: 0 },
-    endpoint: service.url,
-    region: 'us-east-1',
-    bufferMb: 1,
-    concurrency: 2,
-    batchSize: 50,
-    flushIntervalMs: 50,
-  });
+  pieces = await startXraySampling();
   upstream = await startUpstream();
-  xray = new XRayClient({ endpoint: service.url, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
   gateway = await startGateway(
     readGatewayConfig({
       PORT: '0',
       PARCEL_API_URL: upstream.url,
       WAREHOUSE_QUERY_URL: upstream.url,
-      AWS_XRAY_DAEMON_ADDRESS: daemon.address,
+      AWS_XRAY_DAEMON_ADDRESS: pieces.daemon.address,
       LOG_LEVEL: 'silent',
     }),
   );
@@ -48,8 +35,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.close();
   await upstream?.close();
-  await daemon?.close();
-  await service?.close();
+  await pieces?.close();
 });
 
 const sampledFlag = async () => {
@@ -63,7 +49,7 @@ describe('sampling rules from the local X-Ray service, through the daemon', () =
     expect(gateway.sampler.ruleNames).toEqual(['parcel-api', 'Default']);
 
     // parcel-api rule: 1/s then 5 %. Turn it off (reservoir 0, rate 0) live.
-    await xray.send(
+    await pieces.xray.send(
       new UpdateSamplingRuleCommand({
         SamplingRuleUpdate: { RuleName: PARCEL_API_RULE.RuleName, FixedRate: 0, ReservoirSize: 0 },
       }),
@@ -75,7 +61,7 @@ describe('sampling rules from the local X-Ray service, through the daemon', () =
     expect(off.filter((f) => f === '1').length).toBeLessThanOrEqual(1);
 
     // And fully on.
-    await xray.send(
+    await pieces.xray.send(
       new UpdateSamplingRuleCommand({
         SamplingRuleUpdate: { RuleName: PARCEL_API_RULE.RuleName, FixedRate: 1 },
       }),
@@ -87,7 +73,7 @@ describe('sampling rules from the local X-Ray service, through the daemon', () =
   });
 
   it('lands the stage segment, with its integration subsegment, in the trace store', async () => {
-    await xray.send(
+    await pieces.xray.send(
       new UpdateSamplingRuleCommand({
         SamplingRuleUpdate: { RuleName: PARCEL_API_RULE.RuleName, FixedRate: 1 },
       }),
@@ -103,7 +89,7 @@ describe('sampling rules from the local X-Ray service, through the daemon', () =
     const deadline = Date.now() + 5000;
     let documents: Record<string, unknown>[] = [];
     while (Date.now() < deadline) {
-      const out = await xray.send(new BatchGetTracesCommand({ TraceIds: [root] }));
+      const out = await pieces.xray.send(new BatchGetTracesCommand({ TraceIds: [root] }));
       documents = (out.Traces?.[0]?.Segments ?? []).map((s) => JSON.parse(s.Document ?? '{}'));
       if (documents.length) break;
       await new Promise((r) => setTimeout(r, 50));

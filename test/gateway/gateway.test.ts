@@ -1,8 +1,11 @@
-import { createServer, request, type Server, validateHeaderValue } from 'node:http';
+import { createServer, request, validateHeaderValue } from 'node:http';
 import { type AddressInfo, connect, createServer as createNetServer } from 'node:net';
 import { Sha256 } from '@aws-crypto/sha256-js';
+import { CreateSamplingRuleCommand, UpdateSamplingRuleCommand } from '@aws-sdk/client-xray';
 import { readGatewayConfig } from '@parcel/config';
 import { makeParcelId } from '@parcel/contract';
+import { type RunningGateway, startGateway } from '@parcel/gateway';
+import { send, startUpstream, type Upstream } from '@parcel/gateway/test-helpers';
 import { createLogger } from '@parcel/tracing/logger';
 import {
   parseTraceHeader,
@@ -13,58 +16,14 @@ import {
 import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningGateway, startGateway } from './gateway';
-import { send, startUpstream, type Upstream } from './test-helpers';
+import { startXraySampling, type XraySampling } from '../support/xray-sampling';
 
 const ID = makeParcelId('RR', '12345678', 'GB');
 const KEY = { accessKeyId: 'AKIDGATEWAYTEST', secretAccessKey: 'gateway-test-secret' };
 
-/** The daemon's TCP side for sampling: a rule that samples every /parcels/* request at the stage. */
-async function startRulesServer(): Promise<{ url: string; close(): Promise<void> }> {
-  const rule = (r: Record<string, unknown>) => ({
-    SamplingRule: {
-      ResourceARN: '*',
-      ServiceName: '*',
-      ServiceType: '*',
-      Host: '*',
-      HTTPMethod: '*',
-      URLPath: '*',
-      Version: 1,
-      Attributes: {},
-      ...r,
-    },
-  });
-  const server: Server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const body =
-        req.url === '/GetSamplingRules'
-          ? {
-              SamplingRuleRecords: [
-                rule({ RuleName: 'Default', Priority: 10000, FixedRate: 0, ReservoirSize: 0 }),
-                rule({
-                  RuleName: 'stage-parcels',
-                  Priority: 10,
-                  FixedRate: 1,
-                  ReservoirSize: 0,
-                  ServiceName: 'parcelapi/local',
-                  ServiceType: 'AWS::ApiGateway::Stage',
-                  URLPath: '/parcels/*',
-                }),
-              ],
-            }
-          : { SamplingTargetDocuments: [], LastRuleModification: 0 };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
-
 let parcelApi: Upstream;
 let warehouse: Upstream;
-let rules: { url: string; close(): Promise<void> };
+let xraySampling: XraySampling;
 let collector: UdpCollector;
 let gateway: RunningGateway;
 /** Same stage with a short integration timeout, for the timeout cases (the main one allows slow CI). */
@@ -87,21 +46,48 @@ function config(overrides: Record<string, string> = {}) {
 
 beforeAll(async () => {
   collector = await startUdpCollector();
-  rules = await startRulesServer();
+  // The stage's sampling from the project's X-Ray service through its daemon, with this suite's rules: every
+  // /parcels/* request at the stage sampled (rule "stage-parcels"), nothing else beyond Default's borrow.
+  xraySampling = await startXraySampling();
+  await xraySampling.xray.send(
+    new CreateSamplingRuleCommand({
+      SamplingRule: {
+        RuleName: 'stage-parcels',
+        Priority: 10,
+        FixedRate: 1,
+        ReservoirSize: 0,
+        ServiceName: 'parcelapi/local',
+        ServiceType: 'AWS::ApiGateway::Stage',
+        Host: '*',
+        HTTPMethod: '*',
+        URLPath: '/parcels/*',
+        ResourceARN: '*',
+        Version: 1,
+      },
+    }),
+  );
+  await xraySampling.xray.send(
+    new UpdateSamplingRuleCommand({
+      SamplingRuleUpdate: { RuleName: 'Default', FixedRate: 0, ReservoirSize: 0 },
+    }),
+  );
   parcelApi = await startUpstream((req) => {
     if (req.url.includes('slow')) return { delayMs: 2000 };
     if (req.url.startsWith('/parcels/RR000000000GB')) return { status: 503, body: '{"error":"down"}' };
     return {};
   });
   warehouse = await startUpstream();
-  gateway = await startGateway(config(), { samplingEndpoint: rules.url });
-  impatient = await startGateway(config({ INTEGRATION_TIMEOUT_MS: '300' }), { samplingEndpoint: rules.url });
+  const { samplingEndpoint } = xraySampling;
+  gateway = await startGateway(config(), { samplingEndpoint });
+  impatient = await startGateway(config({ INTEGRATION_TIMEOUT_MS: '300' }), { samplingEndpoint });
+  expect(gateway.sampler.ruleNames).toContain('stage-parcels');
 });
 
 afterAll(async () => {
   await gateway?.close();
   await impatient?.close();
-  await Promise.all([parcelApi?.close(), warehouse?.close(), rules?.close(), collector?.close()]);
+  await Promise.all([parcelApi?.close(), warehouse?.close(), collector?.close()]);
+  await xraySampling?.close();
 });
 
 const lastSeen = (u: Upstream) => u.seen[u.seen.length - 1];
@@ -651,7 +637,7 @@ describe('tracing at the edge', () => {
 
   it('believes X-Forwarded-For only from a trusted forwarder, skipping trusted hops in it', async () => {
     const trusting = await startGateway(config({ TRUSTED_FORWARDERS: '10.0.0.9, 127.0.0.1' }), {
-      samplingEndpoint: rules.url,
+      samplingEndpoint: xraySampling.samplingEndpoint,
     });
     try {
       const root = '1-5759e988-0000000000000000000000f2';

@@ -1,0 +1,43 @@
+import { XRayClient } from '@aws-sdk/client-xray';
+import { LOCAL_CREDENTIALS } from '@parcel/config';
+import { type RunningDaemon, startXrayDaemon } from '@parcel/xray-daemon';
+import { type RunningXrayService, startXrayService } from '@parcel/xray-service';
+
+export interface XraySampling {
+  service: RunningXrayService;
+  daemon: RunningDaemon;
+  /** The real X-Ray client at the service: change rules with it as an operator would. */
+  xray: XRayClient;
+  /** Where a stage or SDK fetches sampling: the daemon's TCP proxy (GetSamplingRules, SamplingTargets). */
+  samplingEndpoint: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The project's X-Ray service and daemon, in this process, for tests of a piece that samples: the rules
+ * and quotas it gets are the ones production's path gives it, never answered by hand.
+ */
+export async function startXraySampling(): Promise<XraySampling> {
+  const service = await startXrayService({ port: 0, bindHost: '127.0.0.1', maxTraces: 1000 });
+  const daemon = await startXrayDaemon({
+    address: { host: '127.0.0.1', port: 0 },
+    endpoint: service.url,
+    region: 'us-east-1',
+    bufferMb: 1,
+    concurrency: 2,
+    batchSize: 50,
+    flushIntervalMs: 50,
+  });
+  const xray = new XRayClient({ endpoint: service.url, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  return {
+    service,
+    daemon,
+    xray,
+    samplingEndpoint: `http://${daemon.address}`,
+    close: async () => {
+      xray.destroy();
+      await daemon.close();
+      await service.close();
+    },
+  };
+}
