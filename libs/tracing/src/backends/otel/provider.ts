@@ -378,12 +378,10 @@ export class OtelProvider implements TracingProvider {
     this.keepSlowMs = opts.keepSlowMs;
     this.recordsUnsampled = opts.recordUnsampled;
     const resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: opts.serviceName });
-    const endpoint = (process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4318').replace(/\/$/, '');
-    this.batch = new CountingBatchExporter(
-      new OTLPTraceExporter({
-        url: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${endpoint}/v1/traces`,
-      }),
-    );
+    // The signal-specific variable wins, as the OTel exporter configuration specifies.
+    const url =
+      process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${opts.otlpEndpoint.replace(/\/$/, '')}/v1/traces`;
+    this.batch = new CountingBatchExporter(new OTLPTraceExporter({ url }));
     const provider = new BasicTracerProvider({
       resource,
       idGenerator: this.ids,

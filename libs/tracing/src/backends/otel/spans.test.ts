@@ -1,0 +1,151 @@
+import type { AddressInfo } from 'node:net';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { newSegmentId, newTraceId, parseTraceHeader } from '@parcel/xray-protocol';
+import express from 'express';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { annotate, initTracing, traceAwsClient, traceRequests, tracingStats } from '../../index';
+import {
+  flattenSubsegments,
+  type SegmentCollector,
+  sampledHeader,
+  startOtlpCollector,
+  startRecordingServer,
+} from '../../test-support';
+import { OtelProvider } from './provider';
+
+// TRACING_BACKEND=otel through a real Express app, a real AWS SDK v3 client and outbound http, exported
+// over OTLP/HTTP to a real local receiver that applies the collector's awsxray exporter rules.
+const SERVICE = 'otel-under-test';
+let collector: SegmentCollector & { endpoint: string };
+let downstream: Awaited<ReturnType<typeof startRecordingServer>>;
+let baseUrl: string;
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  collector = await startOtlpCollector();
+  // DynamoDB's GetItem answer for a missing item, then any other call.
+  downstream = await startRecordingServer(() => ({ status: 200, body: '{}' }));
+  initTracing({
+    serviceName: SERVICE,
+    backend: 'otel',
+    otlpEndpoint: collector.endpoint,
+    logLevel: 'silent',
+  });
+  const dynamodb = traceAwsClient(
+    new DynamoDBClient({
+      region: 'eu-west-1',
+      endpoint: downstream.url,
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    }),
+  );
+  const app = express();
+  app.get('/__tracing/stats', tracingStats(SERVICE));
+  app.use(traceRequests(SERVICE));
+  app.get('/parcels/:id', async (req, res) => {
+    annotate('parcel_id', req.params.id);
+    annotate('cache', 'miss');
+    await dynamodb.send(
+      new GetItemCommand({ TableName: 'parcels', Key: { parcelId: { S: req.params.id } } }),
+    );
+    const down = await fetchStatus(`${downstream.url}/v2/parcels/${req.params.id}?secret=1`);
+    res.status(down === 200 ? 200 : 502).json({});
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+});
+
+afterAll(async () => {
+  await close?.();
+  await downstream?.close();
+  await collector?.close();
+});
+
+async function fetchStatus(url: string): Promise<number> {
+  const http = await import('node:http');
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      })
+      .on('error', reject);
+  });
+}
+
+describe('TRACING_BACKEND=otel', () => {
+  it('continues the X-Ray trace and writes the attributes the awsxray exporter maps', async () => {
+    const root = newTraceId();
+    const parent = newSegmentId();
+    const res = await fetch(`${baseUrl}/parcels/RR123456785GB`, {
+      headers: { 'x-amzn-trace-id': `${sampledHeader(root, parent)};Lineage=a87bd80c:1` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-amzn-trace-id')).toBe(`Root=${root};Sampled=1`);
+    await collector.waitFor((s) => s.some((d) => d.trace_id === root && (d.subsegments?.length ?? 0) >= 2));
+    const [doc] = collector.segments.filter((d) => d.trace_id === root);
+    if (!doc) throw new Error('no segment');
+    expect(doc).toMatchObject({
+      name: SERVICE,
+      parent_id: parent,
+      http: {
+        request: { method: 'GET', url: `${baseUrl}/parcels/RR123456785GB` },
+        response: { status: 200 },
+      },
+      annotations: { parcel_id: 'RR123456785GB', cache: 'miss' },
+    });
+    const subs = flattenSubsegments(doc).map((s) => s.sub);
+    const getItem = subs.find((s) => s.aws?.operation === 'GetItem');
+    expect(getItem).toMatchObject({ name: 'DynamoDB', namespace: 'aws', aws: { table_name: 'parcels' } });
+    const vendor = subs.find((s) => s.namespace === 'remote');
+    expect(vendor).toMatchObject({
+      name: `127.0.0.1:${downstream.port}`,
+      http: { request: { method: 'GET', url: `${downstream.url}/v2/parcels/RR123456785GB` } },
+    });
+    // Downstream calls carry the project's header: Parent = the call's own span, Lineage carried on.
+    const headers = downstream.received.map((r) => parseTraceHeader(r.headers['x-amzn-trace-id']));
+    expect(headers.map((h) => h?.parent).sort()).toEqual([getItem?.id, vendor?.id].sort());
+    for (const h of headers) {
+      expect(h).toMatchObject({ root, sampled: '1' });
+      expect(h?.extra).toEqual([['Lineage', 'a87bd80c:1']]);
+    }
+    const stats = (await (await fetch(`${baseUrl}/__tracing/stats`)).json()) as {
+      backend: string;
+      exporter: { transport: string; sent: number; dropped: number };
+    };
+    expect(stats.backend).toBe('otel');
+    expect(stats.exporter.transport).toBe('otlp');
+    expect(stats.exporter.sent).toBeGreaterThanOrEqual(3);
+    expect(stats.exporter.dropped).toBe(0);
+  });
+
+  it('counts what it could not export (collector down), without failing a request', async () => {
+    const provider = new OtelProvider(pino({ level: 'silent' }), {
+      serviceName: 'lonely',
+      daemonAddress: '127.0.0.1:9',
+      otlpEndpoint: 'http://127.0.0.1:9',
+      keepSlowMs: 0,
+      recordUnsampled: true,
+    });
+    const req = { method: 'GET', url: 'http://x/y' };
+    const span = provider.startServerSpan({
+      name: 'lonely',
+      traceId: newTraceId(),
+      sampled: true,
+      request: req,
+      // The OTel provider never reads the exchange (only the stock SDK's Express middleware does).
+      exchange: undefined as never,
+    });
+    span.startChild('work').end();
+    span.end();
+    await provider.flush();
+    expect(provider.exportStats()).toMatchObject({ transport: 'otlp', sent: 0, dropped: 2 });
+  });
+});
