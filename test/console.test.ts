@@ -305,3 +305,40 @@ describe('the console’s controls, in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 });
+
+describe('the response-time distribution, in Chromium', () => {
+  it('draws the window’s distribution; a dragged band filters the traces to that range', async () => {
+    await page.goto(`${stack.endpoints.xray}/#/traces`);
+    await page.fill('#filter', '');
+    await page.keyboard.press('Enter');
+    const histogram = page.locator('svg.histogram');
+    await page.locator('svg.histogram rect.bar').first().waitFor();
+    const counted = await page
+      .locator('svg.histogram rect.bar')
+      .evaluateAll((bars) => bars.reduce((n, b) => n + Number(b.getAttribute('data-count')), 0));
+    expect(counted).toBeGreaterThanOrEqual(6);
+
+    const box = await histogram.boundingBox();
+    if (!box) throw new Error('no histogram box');
+    const y = box.y + box.height * 0.4;
+    await page.mouse.move(box.x + 2, y);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.25, y, { steps: 5 });
+    await page.mouse.move(box.x + box.width * 0.5, y, { steps: 5 });
+    await page.mouse.up();
+    await expect
+      .poll(() => page.inputValue('#filter'))
+      .toMatch(/^responsetime >= [\d.]+ AND responsetime <= [\d.]+$/);
+    const [, upper] = /responsetime <= ([\d.]+)/.exec(await page.inputValue('#filter')) ?? [];
+    await expect.poll(() => page.locator('#filter-error').isHidden()).toBe(true);
+    // Every listed trace's response time lies inside the band (the Response column, in ms).
+    await expect
+      .poll(async () => {
+        const cells = await page.locator('table.traces tbody tr td:nth-child(6)').allTextContents();
+        return cells.length > 0 && cells.every((c) => Number.parseFloat(c) <= Number(upper) * 1000 + 0.5);
+      })
+      .toBe(true);
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-histogram.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+});

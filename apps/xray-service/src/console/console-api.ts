@@ -101,7 +101,12 @@ export class ConsoleApi {
   traces(query: URLSearchParams) {
     const window = readWindow(query);
     const selected = this.select(window, query.get('filter'), MAX_LISTED);
-    return { ...window, ...selected.counts, traces: selected.models.map(listItem) };
+    return {
+      ...window,
+      ...selected.counts,
+      histogram: responseTimeHistogram(selected.responseTimes),
+      traces: selected.models.map(listItem),
+    };
   }
 
   /** One trace: its assembled tree as waterfall rows (the model's, not re-assembled in the page), its root causes and log lines. */
@@ -163,6 +168,8 @@ export class ConsoleApi {
     matched.sort((a, b) => b.startTime - a.startTime || (a.id < b.id ? -1 : 1));
     return {
       models: matched.slice(0, limit).map((e) => e.model()),
+      /** Every matched trace's response time (the distribution is the window's, not the page's). */
+      responseTimes: matched.map((e) => e.model().responseTime),
       counts: { processed, matched: matched.length },
     };
   }
@@ -179,6 +186,42 @@ export class ConsoleApi {
     }
   }
 }
+
+/** Bars of the response-time distribution. */
+const HISTOGRAM_BUCKETS = 20;
+
+export interface HistogramBucket {
+  /** Seconds, [from, to). */
+  from: number;
+  to: number;
+  count: number;
+}
+
+/**
+ * The window's response-time distribution (the X-Ray console's "Response time distribution"): equal
+ * buckets from 0 to a round maximum, so a dragged band reads as a `responsetime` range.
+ */
+export function responseTimeHistogram(responseTimes: readonly number[]): HistogramBucket[] {
+  if (responseTimes.length === 0) return [];
+  let max = 0;
+  for (const t of responseTimes) if (t > max) max = t;
+  // A round upper bound: 1, 2 or 5 × a power of ten (in seconds), at least 1 ms.
+  const magnitude = 10 ** Math.floor(Math.log10(Math.max(max, 0.001)));
+  const top = [1, 2, 5, 10].map((m) => m * magnitude).find((v) => v > max) ?? 10 * magnitude;
+  const width = top / HISTOGRAM_BUCKETS;
+  const buckets = Array.from({ length: HISTOGRAM_BUCKETS }, (_, i) => ({
+    from: round6(i * width),
+    to: round6((i + 1) * width),
+    count: 0,
+  }));
+  for (const t of responseTimes) {
+    const bucket = buckets[Math.min(HISTOGRAM_BUCKETS - 1, Math.floor(t / width))] as HistogramBucket;
+    bucket.count++;
+  }
+  return buckets;
+}
+
+const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
 
 function readWindow(query: URLSearchParams): Window {
   const start = Number(query.get('start'));

@@ -55,6 +55,12 @@ const state = {
     filterError.hidden = false;
     filterInput.setAttribute('aria-invalid', 'true');
   },
+  /** Puts an expression in the filter box and applies it (what a dragged histogram band does). */
+  setFilter(text) {
+    filterInput.value = text;
+    state.filter = text;
+    tick(true);
+  },
   openTrace(id) {
     location.hash = `#/trace/${id}`;
   },
