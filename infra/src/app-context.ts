@@ -1,11 +1,11 @@
-import { tracingSpec } from '@parcel/config';
+import { type TracingBackendName, tracingSpec } from '@parcel/config';
 import type { App } from 'aws-cdk-lib';
 import type { ParcelStackProps } from './parcel-stack';
-import type { DaemonLogLevel, SidecarKind, TracingBackend } from './telemetry-sidecar';
+import type { DaemonLogLevel, SidecarKind } from './telemetry-sidecar';
 
-/** `-c tracingBackend=…`: a value the services read (their spec says which), or otel. */
-function tracingBackend(value: string | undefined): TracingBackend | undefined {
-  if (value === undefined || value === 'otel') return value;
+/** `-c tracingBackend=…`: a value the services read (their spec says which). */
+function tracingBackend(value: string | undefined): TracingBackendName | undefined {
+  if (value === undefined) return undefined;
   try {
     return tracingSpec.tracingBackend.parse(value);
   } catch (err) {

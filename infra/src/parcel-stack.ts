@@ -2,6 +2,7 @@ import {
   LOAD_BALANCER_IDLE_TIMEOUT_SECONDS,
   PARCEL_TABLE,
   parcelApiSpec,
+  type TracingBackendName,
   warehouseQuerySpec,
 } from '@parcel/config';
 import { ROUTES, type RouteDefinition } from '@parcel/routes';
@@ -20,19 +21,14 @@ import { Keys } from './keys';
 import { Network } from './network';
 import { Observability, type VendorStaleMetric } from './observability';
 import { ParcelService } from './parcel-service';
-import {
-  assertSidecarServes,
-  SIDECAR_PORT,
-  type TelemetrySidecarOptions,
-  type TracingBackend,
-} from './telemetry-sidecar';
+import { assertSidecarServes, SIDECAR_PORT, type TelemetrySidecarOptions } from './telemetry-sidecar';
 
 export interface ParcelStackProps extends StackProps {
   readonly stageName?: string;
   /** The trace sidecar of both services: kind (daemon or collector), CPU, memory, buffer, log level. */
   readonly sidecar?: TelemetrySidecarOptions;
   /** `TRACING_BACKEND` of both services (default xray); `otel` needs the collector sidecar. */
-  readonly tracingBackend?: TracingBackend;
+  readonly tracingBackend?: TracingBackendName;
   readonly natGateways?: number;
   readonly multiAzDatabase?: boolean;
   readonly customDomain?: CustomDomainOptions;

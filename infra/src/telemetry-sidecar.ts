@@ -1,4 +1,4 @@
-import { LOCAL_PORTS, type tracingSpec } from '@parcel/config';
+import { LOCAL_PORTS, type TracingBackendName } from '@parcel/config';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,9 +12,6 @@ import { stringify } from 'yaml';
  * app sends to 127.0.0.1 either way, because awsvpc tasks share one network namespace.
  */
 export type SidecarKind = 'xray-daemon' | 'adot';
-
-/** `TRACING_BACKEND` as the services read it (`otel` named here until the services' spec lists it). */
-export type TracingBackend = ReturnType<(typeof tracingSpec)['tracingBackend']['parse']> | 'otel';
 
 export const SIDECAR_PORT = 2000;
 /** OTLP/HTTP's default port, where the local sidecar listens too. */
@@ -144,7 +141,10 @@ export function renderCollectorConfig(
  * Fails synthesis when the services' backend cannot reach the sidecar: OTLP needs the collector (the
  * daemon takes X-Ray UDP only, so every span would be lost without a word).
  */
-export function assertSidecarServes(backend: TracingBackend, sidecar: TelemetrySidecarOptions = {}): void {
+export function assertSidecarServes(
+  backend: TracingBackendName,
+  sidecar: TelemetrySidecarOptions = {},
+): void {
   const kind = sidecar.kind ?? DEFAULTS.kind;
   if (backend === 'otel' && kind !== 'adot') {
     throw new Error(
