@@ -1,33 +1,31 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { GatewayConfig } from '@parcel/config';
 import { closeConnectionPool, createConnectionPool } from '@parcel/http-service';
-import { matchRoute, type RouteDefinition, validatePathParameters } from '@parcel/routes';
-import {
-  type KeepReason,
-  KeepStats,
-  keepReason,
-  parseKeptHeader,
-  TRACE_KEPT_HEADER,
-} from '@parcel/sampling-rules';
+import { type KeepReason, KeepStats } from '@parcel/sampling-rules';
 import { DaemonClient } from '@parcel/xray-protocol';
 import type { Logger } from 'pino';
-import {
-  badRequestParameters,
-  GATEWAY_ERRORS,
-  type GatewayError,
-  rawGatewayError,
-  sendGatewayError,
-} from './gateway-responses';
+import { GATEWAY_ERRORS, type GatewayError, rawGatewayError, sendGatewayError } from './gateway-responses';
 import { LIMITS } from './limits';
-import { callIntegration, endToEndHeaders } from './proxy';
+import {
+  admit,
+  authorise,
+  headerString,
+  type Integrations,
+  invoke,
+  keepDecision,
+  keptHeader,
+  receive,
+  respond,
+  route,
+  type StageRequest,
+  stageRequest,
+  validate,
+} from './pipeline';
 import { CentralSampler, type SamplingDecision } from './sampling/sampler';
-import { hasSignature, verifySigV4 } from './sigv4';
-import { clientTraceHeader, downstreamTraceHeader, resolveEdgeTrace } from './tracing/edge-trace';
+import { resolveEdgeTrace } from './tracing/edge-trace';
 import {
   buildStageSegment,
-  type IntegrationCall,
   STAGE_ORIGIN,
   type StageIdentity,
   stageServiceName,
@@ -93,11 +91,6 @@ export async function startGateway(
     sampling: sampler.source,
   });
   const pool = createConnectionPool();
-  const targets: Record<RouteDefinition['target'], string> = {
-    'parcel-api': config.parcelApiUrl,
-    'warehouse-query': config.warehouseQueryUrl,
-  };
-  const stagePrefix = `/${config.stageName}/`;
   const trustedForwarders = new Set(
     (config.trustedForwarders ?? '')
       .split(',')
@@ -130,6 +123,21 @@ export async function startGateway(
     socket.end(response);
   });
 
+  const integrations: Integrations = {
+    targets: {
+      'parcel-api': config.parcelApiUrl,
+      'warehouse-query': config.warehouseQueryUrl,
+    },
+    apiId: stage.apiId,
+    timeoutMs: config.integrationTimeoutMs,
+    pool,
+  };
+  const signer = {
+    credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
+    region: config.region,
+  };
+  const keeping = { tracingOn, slowMs: config.traceKeepSlowMs };
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const startMs = Date.now();
     // The stage segment ends when the response is handed over (res.end), not when 'finish' fires later:
@@ -140,230 +148,104 @@ export async function startGateway(
       handedOverMs ??= Date.now();
       return (handOver as (...a: unknown[]) => typeof res).apply(this, args);
     } as typeof res.end;
-    const rawUrl = req.url ?? '/';
-    const queryAt = rawUrl.indexOf('?');
-    const rawPath = queryAt < 0 ? rawUrl : rawUrl.slice(0, queryAt);
-    const rawQuery = queryAt < 0 ? '' : rawUrl.slice(queryAt + 1);
 
-    if (req.method === 'GET' && HEALTH_PATHS.has(rawPath)) {
-      const body = JSON.stringify({ status: 'ok' });
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-      res.end(body);
-      return;
-    }
-    if (req.method === 'GET' && rawPath === STATS_PATH) {
-      const body = JSON.stringify(statsSnapshot());
+    const rawPath = (req.url ?? '/').split('?', 1)[0] as string;
+    if (req.method === 'GET' && (HEALTH_PATHS.has(rawPath) || rawPath === STATS_PATH)) {
+      const body = JSON.stringify(rawPath === STATS_PATH ? statsSnapshot() : { status: 'ok' });
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);
       return;
     }
 
-    // Step Functions calls /{stage}/{path} on the execute-api host; clients here may omit the stage.
-    const path = rawPath.startsWith(stagePrefix) ? rawPath.slice(stagePrefix.length - 1) : rawPath;
-    const method = req.method ?? 'GET';
-    const host = headerString(req.headers.host) ?? '';
-    const requestId = randomUUID();
-
-    const decide = (): SamplingDecision =>
-      tracingOn
-        ? sampler.decide({
-            serviceName: stageServiceName(stage),
-            serviceType: STAGE_ORIGIN,
-            host,
-            httpMethod: method,
-            urlPath: path,
-          })
-        : { sampled: false, ruleName: 'off' };
-    const trace = resolveEdgeTrace(req.headers['x-amzn-trace-id'], decide, startMs);
-
-    const responseHeaders: Record<string, string> = {
-      'x-amzn-requestid': requestId,
-      'x-amz-apigw-id': randomBytes(6).toString('base64').replace(/[+/=]/g, 'A'),
-      'x-amzn-trace-id': clientTraceHeader(trace),
-    };
-    const forwardedFor = headerString(req.headers['x-forwarded-for']);
-    const peer = req.socket.remoteAddress ?? '';
-    let integration: IntegrationCall | undefined;
-    // Keep-on-error (libs/sampling-rules/src/keep.ts): an unsampled request's segments are built anyway and
-    // sent only when this request failed, was slow, or sits on a failed or kept downstream path.
-    let downstreamKept = false;
-    let kept: { reason: KeepReason | undefined } | undefined;
-    const decideKeep = (status: number | undefined): KeepReason | undefined => {
-      if (!tracingOn || trace.sampled) return undefined;
-      kept ??= {
-        reason: keepReason({
-          status,
-          durationMs: Date.now() - startMs,
-          slowMs: config.traceKeepSlowMs,
-          downstreamFailed: integration?.failure !== undefined || (integration?.status ?? 0) >= 500,
-          downstreamKept,
-        }),
-      };
-      return kept.reason;
-    };
-    // Only callers inside the system (the state machine, on the IAM-authorised routes) hear why it was kept.
-    let internalCaller = false;
-
-    res.on('finish', () => {
-      const status = res.statusCode;
-      const line = { requestId, traceId: trace.traceId, method, path: clip(rawPath), status };
-      if (status >= 500) {
-        // What the stage segment's cause says, in the log too: why, and which target.
-        const reason = integration?.failure ?? (integration ? { status: integration.status } : undefined);
-        log?.warn({ ...line, target: integration?.url, reason }, 'request failed');
-      } else log?.debug(line, 'request');
-      if (!tracingOn) return;
-      let keptFor: KeepReason | undefined;
-      if (trace.sampled) stats.sampled(trace.decision?.ruleName);
-      else {
-        keptFor = decideKeep(status);
-        stats.unsampled(keptFor);
-        if (!keptFor) return;
-      }
-      const contentLength = Number(res.getHeader('content-length'));
-      emitter.send(
-        buildStageSegment(stage, trace, {
-          requestId,
+    const r = stageRequest(
+      req,
+      config.stageName,
+      (path, method, host) =>
+        resolveEdgeTrace(
+          req.headers['x-amzn-trace-id'],
+          (): SamplingDecision =>
+            tracingOn
+              ? sampler.decide({
+                  serviceName: stageServiceName(stage),
+                  serviceType: STAGE_ORIGIN,
+                  host,
+                  httpMethod: method,
+                  urlPath: path,
+                })
+              : { sampled: false, ruleName: 'off' },
           startMs,
-          endMs: handedOverMs ?? Date.now(),
-          method,
-          url: `http://${host}${rawUrl}`,
-          ...clientAddress(forwardedFor, peer, trustedForwarders),
-          ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
-          status,
-          ...(Number.isFinite(contentLength) ? { contentLength } : {}),
-          ...(integration ? { integration } : {}),
-          ...(keptFor ? { kept: keptFor } : {}),
-        }),
-      );
-    });
-
-    const keptHeader = (status: number): Record<string, string> => {
-      const reason = decideKeep(status);
-      return reason && internalCaller ? { [TRACE_KEPT_HEADER]: reason } : {};
-    };
-
-    // An answer sent while the client is still sending its body (413, 403, 431 …) must not be followed by
-    // a close with that body unread: the client's kernel would get a reset and drop the answer. So the
-    // body is read and discarded first and the connection closed after it (RFC 9112 §9.6, "lingering
-    // close"); a body that never ends is cut off after BODY_LINGER_MS. Node would close right after the
-    // answer when the client asked for `Connection: close`, so the connection is kept open and closed here.
-    const lingerOverUnreadBody = () => {
-      res.shouldKeepAlive = true;
-      const linger = setTimeout(() => req.socket.destroy(), BODY_LINGER_MS);
-      linger.unref();
-      req.socket.once('close', () => clearTimeout(linger));
-      req.once('end', () => {
-        clearTimeout(linger);
-        if (res.writableFinished) req.socket.end();
-        else res.once('finish', () => req.socket.end());
-      });
-      req.resume();
-    };
-    const hasUnreadBody = () =>
-      !req.complete &&
-      (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0);
+        ),
+      startMs,
+    );
+    res.on('finish', () => record(r, res, handedOverMs ?? Date.now()));
 
     const fail = (error: GatewayError, closeConnection = false) => {
-      const headers = { ...responseHeaders, ...keptHeader(error.status) };
-      if (hasUnreadBody()) {
-        lingerOverUnreadBody();
+      const headers = { ...r.responseHeaders, ...keptHeader(r, error.status, keeping) };
+      if (hasUnreadBody(req)) {
+        lingerOverUnreadBody(req, res);
         sendGatewayError(res, error, headers);
         return;
       }
       sendGatewayError(res, error, closeConnection ? { ...headers, connection: 'close' } : headers);
     };
 
-    if (requestLineAndHeaderValuesBytes(req) > LIMITS.maxRequestLineAndHeaderValuesBytes) {
-      return fail(GATEWAY_ERRORS.headersTooLarge, true);
+    const verdict =
+      admit(r) ?? route(r) ?? (await receive(r, req)) ?? (await authorise(r, signer)) ?? validate(r);
+    if (verdict === 'stop') return;
+    if (verdict) return fail(verdict.error, verdict.close);
+
+    const answer = respond(r, await invoke(r, integrations));
+    if (answer.kind === 'error') return fail(answer.error);
+    res.writeHead(answer.status, {
+      ...answer.headers,
+      ...r.responseHeaders,
+      ...keptHeader(r, answer.status, keeping),
+      'content-length': r.integration?.contentLength ?? 0,
+    });
+    res.end(answer.body);
+  }
+
+  /** When the answer is out: the log line, the counters, and the stage segment if it is recorded. */
+  function record(r: StageRequest, res: ServerResponse, endMs: number): void {
+    const status = res.statusCode;
+    const line = {
+      requestId: r.requestId,
+      traceId: r.trace.traceId,
+      method: r.method,
+      path: clip(r.rawPath),
+      status,
+    };
+    if (status >= 500) {
+      // What the stage segment's cause says, in the log too: why, and which target.
+      const integration = r.integration;
+      const reason = integration?.failure ?? (integration ? { status: integration.status } : undefined);
+      log?.warn({ ...line, target: integration?.url, reason }, 'request failed');
+    } else log?.debug(line, 'request');
+    if (!tracingOn) return;
+    let keptFor: KeepReason | undefined;
+    if (r.trace.sampled) stats.sampled(r.trace.decision?.ruleName);
+    else {
+      keptFor = keepDecision(r, status, keeping);
+      stats.unsampled(keptFor);
+      if (!keptFor) return;
     }
-    const declaredLength = Number(req.headers['content-length'] ?? 0);
-    if (declaredLength > LIMITS.maxPayloadBytes) return fail(GATEWAY_ERRORS.requestTooLarge, true);
-
-    const match = matchRoute(method, path);
-    if ('error' in match) return fail(GATEWAY_ERRORS.missingAuthenticationToken);
-    const { route, params } = match;
-    internalCaller = route.authorization === 'AWS_IAM';
-
-    const body = await readBody(req, LIMITS.maxPayloadBytes);
-    if (body === 'too_large') return fail(GATEWAY_ERRORS.requestTooLarge, true);
-    if (body === 'aborted') return;
-
-    const query = parseQuery(rawQuery);
-    if (route.authorization === 'AWS_IAM') {
-      if (!hasSignature(req.headers, query)) return fail(GATEWAY_ERRORS.missingAuthenticationToken);
-      const verified = await verifySigV4(
-        { method, path: rawPath, query, headers: req.headers, body },
-        {
-          credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
-          region: config.region,
-        },
-      );
-      if (!verified.ok) return fail(verified.error);
-    }
-
-    const problems = validatePathParameters(route, params);
-    if (problems.length) return fail(badRequestParameters(problems.map((p) => p.name)));
-
-    const target = new URL(`${targets[route.target]}${path}${rawQuery ? `?${rawQuery}` : ''}`);
-    const headers: OutgoingHttpHeaders = endToEndHeaders(req.headers);
-    headers.host = target.host;
-    headers['x-forwarded-for'] = forwardedFor ? `${forwardedFor}, ${peer}` : peer;
-    headers['x-amzn-trace-id'] = downstreamTraceHeader(trace);
-    headers['x-amzn-apigateway-api-id'] = stage.apiId;
-    delete headers['content-length'];
-    if (body.length) headers['content-length'] = body.length;
-
-    const callStart = Date.now();
-    const result = await callIntegration(
-      {
-        url: target,
-        method,
-        headers,
-        body,
-        timeoutMs: config.integrationTimeoutMs,
-        maxResponseBytes: LIMITS.maxPayloadBytes,
-      },
-      pool,
+    const contentLength = Number(res.getHeader('content-length'));
+    const userAgent = r.headers['user-agent'];
+    emitter.send(
+      buildStageSegment(stage, r.trace, {
+        requestId: r.requestId,
+        startMs: r.startMs,
+        endMs,
+        method: r.method,
+        url: `http://${r.host}${r.rawUrl}`,
+        ...clientAddress(headerString(r.headers['x-forwarded-for']), r.peer, trustedForwarders),
+        ...(userAgent ? { userAgent } : {}),
+        status,
+        ...(Number.isFinite(contentLength) ? { contentLength } : {}),
+        ...(r.integration ? { integration: r.integration } : {}),
+        ...(keptFor ? { kept: keptFor } : {}),
+      }),
     );
-    const call: IntegrationCall = { url: target.toString(), method, startMs: callStart, endMs: Date.now() };
-    integration = call;
-
-    switch (result.kind) {
-      case 'timeout':
-        call.failure = {
-          type: 'IntegrationTimeout',
-          message: `no response within ${config.integrationTimeoutMs} ms`,
-        };
-        return fail(GATEWAY_ERRORS.integrationTimeout);
-      case 'unavailable':
-        call.failure = socketFailure(result.error);
-        return fail({ status: 503, message: 'Service Unavailable' });
-      case 'bad_gateway':
-        call.failure = socketFailure(result.error);
-        return fail({ status: 502, message: 'Bad Gateway' });
-      case 'too_large':
-        call.failure = { type: 'ResponseTooLarge', message: 'integration response over 10 MB' };
-        return fail(GATEWAY_ERRORS.internalServerError);
-      case 'response': {
-        call.status = result.status;
-        call.contentLength = result.body.length;
-        const upstream = endToEndHeaders(result.headers);
-        delete upstream['content-length'];
-        delete upstream['x-amzn-trace-id'];
-        downstreamKept = parseKeptHeader(upstream[TRACE_KEPT_HEADER]) !== undefined;
-        // Replaced by this stage's own answer (internal routes) or dropped (clients outside never see it).
-        delete upstream[TRACE_KEPT_HEADER];
-        res.writeHead(result.status, {
-          ...upstream,
-          ...responseHeaders,
-          ...keptHeader(result.status),
-          'content-length': result.body.length,
-        });
-        res.end(method === 'HEAD' ? undefined : result.body);
-        return;
-      }
-    }
   }
 
   await sampler.start();
@@ -407,14 +289,6 @@ export async function startGateway(
   };
 }
 
-function socketFailure(error: NodeJS.ErrnoException): NonNullable<IntegrationCall['failure']> {
-  return { type: error.name, message: error.message, ...(error.code ? { code: error.code } : {}) };
-}
-
-function headerString(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(', ') : value;
-}
-
 /** `::ffff:203.0.113.9` (an IPv4 peer on a dual-stack socket) → `203.0.113.9`. */
 function normalizeAddress(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
@@ -444,64 +318,33 @@ function clientAddress(
   return connection ? { clientIp: connection, forwardedFor: false } : { forwardedFor: false };
 }
 
-/** API Gateway's header limit counts the request line and header values (names are not counted). */
-function requestLineAndHeaderValuesBytes(req: IncomingMessage): number {
-  let total = Buffer.byteLength(`${req.method} ${req.url} HTTP/${req.httpVersion}`);
-  for (let i = 1; i < req.rawHeaders.length; i += 2) total += Buffer.byteLength(req.rawHeaders[i] as string);
-  return total;
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large' | 'aborted'> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    req.on('data', (chunk: Buffer) => {
-      if (done) return;
-      size += chunk.length;
-      if (size > limit) {
-        done = true;
-        // Stop buffering; the connection is closed after the 413.
-        req.pause();
-        resolve('too_large');
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (!done) {
-        done = true;
-        resolve(Buffer.concat(chunks));
-      }
-    });
-    req.on('error', () => {
-      if (!done) {
-        done = true;
-        resolve('aborted');
-      }
-    });
-    req.on('close', () => {
-      if (!done) {
-        done = true;
-        resolve('aborted');
-      }
-    });
-  });
-}
-
-function parseQuery(raw: string): Record<string, string | string[]> {
-  // No prototype: `?constructor=1` or `?__proto__=x` is a parameter like any other, not an inherited property.
-  const out: Record<string, string | string[]> = Object.create(null);
-  if (!raw) return out;
-  for (const [key, value] of new URLSearchParams(raw)) {
-    const existing = out[key];
-    if (existing === undefined) out[key] = value;
-    else if (Array.isArray(existing)) existing.push(value);
-    else out[key] = [existing, value];
-  }
-  return out;
-}
-
 function clip(value: string): string {
   return value.length > 200 ? `${value.slice(0, 200)}…` : value;
+}
+
+/**
+ * An answer sent while the client is still sending its body (413, 403, 431 …) must not be followed by a
+ * close with that body unread: the client's kernel would get a reset and drop the answer. So the body is
+ * read and discarded first and the connection closed after it (RFC 9112 §9.6, "lingering close"); a body
+ * that never ends is cut off after BODY_LINGER_MS. Node would close right after the answer when the client
+ * asked for `Connection: close`, so the connection is kept open and closed here.
+ */
+function lingerOverUnreadBody(req: IncomingMessage, res: ServerResponse): void {
+  res.shouldKeepAlive = true;
+  const linger = setTimeout(() => req.socket.destroy(), BODY_LINGER_MS);
+  linger.unref();
+  req.socket.once('close', () => clearTimeout(linger));
+  req.once('end', () => {
+    clearTimeout(linger);
+    if (res.writableFinished) req.socket.end();
+    else res.once('finish', () => req.socket.end());
+  });
+  req.resume();
+}
+
+function hasUnreadBody(req: IncomingMessage): boolean {
+  return (
+    !req.complete &&
+    (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0)
+  );
 }
