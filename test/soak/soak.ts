@@ -134,7 +134,14 @@ export function loadAverage(): string {
 function warnings(lines: readonly { name: string; line: string }[], top = 10): string[] {
   const counts = new Map<string, number>();
   for (const { name, line } of lines) {
-    let entry: { level?: number | string; msg?: string; reason?: unknown; error?: unknown; cause?: unknown };
+    let entry: {
+      level?: number | string;
+      msg?: string;
+      reason?: unknown;
+      error?: unknown;
+      cause?: unknown;
+      err?: { message?: string };
+    };
     try {
       entry = JSON.parse(line);
     } catch {
@@ -149,7 +156,10 @@ function warnings(lines: readonly { name: string; line: string }[], top = 10): s
             ? 50
             : 0;
     if (level < 40) continue;
-    const why = JSON.stringify(entry.reason ?? entry.error ?? entry.cause ?? '').slice(0, 160);
+    const why = JSON.stringify(entry.reason ?? entry.error ?? entry.cause ?? entry.err?.message ?? '').slice(
+      0,
+      160,
+    );
     const key = `${name}: ${entry.msg ?? ''} ${why}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
