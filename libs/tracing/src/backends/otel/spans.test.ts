@@ -2,9 +2,15 @@ import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { newSegmentId, newTraceId, parseTraceHeader } from '@parcel/xray-protocol';
 import express from 'express';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { annotate, initTracing, traceAwsClient, traceRequests, tracingStats } from '../../index';
+import {
+  annotate,
+  createLogger,
+  initTracing,
+  traceAwsClient,
+  traceRequests,
+  tracingStats,
+} from '../../index';
 import {
   flattenSubsegments,
   type SegmentCollector,
@@ -127,7 +133,7 @@ describe('TRACING_BACKEND=otel', () => {
   });
 
   it('counts what it could not export (collector down), without failing a request', async () => {
-    const provider = new OtelProvider(pino({ level: 'silent' }), {
+    const provider = new OtelProvider(createLogger({ level: 'silent' }), {
       serviceName: 'lonely',
       daemonAddress: '127.0.0.1:9',
       otlpEndpoint: 'http://127.0.0.1:9',
