@@ -5,12 +5,18 @@
  *
  *   npx tsx infra/images/bundle.ts parcel-api --out dist/parcel-api
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire, isBuiltin } from 'node:module';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { CONTAINER_PORTS, IMAGE_SERVICES, type ImageService, REPO_ROOT } from '../src/image-context';
+import {
+  CONTAINER_PORTS,
+  IMAGE_SERVICES,
+  IMAGE_TASKS,
+  type ImageService,
+  REPO_ROOT,
+} from '../src/image-context';
 
 /** Optional native or cloud-only modules that dependencies require lazily inside try/catch. */
 const ABSENT_OPTIONAL = ['pg-native', 'aws-crt', '@aws-sdk/signature-v4-crt', '@aws-sdk/signature-v4a'];
@@ -31,9 +37,14 @@ export async function bundleService(service: ImageService, outDir: string): Prom
   const out = resolve(outDir);
   await mkdir(out, { recursive: true });
   const entry = `${service}.mjs`;
+  const task = IMAGE_TASKS[service];
   await build({
-    entryPoints: [join(REPO_ROOT, 'apps', service, 'src', 'main.ts')],
-    outfile: join(out, entry),
+    entryPoints: {
+      [service]: join(REPO_ROOT, 'apps', service, 'src', 'main.ts'),
+      ...(task ? { [task.name]: join(REPO_ROOT, 'apps', service, task.entry) } : {}),
+    },
+    outdir: out,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -47,11 +58,16 @@ export async function bundleService(service: ImageService, outDir: string): Prom
       js: "import { createRequire as __parcelCreateRequire } from 'node:module'; const require = __parcelCreateRequire(import.meta.url);",
     },
   });
+  for (const folder of task?.folders ?? []) {
+    await cp(join(REPO_ROOT, 'apps', service, folder), join(out, folder), { recursive: true });
+  }
   const port = CONTAINER_PORTS[service];
   await writeFile(join(out, 'healthcheck.mjs'), healthcheckSource(port));
   // Whatever the bundle still requires by name must be installed next to it: find it, and refuse a
   // module nobody declared (it would crash the container at start, not the build).
-  const required = requiredPackages(await readFile(join(out, entry), 'utf8'));
+  const bundles = [entry, ...(task ? [`${task.name}.mjs`] : [])];
+  const code = await Promise.all(bundles.map((file) => readFile(join(out, file), 'utf8')));
+  const required = requiredPackages(code.join('\n'));
   const undeclared = required.filter((name) => !RUNTIME_EXTERNALS.includes(name));
   if (undeclared.length > 0) {
     throw new Error(
@@ -75,7 +91,8 @@ export async function bundleService(service: ImageService, outDir: string): Prom
     join(out, 'package-lock.json'),
     `${JSON.stringify(runtimeLockfile(rootLock, name, dependencies), null, 2)}\n`,
   );
-  return { entry, files: [entry, 'healthcheck.mjs', 'package.json', 'package-lock.json'], dependencies };
+  const files = [entry, ...(task ? [`${task.name}.mjs`, ...task.folders] : []), 'healthcheck.mjs'];
+  return { entry, files: [...files, 'package.json', 'package-lock.json'], dependencies };
 }
 
 interface LockEntry {

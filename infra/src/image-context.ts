@@ -12,6 +12,15 @@ export const IMAGE_SERVICES = {
     workspace: '@parcel/warehouse-query',
   },
 } as const;
+
+/**
+ * One-off commands an image also carries, bundled next to the service (`/app/<name>.mjs`), with the
+ * folders they read: warehouse-query's migration step (`node /app/migrate.mjs`), run once per deploy.
+ */
+export const IMAGE_TASKS: Partial<Record<ImageService, { name: string; entry: string; folders: string[] }>> =
+  {
+    'warehouse-query': { name: 'migrate', entry: 'src/migrate-main.ts', folders: ['migrations'] },
+  };
 export type ImageService = keyof typeof IMAGE_SERVICES;
 
 /** The port each image listens on: the local stack's ports (LOCAL_PORTS), so compose and AWS agree. */

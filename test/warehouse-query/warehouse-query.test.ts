@@ -5,7 +5,13 @@ import { readWarehouseQueryConfig } from '@parcel/config';
 import { SAMPLE_PARCELS } from '@parcel/contract';
 import { findFreePort, type RunningPostgres, startPostgres } from '@parcel/local-resources';
 import { type RunningVendorSim, startVendorSim } from '@parcel/vendor-sim';
-import { type RunningWarehouseQuery, startWarehouseQuery } from '@parcel/warehouse-query';
+import {
+  createPool,
+  migrate,
+  type RunningWarehouseQuery,
+  seedSampleParcels,
+  startWarehouseQuery,
+} from '@parcel/warehouse-query';
 import {
   newSegmentId,
   newTraceId,
@@ -40,6 +46,14 @@ beforeAll(async () => {
   collector = await startUdpCollector();
   certDir = await mkdtemp(join(tmpdir(), 'wq-certs-'));
   postgres = await startPostgres();
+  // The migration step, as the launcher runs it before warehouse-query starts.
+  const pool = createPool(readWarehouseQueryConfig({ DATABASE_URL: postgres.url }));
+  try {
+    await migrate(pool);
+    await seedSampleParcels(pool);
+  } finally {
+    await pool.end();
+  }
   const profiles = {
     ok: { medianMs: 0 },
     slow: { medianMs: 3000, slowFraction: 0 },

@@ -28,7 +28,8 @@ export const LAUNCHED_APPS = [
   'gateway',
   'warehouse-query',
 ] as const;
-const appEntry = (app: (typeof LAUNCHED_APPS)[number]) => join(repoRoot, 'apps', app, 'src', 'main.ts');
+const appEntry = (app: (typeof LAUNCHED_APPS)[number], file = 'main.ts') =>
+  join(repoRoot, 'apps', app, 'src', file);
 const resourceEntry = (name: string) => fileURLToPath(new URL(`./resources/${name}.ts`, import.meta.url));
 /**
  * Loaded into every piece: `*.localhost` resolves to loopback (RFC 6761) so the vendor has a name, and a
@@ -247,6 +248,21 @@ export async function startStack(
     ];
     const { url: databaseUrl } = await databaseReady;
     if (!databaseUrl) throw new Error('postgres did not say where it listens');
+    // The migration step warehouse-query's deploy runs (schema, service role), plus the sample parcels.
+    // A one-off process, not a piece: it is not supervised (its exit is its success).
+    const migration = new Child({
+      name: 'warehouse-migrate',
+      entry: appEntry('warehouse-query', 'migrate-main.ts'),
+      env: { ...common, DATABASE_URL: databaseUrl, SEED_SAMPLE_PARCELS: 'true' },
+      logDir,
+      preload: PRELOAD,
+      onLine: options.onLine,
+    });
+    const migrated = await migration.exited;
+    if (migrated !== 0) {
+      throw new Error(`warehouse-migrate exited with ${migrated} (see ${logDir}/warehouse-migrate.log)`);
+    }
+    progress('warehouse-migrate done');
     started.push(
       launch('warehouse-query', {
         entry: appEntry('warehouse-query'),

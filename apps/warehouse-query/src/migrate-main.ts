@@ -3,11 +3,15 @@ import { createLogger } from '@parcel/tracing/logger';
 import { createPool } from './db';
 import { migrate, seedSampleParcels } from './migrate';
 
-// `npm run migrate -w @parcel/warehouse-query`: schema, then the sample parcels (SEED=false skips them).
-const pool = createPool(readWarehouseQueryConfig());
+// The migration step, run once per deploy before warehouse-query starts (in AWS a one-off ECS task as the
+// master user; locally the launcher and compose run it): the schema, then the sample parcels only when
+// SEED_SAMPLE_PARCELS=true (the local stack).
+//   npm run migrate -w @parcel/warehouse-query
+const config = readWarehouseQueryConfig();
+const pool = createPool(config);
 try {
   const applied = await migrate(pool);
-  const seeded = process.env.SEED === 'false' ? 0 : await seedSampleParcels(pool);
+  const seeded = config.seedSampleParcels ? await seedSampleParcels(pool) : 0;
   createLogger({ service: 'warehouse-query' }).info({ applied, seeded }, 'migrated');
 } finally {
   await pool.end();

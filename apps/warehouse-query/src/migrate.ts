@@ -1,10 +1,15 @@
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SAMPLE_PARCELS } from '@parcel/contract';
 import type { Pool } from 'pg';
 
-export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
+const here = dirname(fileURLToPath(import.meta.url));
+/** `migrations/` next to the bundle in the image (infra/images/bundle.ts copies it), else the source tree's. */
+export const MIGRATIONS_DIR = existsSync(join(here, 'migrations'))
+  ? join(here, 'migrations')
+  : join(here, '..', 'migrations');
 // Any constant: serialises migrations when several tasks start at once.
 const MIGRATION_LOCK = 727_001;
 

@@ -4,7 +4,6 @@ import { listen } from '@parcel/http-service';
 import { initTracing, traceErrors, traceRequests, tracingStats } from '@parcel/tracing';
 import express from 'express';
 import { createPool } from './db';
-import { migrate, seedSampleParcels } from './migrate';
 import { vendorRoute, warehouseRoute } from './routes';
 import { createVendorClient } from './vendor-client';
 
@@ -17,12 +16,12 @@ export interface RunningWarehouseQuery {
 }
 
 /**
- * Starts warehouse-query. `migrate` (default on) applies the schema, `seed` (default on) the sample
- * parcels; a database that is down at start-up is logged, not fatal: requests answer 503 until it is back.
+ * Starts warehouse-query. It never migrates: the schema is the migration step's job (`migrate-main.ts`,
+ * once per deploy). A database that is down at start-up is not fatal: requests answer 503 until it is back.
  */
 export async function startWarehouseQuery(
   config: WarehouseQueryConfig,
-  opts: { host?: string; port?: number; migrate?: boolean; seed?: boolean } = {},
+  opts: { host?: string; port?: number } = {},
 ): Promise<RunningWarehouseQuery> {
   const tracing = initTracing({
     serviceName: SERVICE_NAME,
@@ -35,15 +34,6 @@ export async function startWarehouseQuery(
   });
   const pool = createPool(config);
   pool.on('error', (err) => tracing.logger.warn({ err }, 'idle database connection failed'));
-  if (opts.migrate ?? true) {
-    try {
-      const applied = await migrate(pool);
-      const seeded = (opts.seed ?? true) ? await seedSampleParcels(pool) : 0;
-      tracing.logger.info({ applied, seeded }, 'database ready');
-    } catch (err) {
-      tracing.logger.error({ err }, 'database not ready at start-up');
-    }
-  }
   const vendor = createVendorClient({
     baseUrl: config.vendorBaseUrl,
     timeoutMs: config.vendorTimeoutMs,

@@ -27,6 +27,10 @@ export const warehouseQuerySpec = {
     description: 'authenticate with RDS IAM tokens (TLS on)',
     default: 'false',
   }),
+  seedSampleParcels: bool('SEED_SAMPLE_PARCELS', {
+    description: 'the migration step also inserts the sample parcels (the local stack only)',
+    default: 'false',
+  }),
   dbPoolSize: int('DB_POOL_SIZE', { description: 'pg pool size', default: '10', min: 1 }),
   vendorBaseUrl: url('VENDOR_BASE_URL', {
     description: 'base URL of the tracking vendor API',
