@@ -342,3 +342,26 @@ describe('the response-time distribution, in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 });
+
+describe('a node’s time series, in Chromium', () => {
+  it('charts requests, faults, p50/p99 per minute for a node, with the stack’s alarm thresholds', async () => {
+    await page.goto(`${stack.endpoints.xray}/#/map`);
+    const button = page.locator('table.nodes tr[data-node="parcel-api"] button.series-button');
+    await button.waitFor();
+    await button.click();
+    const chart = page.locator('svg.series');
+    await chart.waitFor();
+    const bars = await chart
+      .locator('rect.fault-bar')
+      .evaluateAll((rects) => rects.reduce((n, r) => n + Number(r.getAttribute('data-requests')), 0));
+    expect(bars).toBeGreaterThanOrEqual(5); // the requests of the window, minute by minute
+    expect(await chart.locator('polyline.p99').count()).toBe(1);
+    // The threshold is the CDK stack's (ALARM_THRESHOLDS in @parcel/config).
+    const { ALARM_THRESHOLDS } = await import('@parcel/config');
+    expect(await chart.locator('line.threshold[data-threshold="p99"]').getAttribute('data-value')).toBe(
+      String(ALARM_THRESHOLDS.apiP99Ms),
+    );
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-node-series.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -1,3 +1,4 @@
+import { ALARM_THRESHOLDS } from '@parcel/config';
 import { Duration } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -154,19 +155,19 @@ export class Observability extends Construct {
     const p99Alarm = alarm(
       'api-p99-latency',
       p99,
-      props.p99ThresholdMs ?? 500,
+      props.p99ThresholdMs ?? ALARM_THRESHOLDS.apiP99Ms,
       'API p99 latency above target: open the parcel-api-faults group and the service map',
     );
     const errAlarm = alarm(
       'api-5xx-rate',
       fiveXxRate,
-      props.fiveXxPercentThreshold ?? 1,
-      'API 5xx above 1 %',
+      props.fiveXxPercentThreshold ?? ALARM_THRESHOLDS.api5xxPercent,
+      `API 5xx above ${props.fiveXxPercentThreshold ?? ALARM_THRESHOLDS.api5xxPercent} %`,
     );
     const staleAlarm = alarm(
       'vendor-stale',
       stale,
-      props.vendorStaleThreshold ?? 50,
+      props.vendorStaleThreshold ?? ALARM_THRESHOLDS.vendorStalePerMinute,
       'Parcels served with a stale vendor part: the vendor is slow or failing',
     );
 

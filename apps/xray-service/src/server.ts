@@ -5,6 +5,7 @@ import { SAMPLING_RULES, type SamplingRule } from '@parcel/sampling-rules';
 import { createLogger } from '@parcel/tracing/logger';
 import type { Logger } from 'pino';
 import { ApiError } from './api-error';
+import type { TimeSeriesSource } from './console/console-api';
 import { consoleRoutes } from './console/console-routes';
 import { parseJsonObject, readBody, sendError, sendJson } from './http-io';
 import { otlpRoute } from './otlp-route';
@@ -158,6 +159,7 @@ export async function startXrayService(
         ? (text: string) => (filterCompiler as FilterCompiler)(text, api.groups.expressionOf)
         : undefined,
     logDir: options.logDir,
+    timeSeries: (body) => api.getTimeSeriesServiceStatistics(body) as unknown as ReturnType<TimeSeriesSource>,
   });
   const otlp = otlpRoute(api, logger);
 

@@ -1,3 +1,4 @@
+export * from './alarms';
 export * from './local-defaults';
 export * from './schema';
 export * from './services/gateway';

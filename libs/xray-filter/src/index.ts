@@ -27,5 +27,5 @@ export type {
 } from './ast';
 export { type CompileOptions, compileFilter, type GroupResolver, type TracePredicate } from './compile';
 export { FilterSyntaxError } from './errors';
-export { formatFilter } from './format';
+export { formatFilter, quote } from './format';
 export { MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, parseFilter } from './parser';

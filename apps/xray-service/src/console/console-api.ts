@@ -1,5 +1,7 @@
+import { ALARM_THRESHOLDS } from '@parcel/config';
 import { type Analysis, analyze, type GroupBy, parseGroupBy, rootCauseKey } from '@parcel/trace-analysis';
 import type { Entity, TraceModel } from '@parcel/trace-model';
+import { quote } from '@parcel/xray-filter';
 import { ApiError } from '../api-error';
 import { buildServiceGraph } from '../service-graph';
 import type { TraceEntry, TraceStore } from '../trace-store';
@@ -90,12 +92,61 @@ interface Window {
   end: number;
 }
 
+/** GetTimeSeriesServiceStatistics, as the API answers it (epoch-second timestamps). */
+export type TimeSeriesSource = (body: Record<string, unknown>) => {
+  TimeSeriesServiceStatistics: {
+    Timestamp: number;
+    ServiceSummaryStatistics?: WireStats;
+    EdgeSummaryStatistics?: WireStats;
+    ResponseTimeHistogram: WireHistogramEntry[];
+  }[];
+};
+
 export class ConsoleApi {
   constructor(
     private readonly store: TraceStore,
     private readonly compiler: () => FilterCompiler | undefined,
     private readonly logs: LogIndex | undefined,
+    private readonly timeSeries?: TimeSeriesSource,
   ) {}
+
+  /**
+   * `?start&end&node[&type]`: one node's requests, faults and p50/p99 per minute (GetTimeSeriesServiceStatistics),
+   * with the CDK stack's alarm thresholds to draw on it.
+   */
+  nodeSeries(query: URLSearchParams) {
+    const window = readWindow(query);
+    const node = query.get('node');
+    if (!node || node.length > 250) throw new ConsoleError('node (a service name) is required');
+    if (!this.timeSeries) throw new ConsoleError('time series are not available');
+    const type = query.get('type');
+    const selector = `service(${type ? `id(name: ${quote(node)}, type: ${quote(type)})` : quote(node)})`;
+    const answer = this.timeSeries({
+      StartTime: window.start,
+      EndTime: window.end,
+      EntitySelectorExpression: selector,
+      Period: 60,
+    });
+    return {
+      ...window,
+      node,
+      period: 60,
+      thresholds: {
+        p99Ms: ALARM_THRESHOLDS.apiP99Ms,
+        faultPercent: ALARM_THRESHOLDS.api5xxPercent,
+      },
+      points: answer.TimeSeriesServiceStatistics.map((p) => {
+        const stats = p.ServiceSummaryStatistics as WireStats;
+        return {
+          t: p.Timestamp,
+          requests: stats.TotalCount,
+          faults: stats.FaultStatistics.TotalCount,
+          p50: histogramPercentile(p.ResponseTimeHistogram, 50),
+          p99: histogramPercentile(p.ResponseTimeHistogram, 99),
+        };
+      }),
+    };
+  }
 
   /** `?start&end&filter`: the window's traces that match, newest first. */
   traces(query: URLSearchParams) {

@@ -5,7 +5,7 @@ import { ApiError } from '../api-error';
 import { sendJson } from '../http-io';
 import type { TraceStore } from '../trace-store';
 import type { FilterCompiler } from '../xray-api';
-import { ConsoleApi, ConsoleError } from './console-api';
+import { ConsoleApi, ConsoleError, type TimeSeriesSource } from './console-api';
 import { LogIndex } from './log-index';
 
 const WEB_DIR = join(import.meta.dirname, 'web');
@@ -43,11 +43,13 @@ export interface ConsoleRoutes {
 export function consoleRoutes(opts: {
   store: TraceStore;
   compiler: () => FilterCompiler | undefined;
+  /** GetTimeSeriesServiceStatistics, for the per-node charts. */
+  timeSeries?: TimeSeriesSource;
   /** LOCAL_LOG_DIR: the `<piece>.log` files whose lines are shown with their trace. */
   logDir?: string;
 }): ConsoleRoutes {
   const logs = opts.logDir ? new LogIndex(opts.logDir) : undefined;
-  const api = new ConsoleApi(opts.store, opts.compiler, logs);
+  const api = new ConsoleApi(opts.store, opts.compiler, logs, opts.timeSeries);
   const cache = new Map<string, Buffer>();
 
   const asset = async (name: string): Promise<Buffer> => {
@@ -84,6 +86,7 @@ export function consoleRoutes(opts: {
     }
     if (path === '/console/api/service-map') return api.serviceMap(query);
     if (path === '/console/api/analytics') return api.analytics(query);
+    if (path === '/console/api/node-series') return api.nodeSeries(query);
     throw new ApiError(404, 'NotFound', `No console endpoint at ${path}`);
   };
 

@@ -47,8 +47,113 @@ function health(n) {
 }
 
 /** The service map: GetServiceGraph's nodes and edges over the window, with counts, rates and p50/p99. */
+const SERIES = { width: 640, height: 160, pad: 30 };
+
+/**
+ * One node's time series, a point a minute: p50 and p99 response time as lines, faults as a share of
+ * requests as bars, with the CDK stack's alarm thresholds (p99, 5xx %) drawn as dashed lines.
+ */
+function seriesChart(series) {
+  const { points, thresholds } = series;
+  const chart = s('svg', {
+    class: 'series',
+    viewBox: `0 0 ${SERIES.width} ${SERIES.height + SERIES.pad}`,
+    role: 'img',
+    'aria-label': `${series.node}: requests, faults, p50 and p99 per minute`,
+  });
+  if (points.length === 0) return h('p', { class: 'muted' }, `No calls to ${series.node} in the window.`);
+  const maxMs = Math.max(thresholds.p99Ms * 1.2, ...points.map((p) => p.p99 * 1000));
+  const t0 = points[0].t;
+  const t1 = Math.max(points[points.length - 1].t, t0 + series.period);
+  const x = (t) => SERIES.pad + ((t - t0) / (t1 - t0)) * (SERIES.width - 2 * SERIES.pad);
+  const y = (msValue) => SERIES.height - (msValue / maxMs) * (SERIES.height - 10);
+  const line = (key, cls) =>
+    s('polyline', {
+      class: cls,
+      points: points.map((p) => `${x(p.t).toFixed(1)},${y(p[key] * 1000).toFixed(1)}`).join(' '),
+    });
+  const faultY = (share) => SERIES.height - share * (SERIES.height - 10);
+  chart.append(
+    ...points.map((p) =>
+      s(
+        'rect',
+        {
+          class: 'fault-bar',
+          x: x(p.t) - 4,
+          y: faultY(p.requests ? p.faults / p.requests : 0),
+          width: 8,
+          height: SERIES.height - faultY(p.requests ? p.faults / p.requests : 0),
+          dataset: { requests: String(p.requests), faults: String(p.faults) },
+        },
+        s(
+          'title',
+          {},
+          `${new Date(p.t * 1000).toLocaleTimeString()}: ${p.requests} requests, ${p.faults} faults`,
+        ),
+      ),
+    ),
+    line('p50', 'p50'),
+    line('p99', 'p99'),
+    // Dots too: a window of one minute is one point, which a line alone would not show.
+    ...points.flatMap((p) =>
+      ['p50', 'p99'].map((key) =>
+        s('circle', { class: `dot ${key}`, cx: x(p.t), cy: y(p[key] * 1000), r: key === 'p99' ? 3.5 : 2.5 }),
+      ),
+    ),
+    s('line', {
+      class: 'threshold',
+      x1: SERIES.pad,
+      x2: SERIES.width - SERIES.pad,
+      y1: y(thresholds.p99Ms),
+      y2: y(thresholds.p99Ms),
+      dataset: { threshold: 'p99', value: String(thresholds.p99Ms) },
+    }),
+    s(
+      'text',
+      { class: 'threshold-label', x: SERIES.width - SERIES.pad, y: y(thresholds.p99Ms) - 4 },
+      `p99 alarm ${thresholds.p99Ms} ms`,
+    ),
+    s('line', {
+      class: 'threshold fault-threshold',
+      x1: SERIES.pad,
+      x2: SERIES.width - SERIES.pad,
+      y1: faultY(thresholds.faultPercent / 100),
+      y2: faultY(thresholds.faultPercent / 100),
+      dataset: { threshold: 'faults', value: String(thresholds.faultPercent) },
+    }),
+    s(
+      'text',
+      { class: 'axis-label', x: SERIES.pad, y: SERIES.height + 16 },
+      new Date(t0 * 1000).toLocaleTimeString(),
+    ),
+  );
+  return h(
+    'figure',
+    { class: 'node-series' },
+    chart,
+    h(
+      'figcaption',
+      {},
+      `${series.node}: p50 (thin) and p99 (bold) response time per minute; bars: faults as a share of requests; dashed: the stack's alarms (p99 ${thresholds.p99Ms} ms, 5xx ${thresholds.faultPercent} %).`,
+    ),
+  );
+}
+
 export function renderMap(main, state) {
   const figure = h('div', { class: 'map-wrap' });
+  const seriesView = h('div', { class: 'series-wrap', 'aria-live': 'polite' });
+  let selectedNode;
+  const showSeries = async () => {
+    if (!selectedNode) return;
+    const w = state.window();
+    const series = await getJson('/console/api/node-series', {
+      start: w.start,
+      end: w.end,
+      node: selectedNode.name,
+      type: selectedNode.type,
+    });
+    replace(seriesView, h('h3', {}, `Time series: ${selectedNode.name}`), seriesChart(series));
+  };
   const summary = h('p', { class: 'summary' }, 'Loading…');
   const body = h('tbody');
   replace(
@@ -80,6 +185,7 @@ export function renderMap(main, state) {
           body,
         ),
       ),
+      seriesView,
     ),
   );
   let last = '';
@@ -88,6 +194,7 @@ export function renderMap(main, state) {
       const w = state.window();
       const data = await getJson('/console/api/service-map', { start: w.start, end: w.end });
       summary.textContent = `${data.traces} traces in the window. Node colour: red = faults, amber = errors.`;
+      await showSeries();
       const text = JSON.stringify(data.nodes);
       if (text === last) return;
       last = text;
@@ -191,7 +298,23 @@ export function renderMap(main, state) {
             h(
               'tr',
               { class: `row-${health(n)}`, dataset: { node: n.name } },
-              h('th', { scope: 'row' }, n.name),
+              h(
+                'th',
+                { scope: 'row' },
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'series-button',
+                    title: 'Show this node’s time series',
+                    onclick: () => {
+                      selectedNode = { name: n.name, type: n.type };
+                      void showSeries();
+                    },
+                  },
+                  n.name,
+                ),
+              ),
               h('td', {}, n.type ?? ''),
               h('td', { class: 'num' }, n.count),
               h('td', { class: 'num' }, pct(n.errorRate)),
