@@ -6,13 +6,9 @@ import { readGatewayConfig } from '@parcel/config';
 import { makeParcelId } from '@parcel/contract';
 import { type RunningGateway, startGateway } from '@parcel/gateway';
 import { send, startUpstream, type Upstream } from '@parcel/gateway/test-helpers';
+import { startUdpCollector, type UdpCollector } from '@parcel/test-kit';
 import { createLogger } from '@parcel/tracing/logger';
-import {
-  parseTraceHeader,
-  type SegmentDoc,
-  startUdpCollector,
-  type UdpCollector,
-} from '@parcel/xray-protocol';
+import { parseTraceHeader, type SegmentDoc } from '@parcel/xray-protocol';
 import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +20,7 @@ const KEY = { accessKeyId: 'AKIDGATEWAYTEST', secretAccessKey: 'gateway-test-sec
 let parcelApi: Upstream;
 let warehouse: Upstream;
 let xraySampling: XraySampling;
-let collector: UdpCollector;
+let collector: UdpCollector<SegmentDoc>;
 let gateway: RunningGateway;
 /** Same stage with a short integration timeout, for the timeout cases (the main one allows slow CI). */
 let impatient: RunningGateway;
@@ -45,7 +41,7 @@ function config(overrides: Record<string, string> = {}) {
 }
 
 beforeAll(async () => {
-  collector = await startUdpCollector();
+  collector = await startUdpCollector<SegmentDoc>();
   // The stage's sampling from the project's X-Ray service through its daemon, with this suite's rules: every
   // /parcels/* request at the stage sampled (rule "stage-parcels"), nothing else beyond Default's borrow.
   xraySampling = await startXraySampling();

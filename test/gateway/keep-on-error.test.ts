@@ -5,12 +5,8 @@ import { makeParcelId } from '@parcel/contract';
 import { type RunningGateway, startGateway } from '@parcel/gateway';
 import { send, startUpstream, type Upstream } from '@parcel/gateway/test-helpers';
 import { DEFAULT_RULE, PARCEL_API_RULE } from '@parcel/sampling-rules';
-import {
-  parseTraceHeader,
-  type SegmentDoc,
-  startUdpCollector,
-  type UdpCollector,
-} from '@parcel/xray-protocol';
+import { startUdpCollector, type UdpCollector } from '@parcel/test-kit';
+import { parseTraceHeader, type SegmentDoc } from '@parcel/xray-protocol';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startXraySampling, type XraySampling } from '../support/xray-sampling';
@@ -25,13 +21,13 @@ const CALLER_PARENT = '53995c3f42cd8ad8';
 
 let parcelApi: Upstream;
 let warehouse: Upstream;
-let collector: UdpCollector;
+let collector: UdpCollector<SegmentDoc>;
 let xraySampling: XraySampling;
 let gateway: RunningGateway;
 let impatient: RunningGateway;
 
 beforeAll(async () => {
-  collector = await startUdpCollector();
+  collector = await startUdpCollector<SegmentDoc>();
   // Sampling as deployed: the project's rules in the local X-Ray service, fetched (GetSamplingRules,
   // SamplingTargets) through the daemon's TCP proxy. Everything sampled by the team's and the default
   // rule, so the rule-selection cases can read the rule names; segments go to a collector to read back.

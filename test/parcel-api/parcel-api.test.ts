@@ -17,19 +17,13 @@ import {
 import { ensureParcelTable, findFreePort, startDynalite } from '@parcel/local-resources';
 import { type RunningParcelApi, startParcelApi } from '@parcel/parcel-api';
 import { type RunningStepFunctions, startStepFunctions } from '@parcel/step-functions';
+import { startUdpCollector, type UdpCollector } from '@parcel/test-kit';
 import { createLogger } from '@parcel/tracing/logger';
-import {
-  newSegmentId,
-  newTraceId,
-  type SegmentDoc,
-  type SubsegmentDoc,
-  startUdpCollector,
-  type UdpCollector,
-} from '@parcel/xray-protocol';
+import { newSegmentId, newTraceId, type SegmentDoc, type SubsegmentDoc } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const TABLE = 'parcels';
-let collector: UdpCollector;
+let collector: UdpCollector<SegmentDoc>;
 let dynalite: Awaited<ReturnType<typeof startDynalite>>;
 let ddb: DynamoDBClient;
 let api: RunningParcelApi; // SFN unreachable
@@ -47,7 +41,7 @@ const baseEnv = (over: Record<string, string>) =>
   });
 
 beforeAll(async () => {
-  collector = await startUdpCollector();
+  collector = await startUdpCollector<SegmentDoc>();
   dynalite = await startDynalite();
   await ensureParcelTable({ endpoint: dynalite.endpoint, region: 'us-east-1', tableName: TABLE });
   ddb = new DynamoDBClient({

@@ -6,14 +6,9 @@ import { type MergedParcel, SAMPLE_PARCELS, type WarehousePart } from '@parcel/c
 import { ensureParcelTable, startDynalite } from '@parcel/local-resources';
 import { type RunningParcelApi, startParcelApi } from '@parcel/parcel-api';
 import { type RunningStepFunctions, startStepFunctions } from '@parcel/step-functions';
+import { startUdpCollector, type UdpCollector } from '@parcel/test-kit';
 import { createLogger } from '@parcel/tracing/logger';
-import {
-  newSegmentId,
-  newTraceId,
-  type SegmentDoc,
-  startUdpCollector,
-  type UdpCollector,
-} from '@parcel/xray-protocol';
+import { newSegmentId, newTraceId, type SegmentDoc } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -23,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * or fails (500), so each case is exact and instant.
  */
 const TABLE = 'parcels-stale';
-let collector: UdpCollector;
+let collector: UdpCollector<SegmentDoc>;
 let dynalite: Awaited<ReturnType<typeof startDynalite>>;
 let ddb: DynamoDBClient;
 let sfn: RunningStepFunctions;
@@ -46,7 +41,7 @@ const warehousePart = (id: string): WarehousePart => ({
 });
 
 beforeAll(async () => {
-  collector = await startUdpCollector();
+  collector = await startUdpCollector<SegmentDoc>();
   dynalite = await startDynalite();
   await ensureParcelTable({ endpoint: dynalite.endpoint, region: 'us-east-1', tableName: TABLE });
   ddb = new DynamoDBClient({

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { readWarehouseQueryConfig } from '@parcel/config';
 import { SAMPLE_PARCELS } from '@parcel/contract';
 import { findFreePort, type RunningPostgres, startPostgres } from '@parcel/local-resources';
+import { startUdpCollector, type UdpCollector } from '@parcel/test-kit';
 import { type RunningVendorSim, startVendorSim } from '@parcel/vendor-sim';
 import {
   createPool,
@@ -12,17 +13,10 @@ import {
   seedSampleParcels,
   startWarehouseQuery,
 } from '@parcel/warehouse-query';
-import {
-  newSegmentId,
-  newTraceId,
-  type SegmentDoc,
-  type SubsegmentDoc,
-  startUdpCollector,
-  type UdpCollector,
-} from '@parcel/xray-protocol';
+import { newSegmentId, newTraceId, type SegmentDoc, type SubsegmentDoc } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-let collector: UdpCollector;
+let collector: UdpCollector<SegmentDoc>;
 let postgres: RunningPostgres;
 let certDir: string;
 const sims: Record<string, RunningVendorSim> = {};
@@ -43,7 +37,7 @@ async function service(name: string, env: Record<string, string>) {
 }
 
 beforeAll(async () => {
-  collector = await startUdpCollector();
+  collector = await startUdpCollector<SegmentDoc>();
   certDir = await mkdtemp(join(tmpdir(), 'wq-certs-'));
   postgres = await startPostgres();
   // The migration step, as the launcher runs it before warehouse-query starts.

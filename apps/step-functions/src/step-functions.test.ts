@@ -17,7 +17,7 @@ import {
 } from '@parcel/config';
 import type { FanoutInput, MergedParcel } from '@parcel/contract';
 import { ensureParcelTable, type RunningDynalite, startDynalite } from '@parcel/local-resources';
-import { hasAwsCli, toolPresent } from '@parcel/test-kit';
+import { hasAwsCli, startUdpCollector, toolPresent, type UdpCollector } from '@parcel/test-kit';
 import { createLogger } from '@parcel/tracing/logger';
 import {
   newSegmentId,
@@ -25,8 +25,6 @@ import {
   parseTraceHeader,
   type SegmentDoc,
   type SubsegmentDoc,
-  startUdpCollector,
-  type UdpCollector,
 } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningStepFunctions, startStepFunctions } from './server';
@@ -84,7 +82,7 @@ const SCRIPT: Record<string, [Answer, Answer]> = {
 
 let ddb: RunningDynalite;
 let upstream: Awaited<ReturnType<typeof startFakeUpstream>>;
-let collector: UdpCollector;
+let collector: UdpCollector<SegmentDoc>;
 let sfn: RunningStepFunctions;
 let client: SFNClient;
 let dynamo: DynamoDBClient;
@@ -99,7 +97,7 @@ beforeAll(async () => {
       credentials: LOCAL_CREDENTIALS,
       answer: (route, id) => SCRIPT[id]?.[route === 'warehouse' ? 0 : 1] ?? { status: 404 },
     }),
-    startUdpCollector(),
+    startUdpCollector<SegmentDoc>(),
   ]);
   await ensureParcelTable({ endpoint: ddb.endpoint, region: LOCAL_REGION, tableName: TABLE });
   const config = readStepFunctionsConfig({

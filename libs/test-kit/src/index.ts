@@ -1,1 +1,2 @@
 export { CHROMIUM_PATH, hasAwsCli, hasChromium, isRoot, toolPresent } from './tools';
+export { startUdpCollector, type UdpCollector } from './udp-collector';

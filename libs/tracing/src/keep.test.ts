@@ -1,4 +1,5 @@
-import { startUdpCollector } from '@parcel/xray-protocol';
+import { startUdpCollector } from '@parcel/test-kit';
+import type { SegmentDoc } from '@parcel/xray-protocol';
 import { keepOnErrorSuite } from './test-keep-on-error';
 
-keepOnErrorSuite('xray', startUdpCollector);
+keepOnErrorSuite('xray', () => startUdpCollector<SegmentDoc>());

@@ -1,15 +1,14 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  convertOtlpRequest,
-  type SegmentDoc,
-  type SubsegmentDoc,
-  type UdpCollector,
-} from '@parcel/xray-protocol';
+import type { UdpCollector } from '@parcel/test-kit';
+import { convertOtlpRequest, type SegmentDoc, type SubsegmentDoc } from '@parcel/xray-protocol';
 
 /** What receives a backend's output in a test, as X-Ray segment documents (the daemon or an OTLP sink). */
-export type SegmentCollector = Pick<UdpCollector, 'address' | 'segments' | 'waitFor' | 'clear' | 'close'>;
+export type SegmentCollector = Pick<
+  UdpCollector<SegmentDoc>,
+  'address' | 'segments' | 'waitFor' | 'clear' | 'close'
+>;
 
 /** A plain HTTP server on an ephemeral loopback port that remembers the headers and body it received. */
 export async function startRecordingServer(

@@ -1,5 +1,7 @@
 import type { AddressInfo } from 'node:net';
-import { newSegmentId, newTraceId, parseTraceHeader, startUdpCollector } from '@parcel/xray-protocol';
+import { startUdpCollector } from '@parcel/test-kit';
+import type { SegmentDoc } from '@parcel/xray-protocol';
+import { newSegmentId, newTraceId, parseTraceHeader } from '@parcel/xray-protocol';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { annotate, currentSpan, initTracing, traceRequests, withSubsegment } from './index';
@@ -8,7 +10,7 @@ import { sampledHeader, startRecordingServer } from './test-support';
 // A file of its own: the backend is chosen once per process.
 describe('TRACING_BACKEND=off', () => {
   it('records nothing, still returns and carries the trace header on', async () => {
-    const collector = await startUdpCollector();
+    const collector = await startUdpCollector<SegmentDoc>();
     const downstream = await startRecordingServer();
     const tracing = initTracing({ serviceName: 'quiet', backend: 'off', daemonAddress: collector.address });
     expect(tracing.backend).toBe('off');

@@ -1,13 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { SFNClient, StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
-import {
-  newSegmentId,
-  newTraceId,
-  parseTraceHeader,
-  startUdpCollector,
-  type UdpCollector,
-} from '@parcel/xray-protocol';
+import { startUdpCollector, type UdpCollector } from '@parcel/test-kit';
+import type { SegmentDoc } from '@parcel/xray-protocol';
+import { newSegmentId, newTraceId, parseTraceHeader } from '@parcel/xray-protocol';
 import express from 'express';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -31,14 +27,14 @@ const logSink = new Writable({
   },
 });
 
-let collector: UdpCollector;
+let collector: UdpCollector<SegmentDoc>;
 let downstream: Awaited<ReturnType<typeof startRecordingServer>>;
 let baseUrl: string;
 let close: () => Promise<void>;
 let sfn: SFNClient;
 
 beforeAll(async () => {
-  collector = await startUdpCollector();
+  collector = await startUdpCollector<SegmentDoc>();
   downstream = await startRecordingServer((path) =>
     path.includes('fail') ? { status: 503, body: '{}' } : { status: 200, body: '{"ok":true}' },
   );

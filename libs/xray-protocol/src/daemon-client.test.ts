@@ -1,14 +1,14 @@
+import { startUdpCollector, type UdpCollector } from '@parcel/test-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DaemonClient, MAX_DATAGRAM_DOCUMENT_BYTES, parseDaemonAddress } from './daemon-client';
 import { DAEMON_HEADER, MAX_DATAGRAM_BYTES } from './datagram';
 import { newSegmentId, newTraceId } from './ids';
 import type { SegmentDoc, SubsegmentDoc } from './segment';
-import { startUdpCollector, type UdpCollector } from './udp-collector';
 
-let collector: UdpCollector;
+let collector: UdpCollector<SegmentDoc>;
 let client: DaemonClient;
 beforeEach(async () => {
-  collector = await startUdpCollector();
+  collector = await startUdpCollector<SegmentDoc>();
   client = new DaemonClient(collector.address);
 });
 afterEach(async () => {

@@ -4,4 +4,3 @@ export * from './ids';
 export * from './otlp/index';
 export * from './segment';
 export * from './trace-header';
-export * from './udp-collector';

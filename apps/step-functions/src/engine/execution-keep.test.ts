@@ -1,12 +1,8 @@
 import { KeepStats } from '@parcel/sampling-rules';
 import type { StateMachineDefinition } from '@parcel/state-machine';
-import {
-  DaemonClient,
-  newSegmentId,
-  newTraceId,
-  startUdpCollector,
-  type UdpCollector,
-} from '@parcel/xray-protocol';
+import { startUdpCollector, type UdpCollector } from '@parcel/test-kit';
+import type { SegmentDoc } from '@parcel/xray-protocol';
+import { DaemonClient, newSegmentId, newTraceId } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ExecutionRecord, execute } from './execution';
 import type { TaskHandler } from './interpreter';
@@ -20,10 +16,10 @@ const tasks = new Map<string, TaskHandler>([
   [SLOW_TASK, ({ parameters }) => new Promise((r) => setTimeout(() => r(parameters), 60))],
 ]);
 
-let collector: UdpCollector;
+let collector: UdpCollector<SegmentDoc>;
 let emitter: DaemonClient;
 beforeAll(async () => {
-  collector = await startUdpCollector();
+  collector = await startUdpCollector<SegmentDoc>();
   emitter = new DaemonClient(collector.address);
 });
 afterAll(async () => {
