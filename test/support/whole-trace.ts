@@ -52,10 +52,17 @@ export async function expectWholeTrace(xray: XRayClient, gateway: string): Promi
   const nodes = await readTrace(
     xray,
     traceId,
+    // Every hop's own documents, not only its segment: a backend that batches (OTLP) sends a hop's spans
+    // over more than one export, and the service that ends last (parcel-api) is sent last.
     (n) =>
       byOrigin(n, 'AWS::ApiGateway::Stage').length >= 3 &&
+      named(n, 'parcel-api').length >= 1 &&
       named(n, 'warehouse-query').length >= 2 &&
+      awsOp(n, 'GetItem').length >= 1 &&
+      awsOp(n, 'StartSyncExecution').length >= 1 &&
       awsOp(n, 'PutItem').length >= 1 &&
+      sqlCalls(n).length >= 1 &&
+      vendorCalls(n).length >= 1 &&
       byOrigin(n, 'AWS::StepFunctions::StateMachine').length >= 1,
   );
   expectWellFormedTree(nodes, traceId);
