@@ -1,19 +1,16 @@
 import type { StackEndpoints } from '@parcel/local-stack';
 import type { KeepStatsSnapshot } from '@parcel/sampling-rules';
+import type { DaemonStats } from '@parcel/xray-daemon';
+import type { DaemonClient } from '@parcel/xray-protocol';
+
+/** What a piece's daemon client says it sent and dropped (its stats endpoint's `segments`). */
+type DaemonClientStats = ReturnType<DaemonClient['stats']>;
 
 /** What the gateway, the Step Functions stand-in, the daemon and the X-Ray service say they did. */
 export interface StackCounters {
-  gateway: KeepStatsSnapshot & { segments: { sent: number; dropped: number; split: number } };
-  stepFunctions: KeepStatsSnapshot & { segments: { sent: number; dropped: number } };
-  daemon: {
-    received: number;
-    forwarded: number;
-    dropped: number;
-    invalid: number;
-    buffered: number;
-    inFlight: number;
-    droppedByReason: Record<string, number>;
-  };
+  gateway: KeepStatsSnapshot & { segments: DaemonClientStats };
+  stepFunctions: KeepStatsSnapshot & { segments: DaemonClientStats };
+  daemon: DaemonStats;
   xray: { segments: { received: number; stored: number; unprocessed: number } };
 }
 
@@ -98,8 +95,8 @@ export function counterProblems(c: StackCounters, edgeSampled: number | undefine
   // The daemon is the only writer: what it forwarded is what the service stored, what was refused is counted.
   check(x.stored === d.forwarded, `xray-service stored ${x.stored} ≠ daemon forwarded ${d.forwarded}`);
   check(
-    x.unprocessed === (d.droppedByReason.rejected_by_service ?? 0),
-    `xray-service refused ${x.unprocessed} ≠ daemon's rejected_by_service ${d.droppedByReason.rejected_by_service ?? 0}`,
+    x.unprocessed === d.droppedByReason.rejected_by_service,
+    `xray-service refused ${x.unprocessed} ≠ daemon's rejected_by_service ${d.droppedByReason.rejected_by_service}`,
   );
   return problems;
 }
