@@ -1,4 +1,5 @@
 import { readGatewayConfig } from '@parcel/config';
+import { closeOnSignals } from '@parcel/http-service';
 import { createLogger } from '@parcel/tracing/logger';
 import { startGateway } from './gateway';
 
@@ -16,13 +17,4 @@ logger.info(
   'API Gateway stage listening',
 );
 
-let stopping = false;
-const stop = async (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'stopping');
-  await gateway.close();
-  process.exit(0);
-};
-process.on('SIGTERM', () => void stop('SIGTERM'));
-process.on('SIGINT', () => void stop('SIGINT'));
+closeOnSignals(() => gateway.close(), logger);

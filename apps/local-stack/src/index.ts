@@ -1,4 +1,5 @@
-export { findFreePort } from './ports';
+// Tests lay out a whole stack on free ports; the one probe lives with the other local resources.
+export { findFreePort } from '@parcel/local-resources';
 export {
   LAUNCHED_APPS,
   type RunningStack,

@@ -24,16 +24,3 @@ export function assertPortFree(host: string, port: number, variable: string): Pr
     server.listen({ host, port, exclusive: true }, () => server.close(() => resolve()));
   });
 }
-
-/** A port that is free right now (the OS picks it); used by tests to lay out a whole stack. */
-export function findFreePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen({ host, port: 0 }, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}

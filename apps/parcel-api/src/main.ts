@@ -1,4 +1,5 @@
 import { readParcelApiConfig } from '@parcel/config';
+import { closeOnSignals } from '@parcel/http-service';
 import { activeTracing } from '@parcel/tracing';
 import { startParcelApi } from './server';
 
@@ -7,13 +8,4 @@ const running = await startParcelApi(config);
 const { logger } = activeTracing();
 logger.info({ url: running.url, port: running.port }, 'parcel-api listening');
 
-let stopping = false;
-const stop = async (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'parcel-api stopping');
-  await running.close();
-  process.exit(0);
-};
-process.on('SIGTERM', () => void stop('SIGTERM'));
-process.on('SIGINT', () => void stop('SIGINT'));
+closeOnSignals(() => running.close(), logger, 'parcel-api stopping');

@@ -1,4 +1,5 @@
 import { readStepFunctionsConfig } from '@parcel/config';
+import { closeOnSignals } from '@parcel/http-service';
 import { createLogger } from '@parcel/tracing/logger';
 import { startStepFunctions } from './server';
 
@@ -10,17 +11,4 @@ logger.info(
   'step-functions listening',
 );
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    running.close().then(
-      () => process.exit(0),
-      (err) => {
-        logger.error({ err }, 'close failed');
-        process.exit(1);
-      },
-    );
-  });
-}
+closeOnSignals(() => running.close(), logger);

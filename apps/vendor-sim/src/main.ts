@@ -1,4 +1,5 @@
 import { readVendorSimConfig } from '@parcel/config';
+import { closeOnSignals } from '@parcel/http-service';
 import { createLogger } from '@parcel/tracing/logger';
 import { startVendorSim } from './server';
 
@@ -22,10 +23,4 @@ logger.info(
   `vendor-sim listening on ${vendor.namedUrl} (trust ${vendor.caFile})`,
 );
 
-const stop = async (signal: string) => {
-  logger.info({ signal }, 'stopping');
-  await vendor.close();
-  process.exit(0);
-};
-process.once('SIGTERM', () => void stop('SIGTERM'));
-process.once('SIGINT', () => void stop('SIGINT'));
+closeOnSignals(() => vendor.close(), logger);

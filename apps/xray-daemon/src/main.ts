@@ -1,4 +1,5 @@
 import { readXrayDaemonConfig } from '@parcel/config';
+import { closeOnSignals } from '@parcel/http-service';
 import { createLogger } from '@parcel/tracing/logger';
 import { bufferCapacityBytes, startXrayDaemon } from './daemon';
 
@@ -19,10 +20,4 @@ logger.info(
   'xray-daemon listening (udp + tcp, otlp/http)',
 );
 
-const stop = async (signal: string) => {
-  logger.info({ signal }, 'stopping: draining buffered segments');
-  await daemon.close();
-  process.exit(0);
-};
-process.once('SIGTERM', () => void stop('SIGTERM'));
-process.once('SIGINT', () => void stop('SIGINT'));
+closeOnSignals(() => daemon.close(), logger, 'stopping: draining buffered segments');

@@ -1,4 +1,5 @@
 import { readXrayServiceConfig } from '@parcel/config';
+import { closeOnSignals } from '@parcel/http-service';
 import { createLogger } from '@parcel/tracing/logger';
 import { xrayFilterCompiler } from './filter-compiler';
 import { startXrayService } from './server';
@@ -12,10 +13,4 @@ const service = await startXrayService(config, {
 });
 logger.info({ url: service.url, maxTraces: config.maxTraces }, 'xray-service listening');
 
-const stop = async (signal: string) => {
-  logger.info({ signal }, 'stopping');
-  await service.close();
-  process.exit(0);
-};
-process.once('SIGTERM', () => void stop('SIGTERM'));
-process.once('SIGINT', () => void stop('SIGINT'));
+closeOnSignals(() => service.close(), logger);
