@@ -1,5 +1,6 @@
 import { LOCAL_ACCOUNT, LOCAL_PORTS } from '../local-defaults';
-import { type Env, int, optionalStr, port, readConfig, str, url } from '../schema';
+import { type Env, int, optionalStr, port, readConfig, str } from '../schema';
+import { bindHost, credentialsSpec, pieceUrl } from './shared';
 import { tracingSpec } from './tracing';
 
 export const gatewaySpec = {
@@ -8,22 +9,17 @@ export const gatewaySpec = {
     description: 'HTTP port of the API Gateway stage',
     default: String(LOCAL_PORTS.gateway),
   }),
-  bindHost: str('BIND_HOST', {
-    description: 'interface to listen on (loopback unless told; compose sets 0.0.0.0)',
-    default: '127.0.0.1',
-  }),
+  bindHost: bindHost('BIND_HOST', 'interface to listen on (loopback unless told; compose sets 0.0.0.0)'),
   trustedForwarders: optionalStr('TRUSTED_FORWARDERS', {
     description:
       'comma-separated peer addresses whose X-Forwarded-For names the client (a proxy you run in front); unset: none, so client_ip is the connection address, as API Gateway records it',
   }),
-  parcelApiUrl: url('PARCEL_API_URL', {
-    description: 'base URL of parcel-api (the VPC link target)',
-    default: `http://127.0.0.1:${LOCAL_PORTS.parcelApi}`,
-  }),
-  warehouseQueryUrl: url('WAREHOUSE_QUERY_URL', {
-    description: 'base URL of warehouse-query (the VPC link target)',
-    default: `http://127.0.0.1:${LOCAL_PORTS.warehouseQuery}`,
-  }),
+  parcelApiUrl: pieceUrl('PARCEL_API_URL', 'base URL of parcel-api (the VPC link target)', 'parcelApi'),
+  warehouseQueryUrl: pieceUrl(
+    'WAREHOUSE_QUERY_URL',
+    'base URL of warehouse-query (the VPC link target)',
+    'warehouseQuery',
+  ),
   apiId: str('API_ID', { description: 'REST API id, as in the stage ARN', default: 'parcelapi' }),
   accountId: str('AWS_ACCOUNT_ID', {
     description: 'account id recorded on stage segments (aws.api_gateway.account_id)',
@@ -35,13 +31,9 @@ export const gatewaySpec = {
     default: '29000',
     min: 50,
   }),
-  accessKeyId: str('AWS_ACCESS_KEY_ID', {
-    description: 'the local account key whose SigV4 signatures the IAM-authorised routes accept',
-    default: 'LOCALSTACKKEY',
-  }),
-  secretAccessKey: str('AWS_SECRET_ACCESS_KEY', {
-    description: 'the secret of that key',
-    default: 'local-secret-key',
+  ...credentialsSpec({
+    key: 'the local account key whose SigV4 signatures the IAM-authorised routes accept',
+    secret: 'the secret of that key',
   }),
 };
 

@@ -1,23 +1,15 @@
 import { LOCAL_PORTS, LOCAL_VENDOR_HOST } from '../local-defaults';
 import { type Env, hostPort, int, optionalUrl, port, readConfig, str, url } from '../schema';
+import { pieceUrl } from './shared';
 
 /**
  * What `npm start` reads: the same variable names the containers use, so one variable moves a piece for
  * the launcher and for every piece that calls it.
  */
 export const localStackSpec = {
-  gatewayUrl: url('API_GATEWAY_URL', {
-    description: 'the API Gateway stage (the front door)',
-    default: `http://127.0.0.1:${LOCAL_PORTS.gateway}`,
-  }),
-  parcelApiUrl: url('PARCEL_API_URL', {
-    description: 'parcel-api',
-    default: `http://127.0.0.1:${LOCAL_PORTS.parcelApi}`,
-  }),
-  warehouseQueryUrl: url('WAREHOUSE_QUERY_URL', {
-    description: 'warehouse-query',
-    default: `http://127.0.0.1:${LOCAL_PORTS.warehouseQuery}`,
-  }),
+  gatewayUrl: pieceUrl('API_GATEWAY_URL', 'the API Gateway stage (the front door)', 'gateway'),
+  parcelApiUrl: pieceUrl('PARCEL_API_URL', 'parcel-api', 'parcelApi'),
+  warehouseQueryUrl: pieceUrl('WAREHOUSE_QUERY_URL', 'warehouse-query', 'warehouseQuery'),
   daemonAddress: hostPort('AWS_XRAY_DAEMON_ADDRESS', {
     description: 'the X-Ray daemon, UDP and TCP',
     default: `127.0.0.1:${LOCAL_PORTS.xrayDaemon}`,
@@ -27,18 +19,9 @@ export const localStackSpec = {
       "the sidecar's OTLP/HTTP receiver (POST /v1/traces); services export to it through OTEL_EXPORTER_OTLP_ENDPOINT",
     default: `127.0.0.1:${LOCAL_PORTS.otlpReceiver}`,
   }),
-  xrayEndpoint: url('XRAY_ENDPOINT', {
-    description: 'the X-Ray API and console',
-    default: `http://127.0.0.1:${LOCAL_PORTS.xrayService}`,
-  }),
-  dynamodbEndpoint: url('DYNAMODB_ENDPOINT', {
-    description: 'DynamoDB (dynalite)',
-    default: `http://127.0.0.1:${LOCAL_PORTS.dynamodb}`,
-  }),
-  sfnEndpoint: url('SFN_ENDPOINT', {
-    description: 'Step Functions',
-    default: `http://127.0.0.1:${LOCAL_PORTS.stepFunctions}`,
-  }),
+  xrayEndpoint: pieceUrl('XRAY_ENDPOINT', 'the X-Ray API and console', 'xrayService'),
+  dynamodbEndpoint: pieceUrl('DYNAMODB_ENDPOINT', 'DynamoDB (dynalite)', 'dynamodb'),
+  sfnEndpoint: pieceUrl('SFN_ENDPOINT', 'Step Functions', 'stepFunctions'),
   vendorBaseUrl: url('VENDOR_BASE_URL', {
     description: 'the tracking vendor simulator (HTTPS)',
     default: `https://${LOCAL_VENDOR_HOST}:${LOCAL_PORTS.vendor}`,

@@ -1,6 +1,7 @@
 import { LOCAL_PORTS, LOCAL_STATE_MACHINE_ARN, PARCEL_TABLE } from '../local-defaults';
 import { type Env, int, optionalUrl, port, readConfig, str } from '../schema';
 import { servingSpec } from './serving';
+import { bindHost } from './shared';
 import { serviceTracingBackend, tracingSpec } from './tracing';
 
 export const parcelApiSpec = {
@@ -11,11 +12,10 @@ export const parcelApiSpec = {
     description: 'HTTP port parcel-api listens on',
     default: String(LOCAL_PORTS.parcelApi),
   }),
-  bindHost: str('BIND_HOST', {
-    description:
-      'interface to listen on: loopback unless told (the image, compose and the task definition set 0.0.0.0)',
-    default: '127.0.0.1',
-  }),
+  bindHost: bindHost(
+    'BIND_HOST',
+    'interface to listen on: loopback unless told (the image, compose and the task definition set 0.0.0.0)',
+  ),
   tableName: str('PARCEL_TABLE', {
     description: 'DynamoDB table caching merged parcels',
     default: PARCEL_TABLE,

@@ -1,4 +1,5 @@
 import { hostPort, int, oneOf, optionalOneOf, optionalStr, str, url } from '../schema';
+import { loggingSpec } from './shared';
 
 /** The backends a traced service records with (`libs/tracing`). */
 export const TRACING_BACKENDS = ['xray', 'xray-sdk', 'otel', 'off'] as const;
@@ -21,10 +22,7 @@ export const tracingSpec = {
     default: 'http://127.0.0.1:4318',
   }),
   serviceVersion: optionalStr('SERVICE_VERSION', { description: 'version recorded on every segment' }),
-  logLevel: oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const, {
-    description: 'minimum level of the JSON logs',
-    default: 'info',
-  }),
+  ...loggingSpec,
   traceKeepSlowMs: int('TRACE_KEEP_SLOW_MS', {
     description:
       'keep-on-error: an unsampled request that takes at least this long keeps its segment (trace_kept=latency); 0 disables',

@@ -1,5 +1,6 @@
 import { LOCAL_PORTS } from '../local-defaults';
-import { type Env, type Field, int, oneOf, port, readConfig, str } from '../schema';
+import { type Env, type Field, int, port, readConfig, str } from '../schema';
+import { loggingSpec } from './shared';
 
 /** A probability between 0 and 1 (the schema has integers only; fault rates need fractions). */
 const fraction = (variable: string, opts: { description: string; default: string }): Field<number> => ({
@@ -25,10 +26,7 @@ export const vendorSimSpec = {
     description: 'folder holding the local CA and the vendor certificate (created when missing)',
     default: '.local/certs',
   }),
-  logLevel: oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const, {
-    description: 'minimum level of the JSON logs',
-    default: 'info',
-  }),
+  ...loggingSpec,
   // The start-up latency profile (PUT /__admin/profile changes it at run time, POST /__admin/reset
   // returns to it).
   medianMs: int('VENDOR_MEDIAN_MS', {

@@ -1,5 +1,6 @@
 import { LOCAL_PORTS } from '../local-defaults';
 import { type Env, hostPort, int, oneOf, optionalUrl, readConfig, str } from '../schema';
+import { loggingSpec } from './shared';
 
 export const xrayDaemonSpec = {
   address: hostPort('AWS_XRAY_DAEMON_ADDRESS', {
@@ -41,10 +42,7 @@ export const xrayDaemonSpec = {
       'how batches are uploaded: sdk = @aws-sdk/client-xray PutTraceSegmentsCommand; http = a lean keep-alive POST of the same request (unsigned: XRAY_ENDPOINT only), for throughput',
     default: 'sdk',
   }),
-  logLevel: oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const, {
-    description: 'minimum level of the JSON logs',
-    default: 'info',
-  }),
+  ...loggingSpec,
 };
 
 export const readXrayDaemonConfig = (env?: Env) => readConfig('xray-daemon', xrayDaemonSpec, env);

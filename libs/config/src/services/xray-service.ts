@@ -1,15 +1,13 @@
 import { LOCAL_PORTS } from '../local-defaults';
-import { derived, type Env, int, oneOf, optionalStr, port, readConfig, str } from '../schema';
+import { derived, type Env, int, optionalStr, port, readConfig } from '../schema';
+import { bindHost, loggingSpec } from './shared';
 
 export const xrayServiceSpec = {
   port: port('PORT', {
     description: 'HTTP port of the X-Ray API and console',
     default: String(LOCAL_PORTS.xrayService),
   }),
-  bindHost: str('XRAY_BIND_HOST', {
-    description: 'interface to listen on (loopback unless told)',
-    default: '127.0.0.1',
-  }),
+  bindHost: bindHost('XRAY_BIND_HOST'),
   maxTraces: int('XRAY_MAX_TRACES', {
     description: 'traces kept before the oldest are evicted',
     default: '100000',
@@ -34,10 +32,7 @@ export const xrayServiceSpec = {
   logDir: optionalStr('LOCAL_LOG_DIR', {
     description: "folder of the stack pieces' `<piece>.log` JSON logs; the console shows each trace's lines",
   }),
-  logLevel: oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const, {
-    description: 'minimum level of the JSON logs',
-    default: 'info',
-  }),
+  ...loggingSpec,
 };
 
 export const readXrayServiceConfig = (env?: Env) => readConfig('xray-service', xrayServiceSpec, env);
