@@ -7,31 +7,7 @@ import {
   type SamplingRequest,
   wildcardMatch,
 } from './rules';
-
-/** A GetSamplingRules answer in the exact shape the X-Ray API (and the daemon's proxy) returns. */
-function rulesDoc(rules: Record<string, unknown>[]) {
-  return {
-    SamplingRuleRecords: rules.map((r) => ({
-      SamplingRule: {
-        RuleARN: `arn:aws:xray:us-east-1:000000000000:sampling-rule/${r.RuleName}`,
-        ResourceARN: '*',
-        Priority: 1000,
-        FixedRate: 0.05,
-        ReservoirSize: 1,
-        ServiceName: '*',
-        ServiceType: '*',
-        Host: '*',
-        HTTPMethod: '*',
-        URLPath: '*',
-        Version: 1,
-        Attributes: {},
-        ...r,
-      },
-      CreatedAt: 1.7e9,
-      ModifiedAt: 1.7e9,
-    })),
-  };
-}
+import { samplingRulesAnswer } from './test-rules';
 
 const stageRequest = (over: Partial<SamplingRequest> = {}): SamplingRequest => ({
   serviceName: 'parcelapi/local',
@@ -89,7 +65,7 @@ describe('wildcardMatch', () => {
 describe('parseSamplingRules', () => {
   it('keeps valid rules sorted by priority, and drops those an SDK would drop', () => {
     const rules = parseSamplingRules(
-      rulesDoc([
+      samplingRulesAnswer([
         { RuleName: 'Default', Priority: 10000 },
         { RuleName: 'parcels', Priority: 100, URLPath: '/parcels/*' },
         { RuleName: 'v2', Version: 2 },
@@ -118,7 +94,7 @@ describe('parseSamplingRules', () => {
 
 describe('findRule', () => {
   const rules = parseSamplingRules(
-    rulesDoc([
+    samplingRulesAnswer([
       { RuleName: 'Default', Priority: 10000 },
       {
         RuleName: 'parcel-api',

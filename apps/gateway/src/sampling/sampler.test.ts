@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CentralSampler, parseTime } from './sampler';
+import { samplingRulesAnswer } from './test-rules';
 
 /**
  * A tiny real HTTP server speaking the two sampling calls, standing in for the daemon's TCP proxy in
@@ -22,21 +23,7 @@ async function rulesServer(opts: {
       seen.push({ path: req.url ?? '', body });
       let answer: unknown;
       if (req.method === 'POST' && req.url === '/GetSamplingRules') {
-        answer = {
-          SamplingRuleRecords: opts.rules.map((r) => ({
-            SamplingRule: {
-              ResourceARN: '*',
-              ServiceName: '*',
-              ServiceType: '*',
-              Host: '*',
-              HTTPMethod: '*',
-              URLPath: '*',
-              Version: 1,
-              Attributes: {},
-              ...r,
-            },
-          })),
-        };
+        answer = samplingRulesAnswer(opts.rules);
       } else if (req.method === 'POST' && req.url === '/SamplingTargets' && opts.targets) {
         answer = opts.targets(body.SamplingStatisticsDocuments);
       } else {
