@@ -2,16 +2,23 @@ import { CACHE_KEY, CACHE_TTL_ATTRIBUTE } from '@parcel/contract';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
+
+/**
+ * The database's master user: it owns the schema and runs the migrations (the migration task, through the
+ * proxy, which holds its secret). warehouse-query connects as its own role, which a migration creates.
+ */
+export const DB_MASTER_USER = 'parcel_admin';
 
 export interface DataProps {
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
   readonly tableName: string;
-  /** The database user warehouse-query connects as (IAM auth through the proxy). */
-  readonly dbUser: string;
+  /** The database role warehouse-query connects as (end-to-end IAM auth through the proxy). */
+  readonly serviceUser: string;
   readonly dbName: string;
   /** Encrypts the cache table only. */
   readonly cacheKey: kms.IKey;
@@ -56,7 +63,7 @@ export class Data extends Construct {
       // The instance's own port is not the well-known one; clients use the proxy's 5432.
       port: 5433,
       databaseName: props.dbName,
-      credentials: rds.Credentials.fromGeneratedSecret(props.dbUser, { encryptionKey: props.databaseKey }),
+      credentials: rds.Credentials.fromGeneratedSecret(DB_MASTER_USER, { encryptionKey: props.databaseKey }),
       storageEncrypted: true,
       storageEncryptionKey: props.databaseKey,
       iamAuthentication: true,
@@ -77,15 +84,24 @@ export class Data extends Construct {
       description: 'RDS Proxy: PostgreSQL from warehouse-query',
       allowAllOutbound: false,
     });
+    const proxyRole = new iam.Role(this, 'ProxyRole', {
+      assumedBy: new iam.ServicePrincipal('rds.amazonaws.com'),
+      description: 'RDS Proxy: the master secret, and IAM sign-in to the database as the service role',
+    });
     this.proxy = this.database.addProxy('Proxy', {
       vpc: props.vpc,
       vpcSubnets: props.subnets,
+      role: proxyRole,
+      // The master user (migrations) through its secret; every other user, the service role among them,
+      // end to end with IAM: the proxy signs in to PostgreSQL with a token, no password exists for it.
       secrets: [this.database.secret as NonNullable<typeof this.database.secret>],
+      defaultAuthScheme: rds.DefaultAuthScheme.IAM_AUTH,
       securityGroups: [this.proxySecurityGroup],
       iamAuth: true,
       requireTLS: true,
       debugLogging: false,
     });
+    this.database.grantConnect(proxyRole, props.serviceUser);
     dbSecurityGroup.addIngressRule(this.proxySecurityGroup, ec2.Port.tcp(5433), 'from RDS Proxy');
     this.proxySecurityGroup.addEgressRule(dbSecurityGroup, ec2.Port.tcp(5433), 'to PostgreSQL');
   }

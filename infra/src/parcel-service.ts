@@ -40,6 +40,8 @@ export class ParcelService extends Construct {
   readonly service: ecs.FargateService;
   readonly taskRole: iam.IRole;
   readonly logGroup: logs.LogGroup;
+  /** The app image (one-off tasks of the same release run it too). */
+  readonly image: ecs.ContainerImage;
   private readonly props: ParcelServiceProps;
 
   constructor(scope: Construct, id: string, props: ParcelServiceProps) {
@@ -62,13 +64,14 @@ export class ParcelService extends Construct {
     });
     this.taskRole = this.taskDefinition.taskRole;
 
-    const image =
+    this.image =
       props.image ??
       ecs.ContainerImage.fromAsset(REPO_ROOT, {
         file: IMAGE_SERVICES[props.service].dockerfile,
         exclude: [...IMAGE_CONTEXT_EXCLUDE],
         ignoreMode: IgnoreMode.DOCKER,
       });
+    const image = this.image;
 
     this.appContainer = this.taskDefinition.addContainer('app', {
       containerName: props.service,

@@ -16,6 +16,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { environmentFor } from './container-env';
+import { DB_MASTER_USER } from './data';
 import { ParcelStack } from './parcel-stack';
 import { XRAY_DAEMON_IMAGE, XRAY_WRITE_ACTIONS } from './telemetry-sidecar';
 
@@ -201,7 +202,9 @@ describe('fan-out', () => {
 describe('services', () => {
   /** Both services' task definitions; counted, so a loop over them cannot pass by running zero times. */
   const taskDefs = () => {
-    const tds = ofType('AWS::ECS::TaskDefinition').map(([, r]) => r.Properties ?? {});
+    const tds = ofType('AWS::ECS::TaskDefinition')
+      .map(([, r]) => r.Properties ?? {})
+      .filter((td) => td.Family !== 'warehouse-migrate');
     expect(tds, 'task definitions: parcel-api and warehouse-query').toHaveLength(2);
     return tds;
   };
@@ -271,7 +274,7 @@ describe('services', () => {
 
   it('grants the daemon rights and nothing wider than each task needs', () => {
     const taskRolePolicies = ofType('AWS::IAM::Policy')
-      .filter(([id]) => /TaskTaskRoleDefaultPolicy/.test(id))
+      .filter(([id]) => /TaskTaskRoleDefaultPolicy/.test(id) && !id.startsWith('Migrations'))
       .map(([id, p]) => [id, json(p.Properties?.PolicyDocument)] as const);
     expect(taskRolePolicies).toHaveLength(2);
     for (const [, doc] of taskRolePolicies) {
@@ -287,6 +290,73 @@ describe('services', () => {
     expect(warehouse).not.toContain('dynamodb:');
   });
 
+  it('lets warehouse-query sign in to the database as its own role only, never as the master user', () => {
+    const statements = ofType('AWS::IAM::Policy')
+      .filter(([id]) => id.startsWith('WarehouseQueryTaskTaskRoleDefaultPolicy'))
+      .flatMap(
+        ([, p]) => (p.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement,
+      )
+      .filter((st) => json(st.Action).includes('rds-db:connect'));
+    expect(statements).toHaveLength(1);
+    const resource = json(statements[0]?.Resource);
+    expect(resource).toContain(`/${warehouseQuerySpec.dbUser.defaultValue}"`);
+    expect(resource).not.toContain(DB_MASTER_USER);
+    // The master user is the migration task's, and nobody else's.
+    const master = ofType('AWS::IAM::Policy').filter(([, p]) =>
+      json(p.Properties?.PolicyDocument).includes(`/${DB_MASTER_USER}`),
+    );
+    expect(master.map(([id]) => id)).toEqual([expect.stringMatching(/^MigrationsTaskTaskRoleDefaultPolicy/)]);
+    const instance = ofType('AWS::RDS::DBInstance')[0]?.[1].Properties ?? {};
+    expect(json(instance.MasterUsername)).toContain(DB_MASTER_USER);
+  });
+});
+
+describe('migrations', () => {
+  const migrate = () =>
+    ofType('AWS::ECS::TaskDefinition').find(([, r]) => r.Properties?.Family === 'warehouse-migrate')?.[1];
+
+  it('are their own one-off task: the warehouse-query image, node /app/migrate.mjs, as the master user', () => {
+    const td = migrate();
+    expect(td).toBeDefined();
+    const [container] = td?.Properties?.ContainerDefinitions as {
+      Command: string[];
+      Image: unknown;
+      Environment: { Name: string; Value: unknown }[];
+    }[];
+    expect(container?.Command).toEqual(['node', '/app/migrate.mjs']);
+    const service = ofType('AWS::ECS::TaskDefinition').find(
+      ([, r]) => r.Properties?.Family === 'warehouse-query',
+    );
+    const serviceImage = (
+      service?.[1].Properties?.ContainerDefinitions as { Name: string; Image: unknown }[]
+    ).find((c) => c.Name === 'warehouse-query')?.Image;
+    expect(container?.Image).toEqual(serviceImage);
+    const env = Object.fromEntries(container?.Environment.map((e) => [e.Name, e.Value]) ?? []);
+    expect(env).toMatchObject({ DB_USER: DB_MASTER_USER, DB_IAM_AUTH: 'true', SEED_SAMPLE_PARCELS: 'false' });
+    // No ECS service runs it: only the deploy-time trigger does.
+    for (const [, s] of ofType('AWS::ECS::Service'))
+      expect(json(s.Properties?.TaskDefinition)).not.toContain('Migrations');
+  });
+
+  it('run once per deploy, after the proxy and before warehouse-query deploys, and the deploy waits', () => {
+    const triggers = ofType('Custom::Trigger');
+    expect(triggers).toHaveLength(1);
+    const [triggerId, trigger] = triggers[0] as [string, Resources[string]];
+    expect(json(trigger.Properties)).toContain('RequestResponse');
+    const service = ofType('AWS::ECS::Service').find(([id]) => id.startsWith('WarehouseQuery'));
+    expect([service?.[1].DependsOn].flat()).toContain(triggerId);
+    const proxy = ofType('AWS::RDS::DBProxy')[0]?.[0];
+    expect([trigger.DependsOn].flat()).toEqual(expect.arrayContaining([proxy]));
+    // The runner starts that task definition, in this cluster only.
+    const runnerPolicy = json(
+      ofType('AWS::IAM::Policy').find(([id]) =>
+        id.startsWith('MigrationsRunnerServiceRoleDefaultPolicy'),
+      )?.[1].Properties?.PolicyDocument,
+    );
+    expect(runnerPolicy).toContain('"ecs:RunTask"');
+    expect(runnerPolicy).toContain('ecs:cluster');
+  });
+
   it('scales each service on CPU and on requests per target', () => {
     const policies = ofType('AWS::ApplicationAutoScaling::ScalingPolicy').map(([, p]) => json(p.Properties));
     expect(policies.filter((p) => p.includes('ECSServiceAverageCPUUtilization'))).toHaveLength(2);
@@ -297,7 +367,9 @@ describe('services', () => {
   });
 
   it('swaps the daemon for the ADOT collector with the same UDP port when asked', () => {
-    const tds = Object.values(adotTemplate.findResources('AWS::ECS::TaskDefinition'));
+    const tds = Object.values(adotTemplate.findResources('AWS::ECS::TaskDefinition')).filter(
+      (td) => td.Properties.Family !== 'warehouse-migrate',
+    );
     expect(tds, 'task definitions: parcel-api and warehouse-query').toHaveLength(2);
     for (const td of tds) {
       const defs = td.Properties.ContainerDefinitions as {

@@ -13,11 +13,12 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { environmentFor } from './container-env';
-import { Data } from './data';
+import { Data, DB_MASTER_USER } from './data';
 import { Fanout } from './fanout';
 import { type CustomDomainOptions, FrontDoor } from './front-door';
 import { CONTAINER_PORTS, type ImageService } from './image-context';
 import { Keys } from './keys';
+import { Migrations } from './migrations';
 import { Network } from './network';
 import { Observability, type VendorStaleMetric } from './observability';
 import { ParcelService } from './parcel-service';
@@ -44,6 +45,9 @@ export interface ParcelStackProps extends StackProps {
   readonly images?: Partial<Record<ImageService, ecs.ContainerImage>>;
 }
 
+/** The role warehouse-query signs in as: the environment contract's DB_USER default, created by a migration. */
+const SERVICE_DB_USER = warehouseQuerySpec.dbUser.defaultValue ?? 'warehouse';
+
 const DAEMON_ADDRESS = `127.0.0.1:${SIDECAR_PORT}`;
 
 /** Everything docs/architecture.md draws for production, in one stack. */
@@ -54,6 +58,7 @@ export class ParcelStack extends Stack {
   readonly fanout: Fanout;
   readonly services: Record<ImageService, ParcelService>;
   readonly observability: Observability;
+  readonly migrations: Migrations;
 
   constructor(scope: Construct, id: string, props: ParcelStackProps = {}) {
     super(scope, id, props);
@@ -72,7 +77,7 @@ export class ParcelStack extends Stack {
       vpc,
       subnets: this.network.isolatedSubnets,
       tableName: PARCEL_TABLE,
-      dbUser: warehouseQuerySpec.dbUser.defaultValue ?? 'warehouse',
+      serviceUser: SERVICE_DB_USER,
       dbName: warehouseQuerySpec.dbName.defaultValue ?? 'parcels',
       cacheKey: keys.cache,
       databaseKey: keys.database,
@@ -161,7 +166,7 @@ export class ParcelStack extends Stack {
         DB_HOST: this.data.proxy.endpoint,
         DB_PORT: '5432',
         DB_NAME: warehouseQuerySpec.dbName.defaultValue ?? 'parcels',
-        DB_USER: warehouseQuerySpec.dbUser.defaultValue ?? 'warehouse',
+        DB_USER: SERVICE_DB_USER,
         DB_IAM_AUTH: 'true',
         DB_POOL_SIZE: '10',
         VENDOR_BASE_URL: props.vendorBaseUrl ?? 'https://api.tracking-vendor.example',
@@ -187,10 +192,34 @@ export class ParcelStack extends Stack {
         resources: [this.fanout.stateMachine.stateMachineArn],
       }),
     );
-    this.data.proxy.grantConnect(
-      warehouseQuery.taskRole,
-      warehouseQuerySpec.dbUser.defaultValue ?? 'warehouse',
-    );
+    // Its own role only, never the master user (the migrations' user).
+    this.data.proxy.grantConnect(warehouseQuery.taskRole, SERVICE_DB_USER);
+
+    this.migrations = new Migrations(this, 'Migrations', {
+      cluster,
+      image: warehouseQuery.image,
+      spec: warehouseQuerySpec,
+      environment: {
+        AWS_REGION: this.region,
+        LOG_LEVEL: 'info',
+        TRACING_BACKEND: 'off',
+        DB_HOST: this.data.proxy.endpoint,
+        DB_PORT: '5432',
+        DB_NAME: warehouseQuerySpec.dbName.defaultValue ?? 'parcels',
+        DB_USER: DB_MASTER_USER,
+        DB_IAM_AUTH: 'true',
+        DB_POOL_SIZE: '1',
+        // No sample data outside the local stack.
+        SEED_SAMPLE_PARCELS: 'false',
+      },
+      proxy: this.data.proxy,
+      proxySecurityGroup: this.data.proxySecurityGroup,
+      masterUser: DB_MASTER_USER,
+      vpc,
+      subnets: this.network.egressSubnets,
+      logKey,
+      before: [warehouseQuery.service],
+    });
 
     for (const name of ['parcel-api', 'warehouse-query'] as const) {
       this.services[name].attachAndAutoscale(this.frontDoor.targetGroups[name]);
