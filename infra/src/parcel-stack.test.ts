@@ -294,7 +294,9 @@ describe('services', () => {
     const statements = ofType('AWS::IAM::Policy')
       .filter(([id]) => id.startsWith('WarehouseQueryTaskTaskRoleDefaultPolicy'))
       .flatMap(
-        ([, p]) => (p.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement,
+        ([, p]) =>
+          ((p.Properties?.PolicyDocument ?? { Statement: [] }) as { Statement: Record<string, unknown>[] })
+            .Statement,
       )
       .filter((st) => json(st.Action).includes('rds-db:connect'));
     expect(statements).toHaveLength(1);
@@ -318,7 +320,7 @@ describe('migrations', () => {
   it('are their own one-off task: the warehouse-query image, node /app/migrate.mjs, as the master user', () => {
     const td = migrate();
     expect(td).toBeDefined();
-    const [container] = td?.Properties?.ContainerDefinitions as {
+    const [container] = (td?.Properties?.ContainerDefinitions ?? []) as {
       Command: string[];
       Image: unknown;
       Environment: { Name: string; Value: unknown }[];
@@ -328,7 +330,7 @@ describe('migrations', () => {
       ([, r]) => r.Properties?.Family === 'warehouse-query',
     );
     const serviceImage = (
-      service?.[1].Properties?.ContainerDefinitions as { Name: string; Image: unknown }[]
+      (service?.[1].Properties?.ContainerDefinitions ?? []) as { Name: string; Image: unknown }[]
     ).find((c) => c.Name === 'warehouse-query')?.Image;
     expect(container?.Image).toEqual(serviceImage);
     const env = Object.fromEntries(container?.Environment.map((e) => [e.Name, e.Value]) ?? []);
