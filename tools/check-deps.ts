@@ -44,20 +44,7 @@ export interface Finding {
  * npm packages declared ahead of the code that imports them. Each entry says why; the check fails once
  * an entry is imported (or no longer declared), so the list cannot outlive its reason.
  */
-export const AWAITING_IMPORT: Readonly<Record<string, readonly string[]>> = {
-  // Issue 9: declared with the OpenTelemetry backend, not imported by it: it keeps the project's trace
-  // header parser (the AWS X-Ray propagator drops Lineage and reads no context without Parent or with
-  // Sampled=?), exports OTLP/HTTP JSON, and has no context manager to register. Drop with a lockfile change.
-  '@parcel/tracing': [
-    '@opentelemetry/context-async-hooks',
-    '@opentelemetry/exporter-trace-otlp-proto',
-    '@opentelemetry/propagator-aws-xray',
-    '@opentelemetry/sdk-trace-node',
-    // No longer imported since the seam rewrote pg capture, but infra/images/bundle.ts still ships it as a
-    // runtime external: drop both together.
-    'aws-xray-sdk-postgres',
-  ],
-};
+export const AWAITING_IMPORT: Readonly<Record<string, readonly string[]>> = {};
 
 /** Test code: `*.test.ts`, and anything under a tests/testing/bench folder or named `test-*`. */
 const TEST_CODE = /(^|\/)(tests?|testing|test-support|bench)\/|(^|\/)test-[^/]*$|\.test\.tsx?$/;

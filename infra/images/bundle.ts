@@ -25,7 +25,7 @@ const ABSENT_OPTIONAL = ['pg-native', 'aws-crt', '@aws-sdk/signature-v4-crt', '@
  * X-Ray SDK lazily through createRequire (so `TRACING_BACKEND=off` never loads it), which a bundler cannot
  * follow; marking them external also keeps one SDK instance if anything imports them statically.
  */
-export const RUNTIME_EXTERNALS = ['aws-xray-sdk-core', 'aws-xray-sdk-express', 'aws-xray-sdk-postgres'];
+export const RUNTIME_EXTERNALS = ['aws-xray-sdk-core', 'aws-xray-sdk-express'];
 
 export interface BundleResult {
   readonly entry: string;
