@@ -65,3 +65,14 @@ export interface SegmentDoc extends SubsegmentDoc {
 }
 
 export const MAX_SEGMENT_BYTES = 64 * 1024;
+
+/**
+ * X-Ray's status semantics for a response: 429 throttle (and error), other 4xx error, 5xx fault (the
+ * segment documents' `error`, `throttle` and `fault` flags). Every recorder marks statuses through this.
+ */
+export function statusFlags(status: number): { error?: true; throttle?: true; fault?: true } {
+  if (status === 429) return { error: true, throttle: true };
+  if (status >= 400 && status < 500) return { error: true };
+  if (status >= 500) return { fault: true };
+  return {};
+}

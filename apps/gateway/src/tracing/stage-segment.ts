@@ -1,5 +1,5 @@
 import { type KeepReason, TRACE_KEPT_ANNOTATION } from '@parcel/sampling-rules';
-import type { Cause, SegmentDoc, SubsegmentDoc } from '@parcel/xray-protocol';
+import { type Cause, type SegmentDoc, type SubsegmentDoc, statusFlags } from '@parcel/xray-protocol';
 import type { EdgeTrace } from './edge-trace';
 
 export interface StageIdentity {
@@ -137,14 +137,6 @@ function randomExceptionId(): string {
   let id = '';
   for (let i = 0; i < 16; i++) id += Math.floor(Math.random() * 16).toString(16);
   return id;
-}
-
-/** X-Ray's status semantics: 429 throttle (and error), other 4xx error, 5xx fault. */
-export function statusFlags(status: number): { error?: true; throttle?: true; fault?: true } {
-  if (status === 429) return { error: true, throttle: true };
-  if (status >= 400 && status < 500) return { error: true };
-  if (status >= 500) return { fault: true };
-  return {};
 }
 
 function clip(value: string, max: number): string {

@@ -1,6 +1,7 @@
 import { formatTraceHeader } from '@parcel/xray-protocol';
 import { currentStore } from '../context';
 import type { AwsClientLike, AwsFields, Span } from '../span';
+import { markResponseStatus } from './response-status';
 
 export const AWS_CAPTURE_MIDDLEWARE = 'ParcelXrayAws';
 
@@ -180,9 +181,7 @@ export function captureAwsClient(client: AwsClientLike): string {
           sub.setHttp({
             response: length !== undefined ? { status, content_length: Number(length) } : { status },
           });
-          if (status === 429) sub.markThrottle();
-          if (status >= 500) sub.markFault();
-          else if (status >= 400) sub.markError();
+          markResponseStatus(sub, status);
         }
         noteKeepSignals(sub, operation, { result });
         sub.end();

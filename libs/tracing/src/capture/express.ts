@@ -8,6 +8,7 @@ import { TRACE_HEADER_NAME } from '../propagation';
 import type { RequestFields, Span } from '../span';
 import { keepStatsFor } from '../stats';
 import { activeTracing } from '../tracing';
+import { markResponseStatus } from './response-status';
 
 function clientIp(req: Request): { ip?: string; forwarded: boolean } {
   const xff = req.headers['x-forwarded-for'];
@@ -21,9 +22,7 @@ export function recordResponseStatus(span: Span, status: number, contentLength?:
   span.setHttp({
     response: { status, ...(contentLength !== undefined ? { content_length: contentLength } : {}) },
   });
-  if (status === 429) span.markThrottle();
-  if (status >= 400 && status < 500) span.markError();
-  else if (status >= 500) span.markFault();
+  markResponseStatus(span, status);
 }
 
 function requestFields(req: Request): RequestFields {

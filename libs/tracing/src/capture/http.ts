@@ -5,6 +5,7 @@ import { formatTraceHeader } from '@parcel/xray-protocol';
 import { currentStore } from '../context';
 import { callHasTraceHeader, withTraceHeader } from '../propagation';
 import type { Span } from '../span';
+import { markResponseStatus } from './response-status';
 
 type RequestFn = (...args: unknown[]) => ClientRequest;
 type Namer = (host: string, port: string | undefined) => string;
@@ -57,9 +58,7 @@ function capture(req: ClientRequest, sub: Span, secure: boolean, name: Namer): v
     const length = res.headers['content-length'];
     if (length !== undefined) response.content_length = Number(length);
     sub.setHttp({ response, traced: true });
-    if (status === 429) sub.markThrottle();
-    if (status >= 500) sub.markFault();
-    else if (status >= 400) sub.markError();
+    markResponseStatus(sub, status);
     noteHttpKeepSignals(sub, res);
     res.once('end', () => finish());
     res.once('close', () => finish());

@@ -1,5 +1,5 @@
 import { newSegmentId } from '../ids';
-import type { ExceptionDoc, SegmentDoc, StackFrame } from '../segment';
+import { type ExceptionDoc, type SegmentDoc, type StackFrame, statusFlags } from '../segment';
 import { type Attributes, type AttributeValue, type OtlpSpan, SpanKind, StatusCode } from './spans';
 
 /**
@@ -296,12 +296,11 @@ function makeCause(
   const code = asInt(
     span.attributes.get('http.status_code') ?? span.attributes.get('http.response.status_code'),
   );
-  const flags = { fault: false, error: false, throttle: false };
-  if (code === undefined || code < 400 || code > 599) flags.fault = span.status.code === StatusCode.error;
-  else if (code <= 499) {
-    flags.error = true;
-    flags.throttle = code === 429;
-  } else flags.fault = true;
+  // Without an error status code, the span's own status says whether it failed.
+  const flags =
+    code === undefined || code < 400 || code > 599
+      ? { fault: span.status.code === StatusCode.error, error: false, throttle: false }
+      : { fault: false, error: false, throttle: false, ...statusFlags(code) };
   return cause ? { ...flags, cause } : flags;
 }
 
