@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { StepFunctionsConfig } from '@parcel/config';
-import { closeConnectionPool, createConnectionPool } from '@parcel/http-service';
+import { bind, closeConnectionPool, createConnectionPool, reachableHost } from '@parcel/http-service';
 import { KeepStats } from '@parcel/sampling-rules';
 import {
   API_GATEWAY_INVOKE,
@@ -104,15 +103,9 @@ export async function startStepFunctions(
     });
   });
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, opts.host ?? config.bindHost, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port, address } = server.address() as AddressInfo;
-  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  const host = opts.host ?? config.bindHost;
+  const port = await bind(server, config.port, host);
+  const url = `http://${reachableHost(host)}:${port}`;
   let lastLogged = -1;
   const statsEvery = opts.statsLogIntervalMs ?? 60_000;
   const statsTimer =

@@ -1,7 +1,7 @@
 import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { LOCAL_VENDOR_HOST } from '@parcel/config';
 import { checkParcelId, errorBody } from '@parcel/contract';
+import { bind, reachableHost } from '@parcel/http-service';
 import { ensureLocalCertificates } from '@parcel/local-resources';
 import { createLogger } from '@parcel/tracing/logger';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -152,19 +152,11 @@ export async function startVendorSim(opts: VendorSimOptions): Promise<RunningVen
 
   const server = createServer({ cert: certs.certPem, key: certs.keyPem }, app);
   const host = opts.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  const port = await bind(server, opts.port ?? 0, host);
 
   let closing: Promise<void> | undefined;
   return {
-    url: `https://${urlHost}:${port}`,
+    url: `https://${reachableHost(host)}:${port}`,
     namedUrl: `https://${LOCAL_VENDOR_HOST}:${port}`,
     port,
     caFile: certs.caFile,

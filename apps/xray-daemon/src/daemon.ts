@@ -6,10 +6,9 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { XRayClient } from '@aws-sdk/client-xray';
 import type { XrayDaemonConfig } from '@parcel/config';
-import { listen, readBodyUpTo } from '@parcel/http-service';
+import { bind, listen, readBodyUpTo } from '@parcel/http-service';
 import { createLogger } from '@parcel/tracing/logger';
 import { countOtlpOutcome, handleOtlpTraces, OTLP_TRACES_PATH, type SegmentDoc } from '@parcel/xray-protocol';
 import type { Logger } from 'pino';
@@ -259,14 +258,7 @@ async function bindBoth(
     const port = udp.address().port;
     const http = createServer(onRequest);
     try {
-      await new Promise<void>((resolve, reject) => {
-        http.once('error', reject);
-        http.listen(port, host, () => {
-          http.off('error', reject);
-          resolve();
-        });
-      });
-      return { udp, http, port: (http.address() as AddressInfo).port };
+      return { udp, http, port: await bind(http, port, host) };
     } catch (err) {
       await new Promise<void>((resolve) => udp.close(() => resolve()));
       if (wantedPort !== 0 || attempt >= 10) throw err;

@@ -1,3 +1,4 @@
+export * from './bind';
 export * from './client';
 export * from './server';
 export * from './signals';

@@ -1,8 +1,7 @@
-import { once } from 'node:events';
 import type { IncomingMessage, RequestListener } from 'node:http';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ServerTimeouts } from '@parcel/config';
+import { bind, reachableHost } from './bind';
 
 export interface ListeningService {
   /** Where to reach it: a wildcard bind is reached on loopback. */
@@ -28,12 +27,9 @@ export async function listen(
     { keepAliveTimeout: timeouts.keepAliveTimeoutMs, headersTimeout: timeouts.headersTimeoutMs },
     app,
   );
-  server.listen(port, host);
-  await once(server, 'listening');
-  const bound = (server.address() as AddressInfo).port;
-  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host;
+  const bound = await bind(server, port, host);
   return {
-    url: `http://${reachable}:${bound}`,
+    url: `http://${reachableHost(host)}:${bound}`,
     port: bound,
     timeouts: { keepAliveTimeoutMs: server.keepAliveTimeout, headersTimeoutMs: server.headersTimeout },
     close: () =>

@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { bind, reachableHost } from '@parcel/http-service';
 import dynalite from 'dynalite';
 
 export interface StartDynaliteOptions {
@@ -23,18 +23,10 @@ export async function startDynalite(opts: StartDynaliteOptions = {}): Promise<Ru
   const host = opts.host ?? '127.0.0.1';
   const delay = opts.createTableMs ?? 50;
   const server = dynalite({ createTableMs: delay, deleteTableMs: delay, updateTableMs: delay });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const port = await bind(server, opts.port ?? 0, host);
   let closing: Promise<void> | undefined;
   return {
-    endpoint: `http://${urlHost}:${port}`,
+    endpoint: `http://${reachableHost(host)}:${port}`,
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
