@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { findFreePort } from '@parcel/local-stack';
+import { freeStackAddresses } from '@parcel/local-stack';
 
 export interface StartupRun {
   kind: 'cold' | 'warm';
@@ -30,19 +30,9 @@ export interface StartupResult {
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 async function startOnce(stateDir: string, kind: StartupRun['kind']): Promise<StartupRun> {
-  const ports = await Promise.all(Array.from({ length: 9 }, () => findFreePort()));
-  const [gw, api, wq, sfn, ddb, xray, daemon, vendor, pg] = ports;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    API_GATEWAY_URL: `http://127.0.0.1:${gw}`,
-    PARCEL_API_URL: `http://127.0.0.1:${api}`,
-    WAREHOUSE_QUERY_URL: `http://127.0.0.1:${wq}`,
-    SFN_ENDPOINT: `http://127.0.0.1:${sfn}`,
-    DYNAMODB_ENDPOINT: `http://127.0.0.1:${ddb}`,
-    XRAY_ENDPOINT: `http://127.0.0.1:${xray}`,
-    AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon}`,
-    VENDOR_BASE_URL: `https://vendor.localhost:${vendor}`,
-    POSTGRES_PORT: String(pg),
+    ...(await freeStackAddresses()),
     LOCAL_STATE_DIR: stateDir,
     STACK_LOG: 'quiet',
   };

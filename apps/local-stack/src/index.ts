@@ -1,5 +1,4 @@
-// Tests lay out a whole stack on free ports; the one probe lives with the other local resources.
-export { findFreePort } from '@parcel/local-resources';
+export { freeStackAddresses } from './ports';
 export {
   LAUNCHED_APPS,
   type RunningStack,
