@@ -1,7 +1,6 @@
 // Hostile input over the running stack: never a crash or a 5xx, always a clear 4xx (or, for a trace
 // header, an answer with a valid trace header back).
 import { createSocket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { readXrayServiceConfig } from '@parcel/config';
 import { checkParcelId, makeParcelId } from '@parcel/contract';
@@ -19,7 +18,7 @@ import { startXrayService } from '@parcel/xray-service';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { drainedDaemonStats, signedHeaders } from '../faults/support';
-import { kernelUdpDrops } from '../support/kernel';
+import { kernelUdpDrops, listeningAddresses } from '../support/kernel';
 import { useSharedStack } from '../support/shared-stack';
 import { readTrace, xrayClient } from '../support/traces';
 import { type RawReply, rawGet, rawRequest } from './http-client';
@@ -573,29 +572,6 @@ describe('the X-Ray service and console listen on loopback unless told otherwise
     expect(listeningAddresses(Number(stack.endpoints.daemon.split(':')[1]))).toEqual(['127.0.0.1']);
   });
 });
-
-/** Local addresses of the TCP listeners on `port`, from the kernel's table (Linux). */
-function listeningAddresses(port: number): string[] {
-  const out = new Set<string>();
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      const [addr, portHex] = (cols[1] ?? '').split(':');
-      if (cols[3] !== '0A' || Number.parseInt(portHex ?? '', 16) !== port || !addr) continue; // 0A = LISTEN
-      out.add(addr.length === 8 ? hexToIpv4(addr) : addr === '0'.repeat(32) ? '::' : addr);
-    }
-  }
-  return [...out];
-}
-
-const hexToIpv4 = (hex: string) =>
-  [6, 4, 2, 0].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)).join('.');
 
 describe('long trace headers on valid, uncached ids (Step Functions takes a 256-character traceHeader)', () => {
   const HEADERS: Record<string, (root: string) => string> = {
