@@ -30,19 +30,21 @@ const inTransit = (carrier: string, from: string, to: string) => ({
   events: events([from, 'Accepted'], [to, 'Arrived at sorting centre']),
 });
 
+/** A parcel both sides know: in the warehouse as `[status, warehouse, grams]`, in transit with the vendor. */
+const knownToBoth = (
+  id: string,
+  [status, warehouse, weightGrams]: [WarehouseStatus, string, number],
+  [carrier, from, to]: [string, string, string],
+): SampleParcel => ({
+  id,
+  note: 'known to both',
+  warehouse: { status, warehouse, weightGrams },
+  vendor: inTransit(carrier, from, to),
+});
+
 export const SAMPLE_PARCELS: readonly SampleParcel[] = [
-  {
-    id: 'RR123456785GB',
-    note: 'known to both',
-    warehouse: { status: 'dispatched', warehouse: 'LHR-1', weightGrams: 1200 },
-    vendor: inTransit('Royal Mail', 'London', 'Frankfurt'),
-  },
-  {
-    id: 'CP987654326DE',
-    note: 'known to both',
-    warehouse: { status: 'in_storage', warehouse: 'FRA-2', weightGrams: 5400 },
-    vendor: inTransit('DHL', 'Berlin', 'Leipzig'),
-  },
+  knownToBoth('RR123456785GB', ['dispatched', 'LHR-1', 1200], ['Royal Mail', 'London', 'Frankfurt']),
+  knownToBoth('CP987654326DE', ['in_storage', 'FRA-2', 5400], ['DHL', 'Berlin', 'Leipzig']),
   {
     id: 'LX314159268US',
     note: 'warehouse only (vendor 404)',
@@ -61,42 +63,12 @@ export const SAMPLE_PARCELS: readonly SampleParcel[] = [
       events: events(['Amsterdam', 'Accepted'], ['Utrecht', 'Out for delivery'], ['Utrecht', 'Delivered']),
     },
   },
-  {
-    id: 'RB111111115SE',
-    note: 'known to both',
-    warehouse: { status: 'sorted', warehouse: 'ARN-1', weightGrams: 2300 },
-    vendor: inTransit('PostNord', 'Stockholm', 'Malmo'),
-  },
-  {
-    id: 'RC222222225ES',
-    note: 'known to both',
-    warehouse: { status: 'dispatched', warehouse: 'MAD-1', weightGrams: 450 },
-    vendor: inTransit('Correos', 'Madrid', 'Barcelona'),
-  },
-  {
-    id: 'RD333333335IT',
-    note: 'known to both',
-    warehouse: { status: 'in_storage', warehouse: 'MXP-1', weightGrams: 9100 },
-    vendor: inTransit('Poste Italiane', 'Milan', 'Rome'),
-  },
-  {
-    id: 'RE444444445PL',
-    note: 'known to both',
-    warehouse: { status: 'received', warehouse: 'WAW-1', weightGrams: 640 },
-    vendor: inTransit('Poczta Polska', 'Warsaw', 'Krakow'),
-  },
-  {
-    id: 'RF555555555BE',
-    note: 'known to both',
-    warehouse: { status: 'sorted', warehouse: 'BRU-1', weightGrams: 1750 },
-    vendor: inTransit('bpost', 'Brussels', 'Antwerp'),
-  },
-  {
-    id: 'RG666666665AT',
-    note: 'known to both',
-    warehouse: { status: 'dispatched', warehouse: 'VIE-1', weightGrams: 3300 },
-    vendor: inTransit('Austrian Post', 'Vienna', 'Graz'),
-  },
+  knownToBoth('RB111111115SE', ['sorted', 'ARN-1', 2300], ['PostNord', 'Stockholm', 'Malmo']),
+  knownToBoth('RC222222225ES', ['dispatched', 'MAD-1', 450], ['Correos', 'Madrid', 'Barcelona']),
+  knownToBoth('RD333333335IT', ['in_storage', 'MXP-1', 9100], ['Poste Italiane', 'Milan', 'Rome']),
+  knownToBoth('RE444444445PL', ['received', 'WAW-1', 640], ['Poczta Polska', 'Warsaw', 'Krakow']),
+  knownToBoth('RF555555555BE', ['sorted', 'BRU-1', 1750], ['bpost', 'Brussels', 'Antwerp']),
+  knownToBoth('RG666666665AT', ['dispatched', 'VIE-1', 3300], ['Austrian Post', 'Vienna', 'Graz']),
   {
     id: 'RH777777775CH',
     note: 'warehouse only (vendor 404)',
@@ -109,18 +81,8 @@ export const SAMPLE_PARCELS: readonly SampleParcel[] = [
     warehouse: null,
     vendor: inTransit('PostNord', 'Copenhagen', 'Aarhus'),
   },
-  {
-    id: 'RJ999999995IE',
-    note: 'known to both',
-    warehouse: { status: 'in_storage', warehouse: 'DUB-1', weightGrams: 150 },
-    vendor: inTransit('An Post', 'Dublin', 'Cork'),
-  },
-  {
-    id: 'RK135792461PT',
-    note: 'known to both',
-    warehouse: { status: 'dispatched', warehouse: 'LIS-1', weightGrams: 980 },
-    vendor: inTransit('CTT', 'Lisbon', 'Porto'),
-  },
+  knownToBoth('RJ999999995IE', ['in_storage', 'DUB-1', 150], ['An Post', 'Dublin', 'Cork']),
+  knownToBoth('RK135792461PT', ['dispatched', 'LIS-1', 980], ['CTT', 'Lisbon', 'Porto']),
   { id: 'RL246813576CZ', note: 'known to neither (404)', warehouse: null, vendor: null },
 ];
 
