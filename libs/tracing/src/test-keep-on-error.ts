@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { SFNClient, StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
+import { serveOnLoopback } from '@parcel/test-kit';
 import { newSegmentId, newTraceId, parseTraceHeader } from '@parcel/xray-protocol';
 import express from 'express';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -100,14 +101,7 @@ export function keepOnErrorSuite(backend: TracingBackend, collect: () => Promise
       res.json({});
     });
     app.use(traceErrors());
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    close = () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      });
+    ({ url: baseUrl, close } = await serveOnLoopback(app));
   });
 
   afterAll(async () => {

@@ -1,7 +1,5 @@
-import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { UdpCollector } from '@parcel/test-kit';
+import type { IncomingHttpHeaders, RequestListener } from 'node:http';
+import { serveOnLoopback, type UdpCollector } from '@parcel/test-kit';
 import { convertOtlpRequest, type SegmentDoc, type SubsegmentDoc } from '@parcel/xray-protocol';
 
 /** What receives a backend's output in a test, as X-Ray segment documents (the daemon or an OTLP sink). */
@@ -20,7 +18,7 @@ export async function startRecordingServer(
   close(): Promise<void>;
 }> {
   const received: { path: string; headers: IncomingHttpHeaders; body: string }[] = [];
-  const server: Server = createServer((req, res) => {
+  const server: RequestListener = (req, res) => {
     let body = '';
     req.on('data', (chunk) => {
       body += chunk;
@@ -30,20 +28,8 @@ export async function startRecordingServer(
       const { status, body: out } = respond(req.url ?? '');
       res.writeHead(status, { 'content-type': 'application/json' }).end(out);
     });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
   };
+  return { ...(await serveOnLoopback(server)), received };
 }
 
 /** Every subsegment of a document, depth first, with the id of its parent. */
@@ -76,7 +62,7 @@ function withoutFalseFlags(doc: SegmentDoc): SegmentDoc {
  */
 export async function startOtlpCollector(): Promise<SegmentCollector & { endpoint: string }> {
   const documents: SegmentDoc[] = [];
-  const server: Server = createServer((req, res) => {
+  const server = await serveOnLoopback((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -98,9 +84,7 @@ export async function startOtlpCollector(): Promise<SegmentCollector & { endpoin
       res.writeHead(converted.outcome.status, { 'content-type': 'application/json' }).end(converted.response);
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const { port } = server;
   const assembled = (): SegmentDoc[] => {
     const copies = documents.map((d) => ({ ...withoutFalseFlags(d), subsegments: [] as SubsegmentDoc[] }));
     const byId = new Map(copies.map((d) => [d.id, d]));
@@ -132,11 +116,7 @@ export async function startOtlpCollector(): Promise<SegmentCollector & { endpoin
     clear() {
       documents.length = 0;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: server.close,
   };
   return collector;
 }

@@ -1,7 +1,6 @@
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { SFNClient, StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
-import { startUdpCollector, type UdpCollector } from '@parcel/test-kit';
+import { serveOnLoopback, startUdpCollector, type UdpCollector } from '@parcel/test-kit';
 import type { SegmentDoc } from '@parcel/xray-protocol';
 import { newSegmentId, newTraceId, parseTraceHeader } from '@parcel/xray-protocol';
 import express from 'express';
@@ -102,14 +101,7 @@ beforeAll(async () => {
     res.json({});
   });
   app.use(traceErrors());
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  ({ url: baseUrl, close } = await serveOnLoopback(app));
 });
 
 afterAll(async () => {

@@ -1,5 +1,5 @@
-import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { serveOnLoopback } from '@parcel/test-kit';
 import { newSegmentId, newTraceId, parseTraceHeader } from '@parcel/xray-protocol';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,14 +58,7 @@ beforeAll(async () => {
     const down = await fetchStatus(`${downstream.url}/v2/parcels/${req.params.id}?secret=1`);
     res.status(down === 200 ? 200 : 502).json({});
   });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  ({ url: baseUrl, close } = await serveOnLoopback(app));
 });
 
 afterAll(async () => {
