@@ -258,7 +258,15 @@ export async function startStack(
       preload: PRELOAD,
       onLine: options.onLine,
     });
-    const migrated = await migration.exited;
+    let timer: NodeJS.Timeout | undefined;
+    const migrated = await Promise.race([
+      migration.exited,
+      new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), config.readyTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    await migration.stop();
     if (migrated !== 0) {
       throw new Error(`warehouse-migrate exited with ${migrated} (see ${logDir}/warehouse-migrate.log)`);
     }
