@@ -16,6 +16,7 @@ import {
 } from './index';
 import {
   flattenSubsegments,
+  getViaNodeHttp,
   type SegmentCollector,
   sampledHeader,
   startRecordingServer,
@@ -33,18 +34,6 @@ export function keepOnErrorSuite(backend: TracingBackend, collect: () => Promise
   let downstream: Awaited<ReturnType<typeof startRecordingServer>>;
   let baseUrl: string;
   let close: () => Promise<void>;
-
-  async function call(url: string): Promise<number> {
-    const http = await import('node:http');
-    return new Promise((resolve, reject) => {
-      http
-        .get(url, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        })
-        .on('error', reject);
-    });
-  }
 
   beforeAll(async () => {
     collector = await collect();
@@ -74,16 +63,16 @@ export function keepOnErrorSuite(backend: TracingBackend, collect: () => Promise
     app.get('/__tracing/stats', tracingStats(SERVICE));
     app.use(traceRequests(SERVICE));
     app.get('/ok', async (_req, res) => {
-      await withSubsegment('work', () => call(`${downstream.url}/fine`));
+      await withSubsegment('work', () => getViaNodeHttp(`${downstream.url}/fine`));
       res.json({});
     });
     app.get('/boom', async (_req, res) => {
-      await withSubsegment('work', () => call(`${downstream.url}/fine`));
+      await withSubsegment('work', () => getViaNodeHttp(`${downstream.url}/fine`));
       res.status(500).json({});
     });
     app.get('/stale-fallback', async (_req, res) => {
       // The call fails, the service still answers 200 (from a stale copy, say).
-      await call(`${downstream.url}/fail`);
+      await getViaNodeHttp(`${downstream.url}/fail`);
       res.json({ stale: true });
     });
     app.get('/sfn-failed', async (_req, res) => {
@@ -208,7 +197,7 @@ export function keepOnErrorSuite(backend: TracingBackend, collect: () => Promise
       const app = express();
       app.use(traceRequests(SERVICE));
       app.get('/kept-below', async (_req, res) => {
-        await call(`http://127.0.0.1:${port}/kept`);
+        await getViaNodeHttp(`http://127.0.0.1:${port}/kept`);
         res.json({});
       });
       const front = app.listen(0, '127.0.0.1');

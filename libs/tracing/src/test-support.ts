@@ -120,3 +120,19 @@ export async function startOtlpCollector(): Promise<SegmentCollector & { endpoin
   };
   return collector;
 }
+
+/**
+ * GETs `url` through `node:http` (imported at the call, so it is the module the tracing captures
+ * patched, as services make their calls) and resolves the response status.
+ */
+export async function getViaNodeHttp(url: string): Promise<number> {
+  const http = await import('node:http');
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      })
+      .on('error', reject);
+  });
+}

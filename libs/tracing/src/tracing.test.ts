@@ -16,7 +16,7 @@ import {
   traceRequests,
   withSubsegment,
 } from './index';
-import { flattenSubsegments, sampledHeader, startRecordingServer } from './test-support';
+import { flattenSubsegments, getViaNodeHttp, sampledHeader, startRecordingServer } from './test-support';
 
 const logLines: Record<string, unknown>[] = [];
 const logSink = new Writable({
@@ -62,7 +62,7 @@ beforeAll(async () => {
     const result = await withSubsegment(`work-${n}`, async () => {
       addMetadata('n', n);
       await new Promise((r) => setTimeout(r, Math.random() * 20));
-      const call = await fetchViaHttp(`${downstream.url}/down/${n}`);
+      const call = await getViaNodeHttp(`${downstream.url}/down/${n}`);
       return call;
     });
     res.json({ n, result, header: currentTraceHeader() });
@@ -85,7 +85,7 @@ beforeAll(async () => {
     res.json({});
   });
   app.get('/downstream-fail', async (_req, res) => {
-    const status = await fetchViaHttp(`${downstream.url}/fail`);
+    const status = await getViaNodeHttp(`${downstream.url}/fail`);
     res.json({ status });
   });
   app.get('/sfn', async (_req, res) => {
@@ -114,19 +114,6 @@ beforeEach(() => {
   collector.clear();
   downstream.received.length = 0;
 });
-
-/** An outbound call through node:http (captured globally), as services make them. */
-async function fetchViaHttp(url: string): Promise<number> {
-  const http = await import('node:http');
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      })
-      .on('error', reject);
-  });
-}
 
 const segmentsOf = (traceId: string) => collector.segments.filter((s) => s.trace_id === traceId);
 

@@ -13,6 +13,7 @@ import {
 } from '../../index';
 import {
   flattenSubsegments,
+  getViaNodeHttp,
   type SegmentCollector,
   sampledHeader,
   startOtlpCollector,
@@ -55,7 +56,7 @@ beforeAll(async () => {
     await dynamodb.send(
       new GetItemCommand({ TableName: 'parcels', Key: { parcelId: { S: req.params.id } } }),
     );
-    const down = await fetchStatus(`${downstream.url}/v2/parcels/${req.params.id}?secret=1`);
+    const down = await getViaNodeHttp(`${downstream.url}/v2/parcels/${req.params.id}?secret=1`);
     res.status(down === 200 ? 200 : 502).json({});
   });
   ({ url: baseUrl, close } = await serveOnLoopback(app));
@@ -66,18 +67,6 @@ afterAll(async () => {
   await downstream?.close();
   await collector?.close();
 });
-
-async function fetchStatus(url: string): Promise<number> {
-  const http = await import('node:http');
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      })
-      .on('error', reject);
-  });
-}
 
 describe('TRACING_BACKEND=otel', () => {
   it('continues the X-Ray trace and writes the attributes the awsxray exporter maps', async () => {
