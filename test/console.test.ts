@@ -272,11 +272,16 @@ describe('the console’s controls, in Chromium', () => {
       new PutTraceSegmentsCommand({ TraceSegmentDocuments: [JSON.stringify(segment)] }),
     );
     expect(put.UnprocessedTraceSegments ?? []).toEqual([]);
-    // A log line carrying the trace id, as a piece writes one into the stack's log folder.
-    appendFileSync(
-      join(stack.stateDir, 'logs', 'hostile-markup.log'),
-      `${JSON.stringify({ level: 'warn', time: Date.now(), trace_id: traceId, msg: `${markup} ${controls}` })}\n`,
-    );
+    // A log line carrying the trace id, in the shape every piece writes (test/logs.test.ts holds all of
+    // the shared stack's log files to it), into the stack's log folder.
+    const line = {
+      level: 'warn',
+      time: new Date().toISOString(),
+      service: 'hostile-markup',
+      trace_id: traceId,
+      msg: `${markup} ${controls}`,
+    };
+    appendFileSync(join(stack.stateDir, 'logs', 'hostile-markup.log'), `${JSON.stringify(line)}\n`);
 
     await page.goto(`${stack.endpoints.xray}/#/trace/${traceId}`);
     await page.locator(`button.span[data-span-id="${segmentId}"]`).waitFor();
