@@ -154,13 +154,19 @@ function publicKeyOf(key: forge.pki.rsa.PrivateKey): forge.pki.rsa.PublicKey {
   return forge.pki.setRsaPublicKey(key.n, key.e);
 }
 
-async function createCa(): Promise<Pair> {
+/** A fresh key and its unsigned certificate, valid from a minute ago (clock skew) for `days` days. */
+async function newCertificate(days: number): Promise<Pair> {
   const key = await newRsaKey();
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKeyOf(key);
   cert.serialNumber = serialNumber();
   cert.validity.notBefore = new Date(Date.now() - 60_000);
-  cert.validity.notAfter = new Date(Date.now() + CA_VALIDITY_DAYS * DAY_MS);
+  cert.validity.notAfter = new Date(Date.now() + days * DAY_MS);
+  return { cert, key };
+}
+
+async function createCa(): Promise<Pair> {
+  const { cert, key } = await newCertificate(CA_VALIDITY_DAYS);
   const subject = [
     { name: 'commonName', value: 'Parcel Tracing Local CA' },
     { name: 'organizationName', value: 'parcel-tracing (local development only)' },
@@ -177,12 +183,7 @@ async function createCa(): Promise<Pair> {
 }
 
 async function createLeaf(ca: Pair, hosts: readonly string[]): Promise<Pair> {
-  const key = await newRsaKey();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = publicKeyOf(key);
-  cert.serialNumber = serialNumber();
-  cert.validity.notBefore = new Date(Date.now() - 60_000);
-  cert.validity.notAfter = new Date(Date.now() + LEAF_VALIDITY_DAYS * DAY_MS);
+  const { cert, key } = await newCertificate(LEAF_VALIDITY_DAYS);
   cert.setSubject([{ name: 'commonName', value: hosts[0] as string }]);
   cert.setIssuer(ca.cert.subject.attributes);
   const caKeyId = ca.cert.generateSubjectKeyIdentifier().getBytes();
