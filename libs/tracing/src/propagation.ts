@@ -17,7 +17,11 @@ export const TRACE_HEADER_NAME = 'X-Amzn-Trace-Id';
  */
 export function traceHeaderFor(store: TraceStore | undefined = currentStore()): string | undefined {
   if (!store) return undefined;
-  const parent = store.span.id ?? store.trace.incomingParentId;
+  return traceHeaderIn(store, store.span.id ?? store.trace.incomingParentId);
+}
+
+/** The trace header of a call in `store`'s trace whose callee parents to `parent`: same root, decision and extras. */
+export function traceHeaderIn(store: TraceStore, parent: string | undefined): string {
   return formatTraceHeader({
     root: store.trace.traceId,
     ...(parent ? { parent } : {}),

@@ -1,5 +1,5 @@
-import { formatTraceHeader } from '@parcel/xray-protocol';
 import { currentStore } from '../context';
+import { TRACE_HEADER_NAME, traceHeaderIn } from '../propagation';
 import type { AwsClientLike, AwsFields, Span } from '../span';
 import { markResponseStatus } from './response-status';
 
@@ -148,14 +148,7 @@ export function captureAwsClient(client: AwsClientLike): string {
         const operation = (context.commandName ?? 'Command').replace(/Command$/, '');
         const sub = parent.startChild(service, 'aws');
         const headers = args.request?.headers;
-        if (headers) {
-          headers['X-Amzn-Trace-Id'] = formatTraceHeader({
-            root: store.trace.traceId,
-            parent: sub.id ?? parent.id,
-            sampled: store.trace.sampled ? '1' : '0',
-            extra: store.trace.extra,
-          });
-        }
+        if (headers) headers[TRACE_HEADER_NAME] = traceHeaderIn(store, sub.id ?? parent.id);
         let result: Result;
         try {
           // The SDK's HTTP call carries the header written above: the http capture leaves it alone.

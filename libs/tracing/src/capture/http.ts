@@ -1,9 +1,8 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import http from 'node:http';
 import https from 'node:https';
-import { formatTraceHeader } from '@parcel/xray-protocol';
 import { currentStore } from '../context';
-import { callHasTraceHeader, withTraceHeader } from '../propagation';
+import { callHasTraceHeader, traceHeaderIn, withTraceHeader } from '../propagation';
 import type { Span } from '../span';
 import { markResponseStatus } from './response-status';
 
@@ -85,12 +84,7 @@ function wrap(mod: typeof http | typeof https, secure: boolean, name: Namer): vo
     // `aws` subsegment, or explicit code): not a second subsegment.
     if (!store || parent?.id === undefined || callHasTraceHeader(args)) return original(...args);
     const sub = parent.startChild('remote', 'remote');
-    const header = formatTraceHeader({
-      root: store.trace.traceId,
-      parent: sub.id ?? parent.id,
-      sampled: store.trace.sampled ? '1' : '0',
-      extra: store.trace.extra,
-    });
+    const header = traceHeaderIn(store, sub.id ?? parent.id);
     let req: ClientRequest;
     try {
       req = original(...withTraceHeader(args, header));
