@@ -1,11 +1,5 @@
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  request,
-  type Server,
-} from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type IncomingHttpHeaders, type IncomingMessage, type RequestListener, request } from 'node:http';
+import { serveOnLoopback } from '@parcel/test-kit';
 
 /** What an upstream saw: tests assert on the request as the integration received it. */
 export interface SeenRequest {
@@ -31,7 +25,7 @@ export async function startUpstream(
     | undefined = () => ({}),
 ): Promise<Upstream> {
   const seen: SeenRequest[] = [];
-  const server: Server = createServer((req, res) => {
+  const server: RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -56,18 +50,9 @@ export async function startUpstream(
       if (answer.delayMs) setTimeout(reply, answer.delayMs).unref();
       else reply();
     });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    seen,
-    close: () =>
-      new Promise<void>((r) => {
-        server.close(() => r());
-        server.closeAllConnections();
-      }),
   };
+  const { url, close } = await serveOnLoopback(server);
+  return { url, seen, close };
 }
 
 export interface Reply {

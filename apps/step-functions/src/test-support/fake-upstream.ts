@@ -1,6 +1,6 @@
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, RequestListener } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
+import { serveOnLoopback } from '@parcel/test-kit';
 import { SignatureV4 } from '@smithy/signature-v4';
 
 export interface Answer {
@@ -34,7 +34,7 @@ export async function startFakeUpstream(opts: {
     credentials: opts.credentials,
     sha256: Sha256,
   });
-  const server = createServer(async (req, res) => {
+  const server: RequestListener = async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const signatureValid = await verify(signer, req.method ?? 'GET', url, req.headers);
     received.push({ method: req.method ?? '', path: url.pathname, headers: req.headers, signatureValid });
@@ -46,18 +46,9 @@ export async function startFakeUpstream(opts: {
         : { status: 404, body: { message: 'no route' } };
     const text = answer.body === undefined ? '' : JSON.stringify(answer.body);
     res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(text);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
   };
+  const { url, close } = await serveOnLoopback(server);
+  return { url, received, close };
 }
 
 /** Re-signs the request as received (same date, same signed headers) and compares signatures. */
