@@ -1,6 +1,6 @@
 import { XRayClient } from '@aws-sdk/client-xray';
 import { LOCAL_CREDENTIALS } from '@parcel/config';
-import { type RunningDaemon, startXrayDaemon } from '@parcel/xray-daemon';
+import { type DaemonConfig, type RunningDaemon, startXrayDaemon } from '@parcel/xray-daemon';
 import { type RunningXrayService, startXrayService } from '@parcel/xray-service';
 
 export interface XraySampling {
@@ -17,7 +17,10 @@ export interface XraySampling {
  * The project's X-Ray service and daemon, in this process, for tests of a piece that samples: the rules
  * and quotas it gets are the ones production's path gives it, never answered by hand.
  */
-export async function startXraySampling(): Promise<XraySampling> {
+export async function startXraySampling(
+  /** Daemon settings over the test defaults (a small buffer, two uploads at a time), e.g. an OTLP receiver. */
+  daemonOverrides: Partial<DaemonConfig> = {},
+): Promise<XraySampling> {
   const service = await startXrayService({ port: 0, bindHost: '127.0.0.1', maxTraces: 1000 });
   const daemon = await startXrayDaemon({
     address: { host: '127.0.0.1', port: 0 },
@@ -27,6 +30,7 @@ export async function startXraySampling(): Promise<XraySampling> {
     concurrency: 2,
     batchSize: 50,
     flushIntervalMs: 50,
+    ...daemonOverrides,
   });
   const xray = new XRayClient({ endpoint: service.url, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
   return {

@@ -1,8 +1,8 @@
-import { BatchGetTracesCommand, XRayClient } from '@aws-sdk/client-xray';
-import { LOCAL_CREDENTIALS } from '@parcel/config';
-import { type RunningDaemon, startXrayDaemon } from '@parcel/xray-daemon';
-import { type RunningXrayService, startXrayService } from '@parcel/xray-service';
+import { BatchGetTracesCommand, type XRayClient } from '@aws-sdk/client-xray';
+import type { RunningDaemon } from '@parcel/xray-daemon';
+import type { RunningXrayService } from '@parcel/xray-service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startXraySampling, type XraySampling } from '../support/xray-sampling';
 
 /** Hand-made OTLP/JSON, as any client may send it: a server span and a client span under it. */
 const now = Math.floor(Date.now() / 1000);
@@ -33,28 +33,19 @@ const post = (url: string, text: string, type = 'application/json') =>
   );
 
 describe('OTLP/HTTP into the daemon and the X-Ray service', () => {
+  let path: XraySampling;
   let service: RunningXrayService;
   let daemon: RunningDaemon;
   let xray: XRayClient;
   beforeAll(async () => {
-    service = await startXrayService({ port: 0, bindHost: '127.0.0.1', maxTraces: 1000 });
-    daemon = await startXrayDaemon({
-      address: { host: '127.0.0.1', port: 0 },
+    path = await startXraySampling({
       otlpAddress: { host: '127.0.0.1', port: 0 },
-      endpoint: service.url,
-      region: 'us-east-1',
       bufferMb: 3,
-      concurrency: 2,
-      batchSize: 50,
       flushIntervalMs: 20,
     });
-    xray = new XRayClient({ endpoint: service.url, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+    ({ service, daemon, xray } = path);
   });
-  afterAll(async () => {
-    xray?.destroy();
-    await daemon?.close();
-    await service?.close();
-  });
+  afterAll(() => path?.close());
 
   it('forwards spans as segment documents through the UDP path, counted the same way', async () => {
     const url = daemon.otlpUrl as string;
