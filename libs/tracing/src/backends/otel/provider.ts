@@ -35,14 +35,11 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import { TRACE_KEPT_ANNOTATION } from '@parcel/sampling-rules';
 import type { Logger } from 'pino';
-import { captureAwsClient } from '../../capture/aws-sdk';
-import { captureHttpGlobal } from '../../capture/http';
-import { capturePg } from '../../capture/pg';
+import { projectCaptures } from '../../capture/index';
 import { traceStorage } from '../../context';
 import { KeepDecision } from '../../keep';
 import type {
   AnnotationValue,
-  AwsClientLike,
   AwsFields,
   ExportStats,
   HttpFields,
@@ -479,15 +476,7 @@ export class OtelProvider implements TracingProvider {
     if (fate) this.fates.set(span, fate);
   }
 
-  instrumentAwsClient(client: AwsClientLike): string | undefined {
-    return captureAwsClient(client);
-  }
-
-  instrumentHttpGlobal(name: (host: string, port: string | undefined) => string): void {
-    captureHttpGlobal(name);
-  }
-
-  instrumentPg(pg: unknown): void {
-    capturePg(pg);
-  }
+  readonly instrumentAwsClient = projectCaptures.instrumentAwsClient;
+  readonly instrumentHttpGlobal = projectCaptures.instrumentHttpGlobal;
+  readonly instrumentPg = projectCaptures.instrumentPg;
 }

@@ -1,10 +1,7 @@
 import { DaemonClient, newSegmentId } from '@parcel/xray-protocol';
 import type { Logger } from 'pino';
-import { captureAwsClient } from '../../capture/aws-sdk';
-import { captureHttpGlobal } from '../../capture/http';
-import { capturePg } from '../../capture/pg';
+import { projectCaptures } from '../../capture/index';
 import type {
-  AwsClientLike,
   ExportStats,
   KeepReason,
   ProviderSettings,
@@ -110,15 +107,7 @@ export class RecorderProvider implements TracingProvider, Recorder {
     else stats.unsampled(outcome === 'discarded' ? undefined : outcome);
   }
 
-  instrumentAwsClient(client: AwsClientLike): string | undefined {
-    return captureAwsClient(client);
-  }
-
-  instrumentHttpGlobal(name: (host: string, port: string | undefined) => string): void {
-    captureHttpGlobal(name);
-  }
-
-  instrumentPg(pg: unknown): void {
-    capturePg(pg);
-  }
+  readonly instrumentAwsClient = projectCaptures.instrumentAwsClient;
+  readonly instrumentHttpGlobal = projectCaptures.instrumentHttpGlobal;
+  readonly instrumentPg = projectCaptures.instrumentPg;
 }
