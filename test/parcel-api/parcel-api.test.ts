@@ -1,12 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import {
-  LOCAL_CREDENTIALS,
-  LOCAL_STATE_MACHINE_ARN,
-  readParcelApiConfig,
-  readStepFunctionsConfig,
-} from '@parcel/config';
+import { LOCAL_CREDENTIALS, LOCAL_STATE_MACHINE_ARN, readParcelApiConfig } from '@parcel/config';
 import {
   CACHE_TTL_ATTRIBUTE,
   type FanoutInput,
@@ -16,11 +11,11 @@ import {
 } from '@parcel/contract';
 import { ensureParcelTable, findFreePort, startDynalite } from '@parcel/local-resources';
 import { type RunningParcelApi, startParcelApi } from '@parcel/parcel-api';
-import { type RunningStepFunctions, startStepFunctions } from '@parcel/step-functions';
+import type { RunningStepFunctions } from '@parcel/step-functions';
 import { startUdpCollector, type UdpCollector } from '@parcel/test-kit';
-import { createLogger } from '@parcel/tracing/logger';
 import { newSegmentId, newTraceId, type SegmentDoc, type SubsegmentDoc } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startQuietStepFunctions } from '../support/step-functions';
 
 const TABLE = 'parcels';
 let collector: UdpCollector<SegmentDoc>;
@@ -68,19 +63,11 @@ beforeAll(async () => {
     }),
     { host: '127.0.0.1' },
   );
-  sfn = await startStepFunctions(
-    readStepFunctionsConfig({
-      PORT: '0',
-      API_GATEWAY_URL: `http://127.0.0.1:${deadPort}`,
-      DYNAMODB_ENDPOINT: dynalite.endpoint,
-      PARCEL_TABLE: TABLE,
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      TRACING_BACKEND: 'off',
-      LOG_LEVEL: 'silent',
-    }),
-    { host: '127.0.0.1', logger: createLogger({ level: 'silent' }), sleep: async () => {} },
-  );
+  sfn = await startQuietStepFunctions({
+    apiGatewayUrl: `http://127.0.0.1:${deadPort}`,
+    dynamodbEndpoint: dynalite.endpoint,
+    table: TABLE,
+  });
   apiWithSfn = await startParcelApi(
     baseEnv({ ...common, DYNAMODB_ENDPOINT: dynalite.endpoint, SFN_ENDPOINT: sfn.url }),
     { host: '127.0.0.1' },

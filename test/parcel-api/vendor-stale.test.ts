@@ -1,15 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { LOCAL_CREDENTIALS, readParcelApiConfig, readStepFunctionsConfig } from '@parcel/config';
+import { LOCAL_CREDENTIALS, readParcelApiConfig } from '@parcel/config';
 import { type MergedParcel, SAMPLE_PARCELS, type WarehousePart } from '@parcel/contract';
 import { ensureParcelTable, startDynalite } from '@parcel/local-resources';
 import { type RunningParcelApi, startParcelApi } from '@parcel/parcel-api';
-import { type RunningStepFunctions, startStepFunctions } from '@parcel/step-functions';
+import type { RunningStepFunctions } from '@parcel/step-functions';
 import { startUdpCollector, type UdpCollector } from '@parcel/test-kit';
-import { createLogger } from '@parcel/tracing/logger';
 import { newSegmentId, newTraceId, type SegmentDoc } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startQuietStepFunctions } from '../support/step-functions';
 
 /**
  * The vendor degrades while a good copy is cached: parcel-api answers the copy, marked stale, and counts it
@@ -65,19 +65,11 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => internalApi.listen(0, '127.0.0.1', r));
   const internalUrl = `http://127.0.0.1:${(internalApi.address() as AddressInfo).port}`;
-  sfn = await startStepFunctions(
-    readStepFunctionsConfig({
-      PORT: '0',
-      API_GATEWAY_URL: internalUrl,
-      DYNAMODB_ENDPOINT: dynalite.endpoint,
-      PARCEL_TABLE: TABLE,
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      TRACING_BACKEND: 'off',
-      LOG_LEVEL: 'silent',
-    }),
-    { host: '127.0.0.1', logger: createLogger({ level: 'silent' }), sleep: async () => {} },
-  );
+  sfn = await startQuietStepFunctions({
+    apiGatewayUrl: internalUrl,
+    dynamodbEndpoint: dynalite.endpoint,
+    table: TABLE,
+  });
   api = await startParcelApi(
     readParcelApiConfig({
       PORT: '0',
