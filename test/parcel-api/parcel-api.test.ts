@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { LOCAL_CREDENTIALS, LOCAL_STATE_MACHINE_ARN, readParcelApiConfig } from '@parcel/config';
+import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { LOCAL_STATE_MACHINE_ARN, readParcelApiConfig } from '@parcel/config';
 import {
   CACHE_TTL_ATTRIBUTE,
   type FanoutInput,
@@ -9,17 +9,18 @@ import {
   makeParcelId,
   SAMPLE_PARCELS,
 } from '@parcel/contract';
-import { ensureParcelTable, findFreePort, startDynalite } from '@parcel/local-resources';
+import { findFreePort, type RunningDynalite } from '@parcel/local-resources';
 import { type RunningParcelApi, startParcelApi } from '@parcel/parcel-api';
 import type { RunningStepFunctions } from '@parcel/step-functions';
 import { startUdpCollector, type UdpCollector } from '@parcel/test-kit';
 import { newSegmentId, newTraceId, type SegmentDoc, type SubsegmentDoc } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCacheTable } from '../support/cache-table';
 import { startQuietStepFunctions } from '../support/step-functions';
 
 const TABLE = 'parcels';
 let collector: UdpCollector<SegmentDoc>;
-let dynalite: Awaited<ReturnType<typeof startDynalite>>;
+let dynalite: RunningDynalite;
 let ddb: DynamoDBClient;
 let api: RunningParcelApi; // SFN unreachable
 let apiWithSfn: RunningParcelApi; // real Step Functions stand-in whose gateway is down → executions FAIL
@@ -37,13 +38,7 @@ const baseEnv = (over: Record<string, string>) =>
 
 beforeAll(async () => {
   collector = await startUdpCollector<SegmentDoc>();
-  dynalite = await startDynalite();
-  await ensureParcelTable({ endpoint: dynalite.endpoint, region: 'us-east-1', tableName: TABLE });
-  ddb = new DynamoDBClient({
-    region: 'us-east-1',
-    endpoint: dynalite.endpoint,
-    credentials: LOCAL_CREDENTIALS,
-  });
+  ({ dynalite, ddb } = await startCacheTable(TABLE));
   const deadPort = await findFreePort();
   const deadPort2 = await findFreePort();
   const common = { AWS_XRAY_DAEMON_ADDRESS: collector.address, PARCEL_TABLE: TABLE };

@@ -1,14 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { LOCAL_CREDENTIALS, readParcelApiConfig } from '@parcel/config';
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { readParcelApiConfig } from '@parcel/config';
 import { type MergedParcel, SAMPLE_PARCELS, type WarehousePart } from '@parcel/contract';
-import { ensureParcelTable, startDynalite } from '@parcel/local-resources';
+import type { RunningDynalite } from '@parcel/local-resources';
 import { type RunningParcelApi, startParcelApi } from '@parcel/parcel-api';
 import type { RunningStepFunctions } from '@parcel/step-functions';
 import { startUdpCollector, type UdpCollector } from '@parcel/test-kit';
 import { newSegmentId, newTraceId, type SegmentDoc } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCacheTable } from '../support/cache-table';
 import { startQuietStepFunctions } from '../support/step-functions';
 
 /**
@@ -19,7 +20,7 @@ import { startQuietStepFunctions } from '../support/step-functions';
  */
 const TABLE = 'parcels-stale';
 let collector: UdpCollector<SegmentDoc>;
-let dynalite: Awaited<ReturnType<typeof startDynalite>>;
+let dynalite: RunningDynalite;
 let ddb: DynamoDBClient;
 let sfn: RunningStepFunctions;
 let api: RunningParcelApi;
@@ -42,13 +43,7 @@ const warehousePart = (id: string): WarehousePart => ({
 
 beforeAll(async () => {
   collector = await startUdpCollector<SegmentDoc>();
-  dynalite = await startDynalite();
-  await ensureParcelTable({ endpoint: dynalite.endpoint, region: 'us-east-1', tableName: TABLE });
-  ddb = new DynamoDBClient({
-    region: 'us-east-1',
-    endpoint: dynalite.endpoint,
-    credentials: LOCAL_CREDENTIALS,
-  });
+  ({ dynalite, ddb } = await startCacheTable(TABLE));
   internalApi = createServer((req, res) => {
     const m = /\/internal\/(warehouse|vendor)\/([^/?]+)$/.exec(req.url ?? '');
     const id = decodeURIComponent(m?.[2] ?? '');
