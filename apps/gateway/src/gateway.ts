@@ -98,10 +98,33 @@ export async function startGateway(
       .filter((a) => a !== ''),
   );
 
+  const stageContext: Stage = {
+    config,
+    identity: stage,
+    log,
+    tracingOn,
+    sampler,
+    emitter,
+    stats,
+    statsSnapshot,
+    trustedForwarders,
+    integrations: {
+      targets: { 'parcel-api': config.parcelApiUrl, 'warehouse-query': config.warehouseQueryUrl },
+      apiId: stage.apiId,
+      timeoutMs: config.integrationTimeoutMs,
+      pool,
+    },
+    signer: {
+      credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
+      region: config.region,
+    },
+    keeping: { tracingOn, slowMs: config.traceKeepSlowMs },
+  };
+
   const server = createServer(
     { maxHeaderSize: LIMITS.nodeMaxHeaderSize, keepAliveTimeout: 5_000 },
     (req, res) => {
-      handle(req, res).catch((error) => {
+      handle(stageContext, req, res).catch((error) => {
         // Nothing below should throw; if something does, answer like API Gateway and keep serving.
         log?.error({ err: error }, 'gateway handler failed');
         if (!res.headersSent) sendGatewayError(res, GATEWAY_ERRORS.internalServerError, {});
@@ -122,131 +145,6 @@ export async function startGateway(
       : rawGatewayError({ status: 400, message: 'Bad Request' }, 'Bad Request');
     socket.end(response);
   });
-
-  const integrations: Integrations = {
-    targets: {
-      'parcel-api': config.parcelApiUrl,
-      'warehouse-query': config.warehouseQueryUrl,
-    },
-    apiId: stage.apiId,
-    timeoutMs: config.integrationTimeoutMs,
-    pool,
-  };
-  const signer = {
-    credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
-    region: config.region,
-  };
-  const keeping = { tracingOn, slowMs: config.traceKeepSlowMs };
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const startMs = Date.now();
-    // The stage segment ends when the response is handed over (res.end), not when 'finish' fires later:
-    // the caller's span (the state machine's task) must never end before the stage segment does.
-    let handedOverMs: number | undefined;
-    const handOver = res.end;
-    res.end = function (this: typeof res, ...args: unknown[]) {
-      handedOverMs ??= Date.now();
-      return (handOver as (...a: unknown[]) => typeof res).apply(this, args);
-    } as typeof res.end;
-
-    const rawPath = (req.url ?? '/').split('?', 1)[0] as string;
-    if (req.method === 'GET' && (HEALTH_PATHS.has(rawPath) || rawPath === STATS_PATH)) {
-      const body = JSON.stringify(rawPath === STATS_PATH ? statsSnapshot() : { status: 'ok' });
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-      res.end(body);
-      return;
-    }
-
-    const r = stageRequest(
-      req,
-      config.stageName,
-      (path, method, host) =>
-        resolveEdgeTrace(
-          req.headers['x-amzn-trace-id'],
-          (): SamplingDecision =>
-            tracingOn
-              ? sampler.decide({
-                  serviceName: stageServiceName(stage),
-                  serviceType: STAGE_ORIGIN,
-                  host,
-                  httpMethod: method,
-                  urlPath: path,
-                })
-              : { sampled: false, ruleName: 'off' },
-          startMs,
-        ),
-      startMs,
-    );
-    res.on('finish', () => record(r, res, handedOverMs ?? Date.now()));
-
-    const fail = (error: GatewayError, closeConnection = false) => {
-      const headers = { ...r.responseHeaders, ...keptHeader(r, error.status, keeping) };
-      if (hasUnreadBody(req)) {
-        lingerOverUnreadBody(req, res);
-        sendGatewayError(res, error, headers);
-        return;
-      }
-      sendGatewayError(res, error, closeConnection ? { ...headers, connection: 'close' } : headers);
-    };
-
-    const verdict =
-      admit(r) ?? route(r) ?? (await receive(r, req)) ?? (await authorise(r, signer)) ?? validate(r);
-    if (verdict === 'stop') return;
-    if (verdict) return fail(verdict.error, verdict.close);
-
-    const answer = respond(r, await invoke(r, integrations));
-    if (answer.kind === 'error') return fail(answer.error);
-    res.writeHead(answer.status, {
-      ...answer.headers,
-      ...r.responseHeaders,
-      ...keptHeader(r, answer.status, keeping),
-      'content-length': r.integration?.contentLength ?? 0,
-    });
-    res.end(answer.body);
-  }
-
-  /** When the answer is out: the log line, the counters, and the stage segment if it is recorded. */
-  function record(r: StageRequest, res: ServerResponse, endMs: number): void {
-    const status = res.statusCode;
-    const line = {
-      requestId: r.requestId,
-      traceId: r.trace.traceId,
-      method: r.method,
-      path: clip(r.rawPath),
-      status,
-    };
-    if (status >= 500) {
-      // What the stage segment's cause says, in the log too: why, and which target.
-      const integration = r.integration;
-      const reason = integration?.failure ?? (integration ? { status: integration.status } : undefined);
-      log?.warn({ ...line, target: integration?.url, reason }, 'request failed');
-    } else log?.debug(line, 'request');
-    if (!tracingOn) return;
-    let keptFor: KeepReason | undefined;
-    if (r.trace.sampled) stats.sampled(r.trace.decision?.ruleName);
-    else {
-      keptFor = keepDecision(r, status, keeping);
-      stats.unsampled(keptFor);
-      if (!keptFor) return;
-    }
-    const contentLength = Number(res.getHeader('content-length'));
-    const userAgent = r.headers['user-agent'];
-    emitter.send(
-      buildStageSegment(stage, r.trace, {
-        requestId: r.requestId,
-        startMs: r.startMs,
-        endMs,
-        method: r.method,
-        url: `http://${r.host}${r.rawUrl}`,
-        ...clientAddress(headerString(r.headers['x-forwarded-for']), r.peer, trustedForwarders),
-        ...(userAgent ? { userAgent } : {}),
-        status,
-        ...(Number.isFinite(contentLength) ? { contentLength } : {}),
-        ...(r.integration ? { integration: r.integration } : {}),
-        ...(keptFor ? { kept: keptFor } : {}),
-      }),
-    );
-  }
 
   await sampler.start();
   let lastLogged = -1;
@@ -287,6 +185,135 @@ export async function startGateway(
       await emitter.close();
     },
   };
+}
+
+/** What every request at this stage shares: its identity, config, sampler, counters and integrations. */
+interface Stage {
+  config: GatewayConfig;
+  identity: StageIdentity;
+  log: Logger | undefined;
+  tracingOn: boolean;
+  sampler: CentralSampler;
+  emitter: DaemonClient;
+  stats: KeepStats;
+  statsSnapshot: () => unknown;
+  trustedForwarders: ReadonlySet<string>;
+  integrations: Integrations;
+  signer: Parameters<typeof authorise>[1];
+  keeping: Parameters<typeof keepDecision>[2];
+}
+
+/** One request through the pipeline (pipeline.ts), with the I/O at its edges. */
+async function handle(stage: Stage, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { config, sampler, tracingOn, keeping } = stage;
+  const startMs = Date.now();
+  // The stage segment ends when the response is handed over (res.end), not when 'finish' fires later:
+  // the caller's span (the state machine's task) must never end before the stage segment does.
+  let handedOverMs: number | undefined;
+  const handOver = res.end;
+  res.end = function (this: typeof res, ...args: unknown[]) {
+    handedOverMs ??= Date.now();
+    return (handOver as (...a: unknown[]) => typeof res).apply(this, args);
+  } as typeof res.end;
+
+  const rawPath = (req.url ?? '/').split('?', 1)[0] as string;
+  if (req.method === 'GET' && (HEALTH_PATHS.has(rawPath) || rawPath === STATS_PATH)) {
+    const body = JSON.stringify(rawPath === STATS_PATH ? stage.statsSnapshot() : { status: 'ok' });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+    return;
+  }
+
+  const r = stageRequest(
+    req,
+    config.stageName,
+    (path, method, host) =>
+      resolveEdgeTrace(
+        req.headers['x-amzn-trace-id'],
+        (): SamplingDecision =>
+          tracingOn
+            ? sampler.decide({
+                serviceName: stageServiceName(stage.identity),
+                serviceType: STAGE_ORIGIN,
+                host,
+                httpMethod: method,
+                urlPath: path,
+              })
+            : { sampled: false, ruleName: 'off' },
+        startMs,
+      ),
+    startMs,
+  );
+  res.on('finish', () => record(stage, r, res, handedOverMs ?? Date.now()));
+
+  const fail = (error: GatewayError, closeConnection = false) => {
+    const headers = { ...r.responseHeaders, ...keptHeader(r, error.status, keeping) };
+    if (hasUnreadBody(req)) {
+      lingerOverUnreadBody(req, res);
+      sendGatewayError(res, error, headers);
+      return;
+    }
+    sendGatewayError(res, error, closeConnection ? { ...headers, connection: 'close' } : headers);
+  };
+
+  const verdict =
+    admit(r) ?? route(r) ?? (await receive(r, req)) ?? (await authorise(r, stage.signer)) ?? validate(r);
+  if (verdict === 'stop') return;
+  if (verdict) return fail(verdict.error, verdict.close);
+
+  const answer = respond(r, await invoke(r, stage.integrations));
+  if (answer.kind === 'error') return fail(answer.error);
+  res.writeHead(answer.status, {
+    ...answer.headers,
+    ...r.responseHeaders,
+    ...keptHeader(r, answer.status, keeping),
+    'content-length': r.integration?.contentLength ?? 0,
+  });
+  res.end(answer.body);
+}
+
+/** When the answer is out: the log line, the counters, and the stage segment if it is recorded. */
+function record(stage: Stage, r: StageRequest, res: ServerResponse, endMs: number): void {
+  const { log, tracingOn, stats, emitter, keeping } = stage;
+  const status = res.statusCode;
+  const line = {
+    requestId: r.requestId,
+    traceId: r.trace.traceId,
+    method: r.method,
+    path: clip(r.rawPath),
+    status,
+  };
+  if (status >= 500) {
+    // What the stage segment's cause says, in the log too: why, and which target.
+    const integration = r.integration;
+    const reason = integration?.failure ?? (integration ? { status: integration.status } : undefined);
+    log?.warn({ ...line, target: integration?.url, reason }, 'request failed');
+  } else log?.debug(line, 'request');
+  if (!tracingOn) return;
+  let keptFor: KeepReason | undefined;
+  if (r.trace.sampled) stats.sampled(r.trace.decision?.ruleName);
+  else {
+    keptFor = keepDecision(r, status, keeping);
+    stats.unsampled(keptFor);
+    if (!keptFor) return;
+  }
+  const contentLength = Number(res.getHeader('content-length'));
+  const userAgent = r.headers['user-agent'];
+  emitter.send(
+    buildStageSegment(stage.identity, r.trace, {
+      requestId: r.requestId,
+      startMs: r.startMs,
+      endMs,
+      method: r.method,
+      url: `http://${r.host}${r.rawUrl}`,
+      ...clientAddress(headerString(r.headers['x-forwarded-for']), r.peer, stage.trustedForwarders),
+      ...(userAgent ? { userAgent } : {}),
+      status,
+      ...(Number.isFinite(contentLength) ? { contentLength } : {}),
+      ...(r.integration ? { integration: r.integration } : {}),
+      ...(keptFor ? { kept: keptFor } : {}),
+    }),
+  );
 }
 
 /** `::ffff:203.0.113.9` (an IPv4 peer on a dual-stack socket) → `203.0.113.9`. */
