@@ -198,11 +198,17 @@ describe('hostile parcel ids', () => {
         expect(checkParcelId(id).ok).toBe(true);
         const reply = await call(target, id);
         expect(reply.noAnswer).toBe(false);
+        expect(() => JSON.parse(reply.body)).not.toThrow();
+        // The vendor route asks the vendor under its hard timeout: a vendor slower than that on a busy
+        // machine is answered with the designed 504 vendor_timeout, which still proves the id was looked up.
+        if (reply.status === 504 && target.name.includes('/internal/vendor/')) {
+          expect(JSON.parse(reply.body).error.code).toBe('vendor_timeout');
+          return;
+        }
         // Past the validator: found, or not found by the warehouse and the vendor (a 404 after the lookup).
         expect([200, 404], `${id} at ${target.name}: ${reply.status} ${reply.body.slice(0, 200)}`).toContain(
           reply.status,
         );
-        expect(() => JSON.parse(reply.body)).not.toThrow();
       }),
       { numRuns: 40 },
     );
