@@ -3,7 +3,7 @@ import { errorBody } from '@parcel/contract';
 import { listen } from '@parcel/http-service';
 import { initTracing, traceErrors, traceRequests, tracingStats } from '@parcel/tracing';
 import express from 'express';
-import { createPool } from './db';
+import { createPool, warmPool } from './db';
 import { vendorRoute, warehouseRoute } from './routes';
 import { createVendorClient } from './vendor-client';
 
@@ -34,6 +34,8 @@ export async function startWarehouseQuery(
   });
   const pool = createPool(config);
   pool.on('error', (err) => tracing.logger.warn({ err }, 'idle database connection failed'));
+  const warmFailure = await warmPool(pool);
+  if (warmFailure) tracing.logger.warn({ err: warmFailure }, 'database unavailable at start');
   const vendor = createVendorClient({
     baseUrl: config.vendorBaseUrl,
     timeoutMs: config.vendorTimeoutMs,

@@ -32,6 +32,23 @@ export const warehouseQuerySpec = {
     default: 'false',
   }),
   dbPoolSize: int('DB_POOL_SIZE', { description: 'pg pool size', default: '10', min: 1 }),
+  dbPoolMin: int('DB_POOL_MIN', {
+    description:
+      'connections opened at start and kept open while idle (at most DB_POOL_SIZE), so a burst after a quiet spell does not wait for new connections',
+    default: '2',
+    min: 0,
+  }),
+  dbIdleTimeoutMs: int('DB_IDLE_TIMEOUT_MS', {
+    description: 'an idle connection above DB_POOL_MIN is closed after this long',
+    default: '30000',
+    min: 0,
+  }),
+  dbConnectTimeoutMs: int('DB_CONNECT_TIMEOUT_MS', {
+    description:
+      'longest wait for a connection (new or from the pool) before the request answers 503 database_unavailable',
+    default: '2000',
+    min: 1,
+  }),
   vendorBaseUrl: url('VENDOR_BASE_URL', {
     description: 'base URL of the tracking vendor API',
     default: `https://${LOCAL_VENDOR_HOST}:${LOCAL_PORTS.vendor}`,
