@@ -1,4 +1,13 @@
 import { defineConfig } from 'vitest/config';
+import { nodeSupportNotice, SDK_NODE_WARNING_OFF } from './apps/local-stack/src/node-support.js';
+
+// As under `npm start`: the AWS SDK's Node-version warning is said once, here, and switched off in the
+// test workers and the stacks they start (they inherit this environment), which would each print it.
+const notice = nodeSupportNotice();
+if (notice) {
+  console.warn(notice);
+  Object.assign(process.env, SDK_NODE_WARNING_OFF);
+}
 
 // One runner, two projects: unit tests sit next to the code they test; end-to-end tests live under
 // test/ and run over the local stack. Unit runs first, end-to-end after it (sequence.groupOrder): on two
