@@ -26,7 +26,33 @@ function allStates(d: StateMachineDefinition): [string, StateMachineDefinition][
   return out;
 }
 
+/**
+ * The longest a task can run with its retries: every attempt times out, every backoff is its full interval
+ * (Amazon States Language, "Retrying after an error": IntervalSeconds × BackoffRate^n before retry n+1,
+ * FULL jitter only shortens it).
+ */
+function worstCaseSeconds(task: TaskState): number {
+  const timeout = task.TimeoutSeconds ?? 60;
+  const retrier = task.Retry?.find((r) => r.ErrorEquals.includes('States.ALL'));
+  const retries = retrier?.MaxAttempts ?? 0;
+  let total = timeout;
+  for (let n = 0; n < retries; n++) {
+    total += (retrier?.IntervalSeconds ?? 1) * (retrier?.BackoffRate ?? 2) ** n + timeout;
+  }
+  return total;
+}
+
 describe('parcel-fanout definition', () => {
+  it("ends every branch, retries included, inside API Gateway's 29 s integration timeout", () => {
+    // API Gateway quotas ("Amazon API Gateway quotas", REST APIs): integration timeout 50 ms to 29 s.
+    const integrationTimeoutSeconds = 29;
+    for (const branch of [warehouseBranch, vendorBranch]) {
+      const task = branch.States[branch.StartAt] as TaskState;
+      expect(worstCaseSeconds(task)).toBeLessThan(integrationTimeoutSeconds);
+    }
+    expect(worstCaseSeconds(warehouseBranch.States[S.getWarehouse] as TaskState)).toBe(18);
+  });
+
   it('is named parcel-fanout and uses JSONPath', () => {
     expect(PARCEL_FANOUT_NAME).toBe('parcel-fanout');
     expect(def.QueryLanguage).toBe('JSONPath');

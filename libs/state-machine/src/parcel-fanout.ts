@@ -16,7 +16,11 @@ export interface ParcelFanoutOptions {
   tableName: string;
   /** IAM_ROLE (default): the internal routes are IAM-authorised and the calls SigV4-signed. */
   authType?: 'IAM_ROLE' | 'NO_AUTH';
-  /** Per-call timeout of the internal API calls (default 10 s, well under API Gateway's 29 s). */
+  /**
+   * Per-call timeout of the internal API calls (default 5 s): the warehouse call with its retries and
+   * their backoff must end inside API Gateway's 29 s integration timeout, or the front door answers 504
+   * while the fan-out still runs (10 s × 3 attempts did not fit).
+   */
   apiTimeoutSeconds?: number;
 }
 
@@ -67,7 +71,7 @@ export function buildParcelFanoutDefinition(opts: ParcelFanoutOptions): StateMac
       AuthType: opts.authType ?? 'IAM_ROLE',
     },
     ResultSelector: resultSelector,
-    TimeoutSeconds: opts.apiTimeoutSeconds ?? 10,
+    TimeoutSeconds: opts.apiTimeoutSeconds ?? 5,
     End: true,
   });
   const warehouseRetry: Retrier[] = [
