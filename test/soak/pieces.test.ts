@@ -14,6 +14,11 @@ describe('growingPieces', () => {
     expect(growingPieces(series(100, 105, 110, 115))).toEqual([]);
   });
 
+  it('leaves alone a short run whose last burst raised RSS by less than the floor in MB', () => {
+    expect(growingPieces(series(98, 102, 105, 124))).toEqual([]);
+    expect(growingPieces(series(98, 102, 105, 124), 0.25, 16)).toEqual(['piece']);
+  });
+
   it('needs three checkpoints to say anything', () => {
     expect(growingPieces(series(100, 200))).toEqual([]);
   });
