@@ -1,4 +1,4 @@
-import { ALARM_THRESHOLDS } from '@parcel/config';
+import { ALARM_THRESHOLDS, SERVICE_METRICS } from '@parcel/config';
 import { Duration } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -34,19 +34,12 @@ export interface XrayGroupInput {
   };
 }
 
-export interface VendorStaleMetric {
-  readonly namespace: string;
-  readonly metricName: string;
-  readonly dimensions?: Record<string, string>;
-}
-
 export interface ObservabilityProps {
   readonly api: apigw.RestApi;
   readonly stageName: string;
   readonly samplingRules: readonly SamplingRuleInput[];
   /** X-Ray groups as `@parcel/sampling-rules` defines them (the local X-Ray service starts with the same). */
   readonly groups: readonly XrayGroupInput[];
-  readonly vendorStale: VendorStaleMetric;
   readonly key: kms.IKey;
   readonly p99ThresholdMs?: number;
   readonly fiveXxPercentThreshold?: number;
@@ -129,13 +122,23 @@ export class Observability extends Construct {
       label: '5xx %',
       period: Duration.minutes(1),
     });
+    // The services' EMF metrics, named once in @parcel/config (the services print the same names).
+    // vendor_stale has no dimensions: an alarm matches a metric's dimension set exactly.
     const stale = new cloudwatch.Metric({
-      namespace: props.vendorStale.namespace,
-      metricName: props.vendorStale.metricName,
-      dimensionsMap: props.vendorStale.dimensions,
+      namespace: SERVICE_METRICS.namespace,
+      metricName: SERVICE_METRICS.vendorStale.name,
       statistic: 'Sum',
       period: Duration.minutes(1),
     });
+    const serviceLatency = (service: string) =>
+      new cloudwatch.Metric({
+        namespace: SERVICE_METRICS.namespace,
+        metricName: SERVICE_METRICS.latency.name,
+        dimensionsMap: { [SERVICE_METRICS.serviceDimension]: service },
+        statistic: 'p99',
+        period: Duration.minutes(1),
+        label: `${service} p99`,
+      });
     const alarm = (name: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
       const a = new cloudwatch.Alarm(this, name, {
         alarmName: `parcel-${name}`,
@@ -190,6 +193,13 @@ export class Observability extends Construct {
             width: 8,
           }),
           new cloudwatch.GraphWidget({ title: 'vendor_stale', left: [stale], width: 8 }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Service latency p99 (ms, EMF)',
+            left: [serviceLatency('parcel-api'), serviceLatency('warehouse-query')],
+            width: 24,
+          }),
         ],
       ],
     });

@@ -20,7 +20,7 @@ import { CONTAINER_PORTS, type ImageService } from './image-context';
 import { Keys } from './keys';
 import { Migrations } from './migrations';
 import { Network } from './network';
-import { Observability, type VendorStaleMetric } from './observability';
+import { Observability } from './observability';
 import { ParcelService } from './parcel-service';
 import { assertSidecarServes, SIDECAR_PORT, type TelemetrySidecarOptions } from './telemetry-sidecar';
 
@@ -36,8 +36,6 @@ export interface ParcelStackProps extends StackProps {
   /** The tracking vendor's API. */
   readonly vendorBaseUrl?: string;
   readonly vendorTimeoutMs?: number;
-  /** Where the services publish `vendor_stale` (embedded metric format). */
-  readonly vendorStaleMetric?: VendorStaleMetric;
   /** Overridable for tests; default: the shared definitions. */
   readonly routes?: readonly RouteDefinition[];
   readonly samplingRules?: readonly SamplingRule[];
@@ -230,7 +228,6 @@ export class ParcelStack extends Stack {
       stageName,
       samplingRules: props.samplingRules ?? SAMPLING_RULES,
       groups: XRAY_GROUPS,
-      vendorStale: props.vendorStaleMetric ?? { namespace: 'ParcelTracking', metricName: 'vendor_stale' },
       key: keys.alarms,
     });
 

@@ -3,8 +3,6 @@ export { type FanoutResult, runFanout } from './fanout';
 export { type RunningParcelApi, SERVICE_NAME, startParcelApi } from './server';
 export {
   createVendorStaleMetric,
-  type LineWriter,
-  VENDOR_STALE_METRIC,
   type VendorStaleEvent,
   type VendorStaleMetric,
 } from './vendor-stale-metric';

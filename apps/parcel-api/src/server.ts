@@ -3,11 +3,12 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { effectiveTracingBackend, LOCAL_CREDENTIALS, type ParcelApiConfig } from '@parcel/config';
 import { errorBody } from '@parcel/contract';
 import { listen } from '@parcel/http-service';
+import { createEmfSink, createLatencyMetric, type LineWriter, measureLatency } from '@parcel/metrics';
 import { initTracing, traceAwsClient, traceErrors, traceRequests, tracingStats } from '@parcel/tracing';
 import express from 'express';
 import { NotFoundCache } from './not-found-cache';
 import { parcelRoute } from './parcel-route';
-import { createVendorStaleMetric, type LineWriter } from './vendor-stale-metric';
+import { createVendorStaleMetric } from './vendor-stale-metric';
 
 export const SERVICE_NAME = 'parcel-api';
 
@@ -60,6 +61,13 @@ export async function startParcelApi(
     }),
   );
 
+  const emf = createEmfSink(SERVICE_NAME, opts.metricsWriter);
+  const latency = createLatencyMetric({
+    sink: emf,
+    serviceName: SERVICE_NAME,
+    intervalMs: config.metricsIntervalSeconds * 1000,
+  });
+
   const app = express();
   app.disable('x-powered-by');
   app.get('/health', (_req, res) => {
@@ -67,6 +75,7 @@ export async function startParcelApi(
   });
   app.get('/__tracing/stats', tracingStats(SERVICE_NAME));
   app.use(traceRequests(SERVICE_NAME));
+  app.use(measureLatency(latency));
   app.get(
     '/parcels/:id',
     parcelRoute({
@@ -78,7 +87,7 @@ export async function startParcelApi(
       cacheRetentionSeconds: config.cacheRetentionSeconds,
       notFound: new NotFoundCache(config.notFoundCacheSeconds * 1000, config.notFoundCacheEntries),
       logger: tracing.logger,
-      vendorStale: createVendorStaleMetric(opts.metricsWriter),
+      vendorStale: createVendorStaleMetric(emf),
     }),
   );
   app.use((_req, res) => {
@@ -97,6 +106,8 @@ export async function startParcelApi(
     port: http.port,
     close: async () => {
       await http.close();
+      // After the last request: the interval's latencies are printed, not lost with the process.
+      latency.stop();
       dynamodb.destroy();
       sfn.destroy();
     },

@@ -1,6 +1,7 @@
 import { effectiveTracingBackend, type WarehouseQueryConfig } from '@parcel/config';
 import { errorBody } from '@parcel/contract';
 import { listen } from '@parcel/http-service';
+import { createEmfSink, createLatencyMetric, measureLatency } from '@parcel/metrics';
 import { initTracing, traceErrors, traceRequests, tracingStats } from '@parcel/tracing';
 import express from 'express';
 import { createPool, warmPool } from './db';
@@ -42,6 +43,12 @@ export async function startWarehouseQuery(
     ...(config.vendorCaFile ? { caFile: config.vendorCaFile } : {}),
   });
 
+  const latency = createLatencyMetric({
+    sink: createEmfSink(SERVICE_NAME),
+    serviceName: SERVICE_NAME,
+    intervalMs: config.metricsIntervalSeconds * 1000,
+  });
+
   const app = express();
   app.disable('x-powered-by');
   app.get('/health', (_req, res) => {
@@ -49,6 +56,7 @@ export async function startWarehouseQuery(
   });
   app.get('/__tracing/stats', tracingStats(SERVICE_NAME));
   app.use(traceRequests(SERVICE_NAME));
+  app.use(measureLatency(latency));
   app.get('/internal/warehouse/:id', warehouseRoute(pool, tracing.logger));
   app.get('/internal/vendor/:id', vendorRoute(vendor));
   app.use((_req, res) => {
@@ -67,6 +75,8 @@ export async function startWarehouseQuery(
     port: http.port,
     close: async () => {
       await http.close();
+      // After the last request: the interval's latencies are printed, not lost with the process.
+      latency.stop();
       vendor.close();
       await pool.end();
     },

@@ -1,5 +1,6 @@
 import { LOCAL_PORTS, LOCAL_STATE_MACHINE_ARN, PARCEL_TABLE } from '../local-defaults';
 import { type Env, int, optionalUrl, port, readConfig, str } from '../schema';
+import { metricsSpec } from './metrics';
 import { servingSpec } from './serving';
 import { bindHost } from './shared';
 import { serviceTracingBackend, tracingSpec } from './tracing';
@@ -8,6 +9,7 @@ export const parcelApiSpec = {
   ...tracingSpec,
   serviceTracingBackend: serviceTracingBackend('PARCEL_API', 'parcel-api'),
   ...servingSpec,
+  ...metricsSpec,
   port: port('PORT', {
     description: 'HTTP port parcel-api listens on',
     default: String(LOCAL_PORTS.parcelApi),

@@ -1,5 +1,6 @@
 import { LOCAL_PORTS, LOCAL_VENDOR_HOST } from '../local-defaults';
 import { bool, type Env, int, optionalStr, optionalUrl, port, readConfig, str, url } from '../schema';
+import { metricsSpec } from './metrics';
 import { servingSpec } from './serving';
 import { serviceTracingBackend, tracingSpec } from './tracing';
 
@@ -7,6 +8,7 @@ export const warehouseQuerySpec = {
   ...tracingSpec,
   serviceTracingBackend: serviceTracingBackend('WAREHOUSE_QUERY', 'warehouse-query'),
   ...servingSpec,
+  ...metricsSpec,
   port: port('PORT', {
     description: 'HTTP port warehouse-query listens on',
     default: String(LOCAL_PORTS.warehouseQuery),
