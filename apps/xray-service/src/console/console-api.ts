@@ -6,6 +6,7 @@ import { ApiError } from '../api-error';
 import { buildServiceGraph } from '../service-graph';
 import type { TraceEntry, TraceStore } from '../trace-store';
 import type { FilterCompiler, TracePredicate } from '../xray-api';
+import type { EmfIndex } from './emf-index';
 import type { LogIndex, TraceLogLine } from './log-index';
 
 /**
@@ -108,7 +109,25 @@ export class ConsoleApi {
     private readonly compiler: () => FilterCompiler | undefined,
     private readonly logs: LogIndex | undefined,
     private readonly timeSeries?: TimeSeriesSource,
+    private readonly emf?: EmfIndex,
   ) {}
+
+  /**
+   * `?start&end[&period]`: the EMF metrics the pieces printed, per metric (namespace, name, unit, dimension
+   * set) in buckets of `period` seconds (default 60): count, sum, avg, max, p99 and the example traces the
+   * bucket's lines named.
+   */
+  async metrics(query: URLSearchParams) {
+    const window = readWindow(query);
+    const periodSeconds = readPeriod(query.get('period'));
+    if ((window.end - window.start) / periodSeconds > MAX_METRIC_BUCKETS)
+      throw new ConsoleError(
+        `at most ${MAX_METRIC_BUCKETS} buckets: choose a longer period or a shorter window`,
+      );
+    if (!this.emf) return { ...window, period: periodSeconds, available: false, metrics: [] };
+    const metrics = await this.emf.query({ ...window, periodSeconds });
+    return { ...window, period: periodSeconds, available: true, metrics };
+  }
 
   /**
    * `?start&end&node[&type]`: one node's requests, faults and p50/p99 per minute (GetTimeSeriesServiceStatistics),
@@ -148,10 +167,14 @@ export class ConsoleApi {
     };
   }
 
-  /** `?start&end&filter`: the window's traces that match, newest first. */
+  /**
+   * `?start&end&filter[&ids]`: the window's traces that match, newest first; `ids` (comma-separated trace
+   * ids, what a metric's point names) keeps only those.
+   */
   traces(query: URLSearchParams) {
     const window = readWindow(query);
-    const selected = this.select(window, query.get('filter'), MAX_LISTED);
+    const ids = readTraceIds(query.get('ids'));
+    const selected = this.select(window, query.get('filter'), MAX_LISTED, ids);
     return {
       ...window,
       ...selected.counts,
@@ -207,12 +230,13 @@ export class ConsoleApi {
     return { groupBy, current, previous };
   }
 
-  private select(window: Window, filter: string | null, limit: number) {
+  private select(window: Window, filter: string | null, limit: number, ids?: ReadonlySet<string>) {
     const predicate = this.predicate(filter);
     let processed = 0;
     const matched: TraceEntry[] = [];
     for (const entry of this.store.inRange(window.start, window.end, 'TraceId')) {
       processed++;
+      if (ids && !ids.has(entry.id)) continue;
       if (predicate && !predicate(entry)) continue;
       matched.push(entry);
     }
@@ -282,6 +306,30 @@ function readWindow(query: URLSearchParams): Window {
   if (end < start) throw new ConsoleError('end must not be before start');
   if (end - start > MAX_WINDOW_S) throw new ConsoleError('the window must not exceed 24 hours');
   return { start, end };
+}
+
+/** Buckets a metrics answer may have: a day by the minute. */
+const MAX_METRIC_BUCKETS = 1440;
+const MAX_PERIOD_S = 3600;
+
+function readPeriod(text: string | null): number {
+  if (text === null || text === '') return 60;
+  if (!/^\d{1,4}$/.test(text) || Number(text) < 1 || Number(text) > MAX_PERIOD_S)
+    throw new ConsoleError(`period must be a whole number of seconds from 1 to ${MAX_PERIOD_S}`);
+  return Number(text);
+}
+
+/** Trace ids a list is narrowed to: at most this many. */
+const MAX_LISTED_IDS = 20;
+const TRACE_ID = /^1-[0-9a-f]{8}-[0-9a-f]{24}$/;
+
+function readTraceIds(text: string | null): ReadonlySet<string> | undefined {
+  if (text === null || text === '') return undefined;
+  const ids = text.split(',');
+  if (ids.length > MAX_LISTED_IDS) throw new ConsoleError(`ids takes at most ${MAX_LISTED_IDS} trace ids`);
+  for (const id of ids)
+    if (!TRACE_ID.test(id)) throw new ConsoleError('ids are comma-separated trace ids (1-xxxxxxxx-…)');
+  return new Set(ids);
 }
 
 export function readGroupBy(text: string): GroupBy {

@@ -6,7 +6,9 @@ import { sendJson } from '../http-io';
 import type { TraceStore } from '../trace-store';
 import type { FilterCompiler } from '../xray-api';
 import { ConsoleApi, ConsoleError, type TimeSeriesSource } from './console-api';
+import { EmfIndex } from './emf-index';
 import { LogIndex } from './log-index';
+import { LogTailer } from './log-tailer';
 
 const WEB_DIR = join(import.meta.dirname, 'web');
 
@@ -21,6 +23,8 @@ const ASSETS: Record<string, string> = {
   'waterfall.js': 'text/javascript; charset=utf-8',
   'service-map.js': 'text/javascript; charset=utf-8',
   'analytics.js': 'text/javascript; charset=utf-8',
+  'chart.js': 'text/javascript; charset=utf-8',
+  'metrics.js': 'text/javascript; charset=utf-8',
 };
 
 /**
@@ -48,8 +52,11 @@ export function consoleRoutes(opts: {
   /** LOCAL_LOG_DIR: the `<piece>.log` files whose lines are shown with their trace. */
   logDir?: string;
 }): ConsoleRoutes {
-  const logs = opts.logDir ? new LogIndex(opts.logDir) : undefined;
-  const api = new ConsoleApi(opts.store, opts.compiler, logs, opts.timeSeries);
+  // One tailer for both indexes: each piece's log file is read once for its trace lines and its EMF.
+  const tailer = opts.logDir ? new LogTailer(opts.logDir) : undefined;
+  const logs = tailer ? new LogIndex(tailer) : undefined;
+  const metrics = tailer ? new EmfIndex(tailer) : undefined;
+  const api = new ConsoleApi(opts.store, opts.compiler, logs, opts.timeSeries, metrics);
   const cache = new Map<string, Buffer>();
 
   const asset = async (name: string): Promise<Buffer> => {
@@ -87,6 +94,7 @@ export function consoleRoutes(opts: {
     if (path === '/console/api/service-map') return api.serviceMap(query);
     if (path === '/console/api/analytics') return api.analytics(query);
     if (path === '/console/api/node-series') return api.nodeSeries(query);
+    if (path === '/console/api/metrics') return api.metrics(query);
     throw new ApiError(404, 'NotFound', `No console endpoint at ${path}`);
   };
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LogIndex } from './log-index';
+import { LogTailer } from './log-tailer';
 
 const T1 = '1-6b06d7db-b304b7fa44380266bad890c2';
 const T2 = '1-6b06d7da-a846d4f291d3c5fc5db19dd1';
@@ -28,7 +29,7 @@ describe('LogIndex', () => {
       line({ level: 30, time: Date.parse('2026-11-25T12:43:07.500Z'), trace_id: T1, msg: 'request' }),
     );
     writeFileSync(join(dir, 'notes.txt'), line({ trace_id: T1, msg: 'not a log file' }));
-    const index = new LogIndex(dir, { minScanIntervalMs: 0 });
+    const index = new LogIndex(new LogTailer(dir, { minScanIntervalMs: 0 }));
     const lines = await index.linesOf(T1);
     expect(lines.map((l) => [l.piece, l.level, l.msg])).toEqual([
       ['gateway', 'info', 'request'],
@@ -41,7 +42,7 @@ describe('LogIndex', () => {
   it('reads only what was appended, including a line split across two writes', async () => {
     const file = join(dir, 'warehouse-query.log');
     writeFileSync(file, line({ trace_id: T1, msg: 'one' }));
-    const index = new LogIndex(dir, { minScanIntervalMs: 0, chunkBytes: 16 });
+    const index = new LogIndex(new LogTailer(dir, { minScanIntervalMs: 0, chunkBytes: 16 }));
     expect(await index.linesOf(T1)).toHaveLength(1);
     const half = line({ trace_id: T1, msg: 'two ünïcode' });
     appendFileSync(file, half.slice(0, 20));
@@ -54,7 +55,10 @@ describe('LogIndex', () => {
   it('starts over on a truncated file and bounds what it keeps', async () => {
     const file = join(dir, 'x.log');
     writeFileSync(file, Array.from({ length: 5 }, (_, i) => line({ trace_id: T1, msg: `m${i}` })).join(''));
-    const index = new LogIndex(dir, { minScanIntervalMs: 0, maxLinesPerTrace: 3, maxTraces: 1 });
+    const index = new LogIndex(new LogTailer(dir, { minScanIntervalMs: 0 }), {
+      maxLinesPerTrace: 3,
+      maxTraces: 1,
+    });
     expect(await index.linesOf(T1)).toHaveLength(3);
     truncateSync(file, 0);
     writeFileSync(file, line({ trace_id: T2, msg: 'after rotation' }));
@@ -63,6 +67,6 @@ describe('LogIndex', () => {
   });
 
   it('answers for a folder that does not exist yet', async () => {
-    expect(await new LogIndex(join(dir, 'missing')).linesOf(T1)).toEqual([]);
+    expect(await new LogIndex(new LogTailer(join(dir, 'missing'))).linesOf(T1)).toEqual([]);
   });
 });
