@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyze } from '@parcel/trace-analysis';
@@ -148,6 +148,69 @@ describe('console API', () => {
     expect((await fetch(`${service.url}/console/../package.json`)).status).toBe(404);
     expect((await fetch(`${service.url}/console/server.ts`)).status).toBe(404);
     expect((await get('/console/api/traces', {})).status).toBe(400);
+  });
+
+  it('charts the pieces’ EMF metrics per period, each bucket naming its example traces', async () => {
+    const line = {
+      latency: [12, 480],
+      requests: 2,
+      Service: 'parcel-api',
+      exampleTraceIds: [broken.traceId, ok.traceId],
+      _aws: {
+        Timestamp: Date.now(),
+        CloudWatchMetrics: [
+          {
+            Namespace: 'ParcelTracking',
+            Dimensions: [['Service']],
+            Metrics: [
+              { Name: 'latency', Unit: 'Milliseconds' },
+              { Name: 'requests', Unit: 'Count' },
+            ],
+          },
+        ],
+      },
+    };
+    appendFileSync(join(logDir, 'parcel-api.log'), `${JSON.stringify(line)}\n`);
+    const latency = async () => {
+      const { body } = await get('/console/api/metrics', { ...lastMinute, period: 10 });
+      return (body.metrics as { name: string; points: Record<string, unknown>[] }[]).find(
+        (m) => m.name === 'latency',
+      );
+    };
+    await expect.poll(latency).toMatchObject({
+      namespace: 'ParcelTracking',
+      unit: 'Milliseconds',
+      dimensions: { Service: 'parcel-api' },
+      points: [{ count: 2, max: 480, p99: 480, traceIds: [broken.traceId, ok.traceId] }],
+    });
+    // A point's traces: the list narrowed to the ids it names.
+    const listed = await get('/console/api/traces', { ...lastMinute, ids: `${ok.traceId}` });
+    expect((listed.body.traces as { id: string }[]).map((t) => t.id)).toEqual([ok.traceId]);
+  });
+
+  it('answers a bad metrics or ids query with a 400 saying what is wrong, never a 500', async () => {
+    for (const [params, message] of [
+      [{}, /start and end/],
+      [{ ...lastMinute, period: '0' }, /period must be a whole number/],
+      [{ ...lastMinute, period: '1.5' }, /period must be a whole number/],
+      [{ ...lastMinute, period: '99999' }, /period must be a whole number/],
+      [{ ...lastMinute, period: 'NaN' }, /period must be a whole number/],
+      [{ start: nowS - 86_000, end: nowS, period: '1' }, /at most 1440 buckets/],
+      [{ start: nowS, end: nowS - 10 }, /end must not be before start/],
+    ] as const) {
+      const { status, body } = await get('/console/api/metrics', params);
+      expect(status, JSON.stringify(params)).toBe(400);
+      expect((body.error as { message: string }).message).toMatch(message);
+    }
+    for (const ids of [
+      'nope',
+      `${ok.traceId},<script>`,
+      Array.from({ length: 21 }, () => ok.traceId).join(','),
+    ]) {
+      const { status, body } = await get('/console/api/traces', { ...lastMinute, ids });
+      expect(status).toBe(400);
+      expect((body.error as { message: string }).message).toMatch(/ids/);
+    }
   });
 
   it('reads percentiles off a histogram by nearest rank', () => {
