@@ -1,6 +1,7 @@
 import { renderAnalytics } from './analytics.js';
 import { h, replace } from './dom.js';
 import { fromLocalInput, toLocalInput } from './format.js';
+import { renderMetrics } from './metrics.js';
 import { renderMap } from './service-map.js';
 import { renderTraces } from './traces.js';
 import { renderTrace } from './waterfall.js';
@@ -64,6 +65,10 @@ const state = {
   openTrace(id) {
     location.hash = `#/trace/${id}`;
   },
+  /** The trace list narrowed to these traces (a metric point's examples), in the same window. */
+  openTraceList(ids) {
+    location.hash = `#/traces/${ids.map(encodeURIComponent).join(',')}`;
+  },
 };
 
 let current = { name: '', stop: () => {} };
@@ -80,10 +85,11 @@ function route() {
   clearTimeout(timer);
   replace(main);
   const views = {
-    traces: () => renderTraces(main, state),
+    traces: () => renderTraces(main, state, arg ? decodeURIComponent(arg).split(',') : undefined),
     trace: () => renderTrace(main, state, decodeURIComponent(arg ?? '')),
     map: () => renderMap(main, state),
     analytics: () => renderAnalytics(main, state),
+    metrics: () => renderMetrics(main, state),
   };
   current = (views[view] ?? views.traces)() ?? { stop: () => {} };
   current.name = view;

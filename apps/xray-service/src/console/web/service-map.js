@@ -1,3 +1,4 @@
+import { polyline, SERIES, timeFrame } from './chart.js';
 import { getJson, h, replace, s } from './dom.js';
 import { ms, pct } from './format.js';
 
@@ -46,32 +47,24 @@ function health(n) {
   return 'ok';
 }
 
-/** The service map: GetServiceGraph's nodes and edges over the window, with counts, rates and p50/p99. */
-const SERIES = { width: 640, height: 160, pad: 30 };
-
 /**
  * One node's time series, a point a minute: p50 and p99 response time as lines, faults as a share of
  * requests as bars, with the CDK stack's alarm thresholds (p99, 5xx %) drawn as dashed lines.
  */
 function seriesChart(series) {
   const { points, thresholds } = series;
-  const chart = s('svg', {
-    class: 'series',
-    viewBox: `0 0 ${SERIES.width} ${SERIES.height + SERIES.pad}`,
-    role: 'img',
-    'aria-label': `${series.node}: requests, faults, p50 and p99 per minute`,
-  });
   if (points.length === 0) return h('p', { class: 'muted' }, `No calls to ${series.node} in the window.`);
   const maxMs = Math.max(thresholds.p99Ms * 1.2, ...points.map((p) => p.p99 * 1000));
   const t0 = points[0].t;
-  const t1 = Math.max(points[points.length - 1].t, t0 + series.period);
-  const x = (t) => SERIES.pad + ((t - t0) / (t1 - t0)) * (SERIES.width - 2 * SERIES.pad);
-  const y = (msValue) => SERIES.height - (msValue / maxMs) * (SERIES.height - 10);
-  const line = (key, cls) =>
-    s('polyline', {
-      class: cls,
-      points: points.map((p) => `${x(p.t).toFixed(1)},${y(p[key] * 1000).toFixed(1)}`).join(' '),
-    });
+  const frame = timeFrame({
+    label: `${series.node}: requests, faults, p50 and p99 per minute`,
+    t0,
+    t1: points[points.length - 1].t,
+    period: series.period,
+    max: maxMs,
+  });
+  const { svg: chart, x, y } = frame;
+  const line = (key, cls) => polyline(frame, points, (p) => p[key] * 1000, cls);
   const faultY = (share) => SERIES.height - share * (SERIES.height - 10);
   chart.append(
     ...points.map((p) =>
@@ -121,11 +114,7 @@ function seriesChart(series) {
       y2: faultY(thresholds.faultPercent / 100),
       dataset: { threshold: 'faults', value: String(thresholds.faultPercent) },
     }),
-    s(
-      'text',
-      { class: 'axis-label', x: SERIES.pad, y: SERIES.height + 16 },
-      new Date(t0 * 1000).toLocaleTimeString(),
-    ),
+    frame.timeAxis(),
   );
   return h(
     'figure',

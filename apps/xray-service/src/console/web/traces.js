@@ -94,9 +94,22 @@ function histogramView(buckets, state) {
   return svg;
 }
 
-/** The trace list: the window's traces matching the filter, newest first, refreshed as they arrive. */
-export function renderTraces(main, state) {
+/**
+ * The trace list: the window's traces matching the filter, newest first, refreshed as they arrive;
+ * `ids` (a metric point's example traces) narrows it to those.
+ */
+export function renderTraces(main, state, ids) {
   const summary = h('p', { class: 'summary', 'aria-live': 'polite' }, 'Loading…');
+  const narrowed = ids?.length
+    ? h(
+        'p',
+        { class: 'narrowed' },
+        `Example traces of a metric point (${ids.length}). `,
+        h('a', { href: '#/traces' }, 'Show every trace'),
+        ' · ',
+        h('a', { href: '#/metrics' }, 'Back to metrics'),
+      )
+    : '';
   const distribution = h('div', { class: 'distribution' });
   const body = h('tbody');
   const table = h(
@@ -131,6 +144,7 @@ export function renderTraces(main, state) {
       'section',
       { class: 'view' },
       h('h2', {}, 'Traces'),
+      narrowed,
       summary,
       distribution,
       h('div', { class: 'scroll' }, table),
@@ -143,7 +157,12 @@ export function renderTraces(main, state) {
       const w = state.window();
       let data;
       try {
-        data = await getJson('/console/api/traces', { start: w.start, end: w.end, filter: state.filter });
+        data = await getJson('/console/api/traces', {
+          start: w.start,
+          end: w.end,
+          filter: state.filter,
+          ids: ids?.join(','),
+        });
       } catch (err) {
         if (err.status === 400) {
           state.showFilterError(err);
