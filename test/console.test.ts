@@ -12,6 +12,7 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useSharedStack } from './support/shared-stack';
 import { readTrace, sampledHeader, type TraceNode, xrayClient } from './support/traces';
+import { vendorAdmin } from './support/vendor-admin';
 
 // The console in real Chromium (Debian's `chromium`, driven by playwright-core) over the whole local stack.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -370,6 +371,101 @@ describe('a node’s time series, in Chromium', () => {
       String(ALARM_THRESHOLDS.apiP99Ms),
     );
     await page.screenshot({ path: join(SCREENSHOTS, 'console-node-series.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('the EMF metrics the services print, in Chromium', () => {
+  const TRACE_ID = /^1-[0-9a-f]{8}-[0-9a-f]{24}$/;
+  interface Series {
+    name: string;
+    namespace: string;
+    dimensions: Record<string, string>;
+    points: { t: number; sum: number; p99: number; traceIds: string[] }[];
+  }
+  const metrics = async (): Promise<Series[]> => {
+    const now = Date.now() / 1000;
+    const res = await fetch(
+      `${stack.endpoints.xray}/console/api/metrics?start=${now - 900}&end=${now + 60}&period=10`,
+    );
+    return ((await res.json()) as { metrics: Series[] }).metrics;
+  };
+
+  it('charts vendor_stale and latency; a point opens the trace list narrowed to its example traces', async () => {
+    // A cached copy, then a vendor that fails: parcel-api serves the copy and prints vendor_stale (EMF)
+    // naming the request's trace. A cache TTL of 0 sends every request to the fan-out; latency is
+    // printed every second instead of every ten.
+    await stack.startPiece('dynamodb');
+    await stack.startPiece('parcel-api', { CACHE_TTL_SECONDS: '0', METRICS_INTERVAL_SECONDS: '1' });
+    await vendorAdmin(stack.endpoints, 'POST', '/__admin/reset');
+    for (let i = 0; i < 3; i++) expect((await getParcel(PARCEL)).status).toBe(200);
+    let stale: { status: number; traceId: string };
+    try {
+      await vendorAdmin(stack.endpoints, 'PUT', '/__admin/profile', { errorRate: 1 });
+      stale = await getParcel(PARCEL);
+    } finally {
+      await vendorAdmin(stack.endpoints, 'POST', '/__admin/reset');
+    }
+    expect(stale.status).toBe(200);
+
+    // What the API reads from parcel-api's log: the stale answer's trace, and latency naming traces.
+    const find = (all: Series[], name: string) =>
+      all.find((m) => m.name === name && (name === 'vendor_stale' || m.dimensions.Service === 'parcel-api'));
+    await expect
+      .poll(async () => find(await metrics(), 'vendor_stale')?.points.flatMap((p) => p.traceIds), {
+        timeout: 15_000,
+      })
+      .toContain(stale.traceId);
+    await expect
+      .poll(async () => (find(await metrics(), 'latency')?.points ?? []).some((p) => p.traceIds.length > 0), {
+        timeout: 15_000,
+      })
+      .toBe(true);
+    // The trace of the stale answer is in the store before its point is clicked.
+    await readTrace(xray, stale.traceId, (nodes) => nodes.some((n) => n.name === 'parcel-api'));
+
+    await page.goto(`${stack.endpoints.xray}/#/traces`);
+    await page.fill('#filter', '');
+    await page.keyboard.press('Enter');
+    await page.click('nav a[data-view="metrics"]');
+    const staleChart = page.locator('figure.metric[data-metric="vendor_stale"]');
+    const latencyChart = page.locator('figure.metric[data-metric="latency"][data-key*="Service=parcel-api"]');
+    await staleChart.locator('svg.metric-chart').waitFor();
+    await latencyChart.locator('svg.metric-chart').waitFor();
+    expect(await latencyChart.locator('h3').textContent()).toContain('Milliseconds');
+    expect(await latencyChart.locator('circle.point.linked').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-metrics.png'), fullPage: true });
+
+    // The stale answer's point: clicked, it lists that very trace.
+    const stalePoint = staleChart.locator(`circle.point.linked[data-trace-ids*="${stale.traceId}"]`);
+    await stalePoint.click();
+    await page.waitForURL(/#\/traces\/1-/);
+    await page.locator(`table.traces a[data-trace-id="${stale.traceId}"]`).waitFor();
+    expect(await page.locator('p.narrowed').textContent()).toContain('Example traces of a metric point');
+    const listed = () =>
+      page
+        .locator('table.traces a[data-trace-id]')
+        .evaluateAll((as) => as.map((a) => a.getAttribute('data-trace-id')));
+    const staleIds = ((await stalePoint.getAttribute('data-trace-ids')) ?? '').split(',');
+    expect((await listed()).every((id) => staleIds.includes(id ?? ''))).toBe(true);
+    const row = await page
+      .locator('table.traces tr', { has: page.locator(`a[data-trace-id="${stale.traceId}"]`) })
+      .textContent();
+    expect(row).toContain('cache=stale');
+
+    // A latency point, by keyboard: its examples are the slowest recorded requests of that second.
+    await page.goBack();
+    const latencyPoint = latencyChart.locator('circle.point.linked').last();
+    await latencyPoint.waitFor();
+    const ids = ((await latencyPoint.getAttribute('data-trace-ids')) ?? '').split(',');
+    expect(ids.length).toBeGreaterThan(0);
+    for (const id of ids) expect(id).toMatch(TRACE_ID);
+    await latencyPoint.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/#\/traces\/1-/);
+    await expect.poll(async () => (await listed()).length).toBeGreaterThan(0);
+    expect((await listed()).every((id) => ids.includes(id ?? ''))).toBe(true);
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-metric-traces.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
 });
