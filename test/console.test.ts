@@ -438,6 +438,7 @@ describe('the EMF metrics the services print, in Chromium', () => {
 
     // The stale answer's point: clicked, it lists that very trace.
     const stalePoint = staleChart.locator(`circle.point.linked[data-trace-ids*="${stale.traceId}"]`);
+    const staleIds = ((await stalePoint.getAttribute('data-trace-ids')) ?? '').split(',');
     await stalePoint.click();
     await page.waitForURL(/#\/traces\/1-/);
     await page.locator(`table.traces a[data-trace-id="${stale.traceId}"]`).waitFor();
@@ -446,7 +447,6 @@ describe('the EMF metrics the services print, in Chromium', () => {
       page
         .locator('table.traces a[data-trace-id]')
         .evaluateAll((as) => as.map((a) => a.getAttribute('data-trace-id')));
-    const staleIds = ((await stalePoint.getAttribute('data-trace-ids')) ?? '').split(',');
     expect((await listed()).every((id) => staleIds.includes(id ?? ''))).toBe(true);
     const row = await page
       .locator('table.traces tr', { has: page.locator(`a[data-trace-id="${stale.traceId}"]`) })
