@@ -19,12 +19,18 @@ export function timeFrame({ label, t0, t1, period, max, className = '', role = '
   const end = Math.max(t1, t0 + period);
   const x = (t) => SERIES.pad + ((t - t0) / (end - t0)) * (SERIES.width - 2 * SERIES.pad);
   const y = (value) => SERIES.height - (value / (max || 1)) * (SERIES.height - 10);
-  const timeAxis = () =>
+  const timeAxis = () => [
     s(
       'text',
       { class: 'axis-label', x: SERIES.pad, y: SERIES.height + 16 },
       new Date(t0 * 1000).toLocaleTimeString(),
-    );
+    ),
+    s(
+      'text',
+      { class: 'axis-label end', x: SERIES.width - SERIES.pad, y: SERIES.height + 16 },
+      new Date(end * 1000).toLocaleTimeString(),
+    ),
+  ];
   return { svg, x, y, timeAxis };
 }
 

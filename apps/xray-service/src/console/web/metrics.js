@@ -40,16 +40,17 @@ function pointTitle(metric, p, period) {
  * named traces is a control: click it (or Enter) to list those traces, as ServiceLens leads from a
  * metric's spike to its traces.
  */
-function metricChart(metric, period, state) {
+function metricChart(metric, window, period, state) {
   const value = plotted(metric);
   const points = metric.points;
-  const max = Math.max(...points.map(value), 1) * 1.1;
+  const highest = Math.max(...points.map(value));
   const frame = timeFrame({
     label: `${metricKey(metric)}: ${statName(metric)} per ${period} s; points with example traces open them`,
-    t0: points[0].t,
-    t1: points[points.length - 1].t,
+    // The whole window, the same for every chart: a spike in one lines up with the others.
+    t0: window.start,
+    t1: window.end,
     period,
-    max,
+    max: Math.max(highest, 1) * 1.1,
     className: 'metric-chart',
     role: 'group',
   });
@@ -81,8 +82,19 @@ function metricChart(metric, period, state) {
       }
       return dot;
     }),
-    s('text', { class: 'threshold-label', x: SERIES.width - SERIES.pad, y: 12 }, `max ${max.toFixed(1)}`),
-    frame.timeAxis(),
+    s('line', {
+      class: 'threshold highest',
+      x1: SERIES.pad,
+      x2: SERIES.width - SERIES.pad,
+      y1: frame.y(highest),
+      y2: frame.y(highest),
+    }),
+    s(
+      'text',
+      { class: 'threshold-label', x: SERIES.width - SERIES.pad, y: frame.y(highest) - 4 },
+      `highest ${statName(metric)}: ${Number(highest.toFixed(1))} ${metric.unit}`,
+    ),
+    ...frame.timeAxis(),
   );
   return h(
     'figure',
@@ -124,7 +136,7 @@ export function renderMetrics(main, state) {
       const focusedT = document.activeElement?.dataset?.t;
       replace(
         charts,
-        data.metrics.map((m) => metricChart(m, period, state)),
+        data.metrics.map((m) => metricChart(m, w, period, state)),
       );
       if (focused && focusedT)
         charts

@@ -114,7 +114,7 @@ function seriesChart(series) {
       y2: faultY(thresholds.faultPercent / 100),
       dataset: { threshold: 'faults', value: String(thresholds.faultPercent) },
     }),
-    frame.timeAxis(),
+    ...frame.timeAxis(),
   );
   return h(
     'figure',
