@@ -57,6 +57,20 @@ function metricChart(metric, window, period, state) {
   const open = (p) => state.openTraceList(p.traceIds);
   frame.svg.append(
     polyline(frame, points, value, 'metric-line'),
+    s('line', {
+      class: 'threshold highest',
+      x1: SERIES.pad,
+      x2: SERIES.width - SERIES.pad,
+      y1: frame.y(highest),
+      y2: frame.y(highest),
+    }),
+    s(
+      'text',
+      { class: 'threshold-label', x: SERIES.width - SERIES.pad, y: frame.y(highest) - 4 },
+      `highest ${statName(metric)}: ${Number(highest.toFixed(1))} ${metric.unit}`,
+    ),
+    ...frame.timeAxis(),
+    // The points last: drawn over the lines, nothing covers them for the pointer.
     ...points.map((p) => {
       const linked = p.traceIds.length > 0;
       const dot = s(
@@ -82,19 +96,6 @@ function metricChart(metric, window, period, state) {
       }
       return dot;
     }),
-    s('line', {
-      class: 'threshold highest',
-      x1: SERIES.pad,
-      x2: SERIES.width - SERIES.pad,
-      y1: frame.y(highest),
-      y2: frame.y(highest),
-    }),
-    s(
-      'text',
-      { class: 'threshold-label', x: SERIES.width - SERIES.pad, y: frame.y(highest) - 4 },
-      `highest ${statName(metric)}: ${Number(highest.toFixed(1))} ${metric.unit}`,
-    ),
-    ...frame.timeAxis(),
   );
   return h(
     'figure',
