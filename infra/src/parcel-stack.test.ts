@@ -6,6 +6,7 @@ import {
   parcelApiSpec,
   readParcelApiConfig,
   readWarehouseQueryConfig,
+  SERVICE_METRICS,
   warehouseQuerySpec,
 } from '@parcel/config';
 import { pathShapeRegexes, ROUTES, shapeCheckedRoutes } from '@parcel/routes';
@@ -522,6 +523,27 @@ describe('data and tracing resources', () => {
     }
     template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('alarms on and graphs the EMF metrics the services print: SERVICE_METRICS, one definition', () => {
+    // vendor_stale without dimensions: an alarm matches a metric's dimension set exactly.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'parcel-vendor-stale',
+      Namespace: SERVICE_METRICS.namespace,
+      MetricName: SERVICE_METRICS.vendorStale.name,
+      Dimensions: Match.absent(),
+    });
+    const [, dashboard] = ofType('AWS::CloudWatch::Dashboard')[0] ?? [];
+    const body = json(dashboard?.Properties?.DashboardBody);
+    for (const service of ['parcel-api', 'warehouse-query']) {
+      const metric = [
+        SERVICE_METRICS.namespace,
+        SERVICE_METRICS.latency.name,
+        SERVICE_METRICS.serviceDimension,
+        service,
+      ];
+      expect(body).toContain(json(metric).slice(1, -1).replaceAll('"', '\\"'));
+    }
   });
 
   it('reaches AWS from the private subnets through endpoints', () => {
