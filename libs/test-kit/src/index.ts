@@ -1,3 +1,12 @@
 export { type LoopbackServer, serveOnLoopback } from './loopback-server';
+export { type RawReply, rawRequest } from './raw-request';
+export {
+  type RecordedReply,
+  type RecordedRequest,
+  type RecordingResponder,
+  type RecordingServer,
+  startRecordingServer,
+} from './recording-server';
 export { CHROMIUM_PATH, hasAwsCli, hasChromium, isRoot, toolPresent } from './tools';
+export { sampledHeader } from './trace-header';
 export { startUdpCollector, type UdpCollector } from './udp-collector';

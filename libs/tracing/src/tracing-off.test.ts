@@ -1,11 +1,10 @@
 import type { AddressInfo } from 'node:net';
-import { startUdpCollector } from '@parcel/test-kit';
+import { sampledHeader, startRecordingServer, startUdpCollector } from '@parcel/test-kit';
 import type { SegmentDoc } from '@parcel/xray-protocol';
 import { newSegmentId, newTraceId, parseTraceHeader } from '@parcel/xray-protocol';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { annotate, currentSpan, initTracing, traceRequests, withSubsegment } from './index';
-import { sampledHeader, startRecordingServer } from './test-support';
 
 // A file of its own: the backend is chosen once per process.
 describe('TRACING_BACKEND=off', () => {

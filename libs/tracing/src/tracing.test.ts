@@ -1,11 +1,11 @@
 import { Writable } from 'node:stream';
 import { SFNClient, StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
-import { serveOnLoopback, startUdpCollector, type UdpCollector } from '@parcel/test-kit';
+import { sampledHeader, startUdpCollector } from '@parcel/test-kit';
 import type { SegmentDoc } from '@parcel/xray-protocol';
 import { newSegmentId, newTraceId, parseTraceHeader } from '@parcel/xray-protocol';
 import express from 'express';
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   addMetadata,
   annotate,
@@ -16,7 +16,7 @@ import {
   traceRequests,
   withSubsegment,
 } from './index';
-import { flattenSubsegments, getViaNodeHttp, sampledHeader, startRecordingServer } from './test-support';
+import { awsClientAt, flattenSubsegments, getViaNodeHttp, useTracedApp } from './testing/traced-app';
 
 const logLines: Record<string, unknown>[] = [];
 const logSink = new Writable({
@@ -26,114 +26,91 @@ const logSink = new Writable({
   },
 });
 
-let collector: UdpCollector<SegmentDoc>;
-let downstream: Awaited<ReturnType<typeof startRecordingServer>>;
-let baseUrl: string;
-let close: () => Promise<void>;
 let sfn: SFNClient;
 
-beforeAll(async () => {
-  collector = await startUdpCollector<SegmentDoc>();
-  downstream = await startRecordingServer((path) =>
-    path.includes('fail') ? { status: 503, body: '{}' } : { status: 200, body: '{"ok":true}' },
-  );
-  const tracing = initTracing({
-    serviceName: 'svc-under-test',
-    backend: 'xray',
-    daemonAddress: collector.address,
-    logLevel: 'info',
-    logDestination: logSink,
-  });
-  sfn = traceAwsClient(
-    new SFNClient({
-      region: 'us-east-1',
-      endpoint: downstream.url,
-      disableHostPrefix: true,
-      maxAttempts: 1,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-    }),
-  );
-  const app = express();
-  app.use(traceRequests('svc-under-test'));
-  app.get('/ok/:n', async (req, res) => {
-    const n = req.params.n;
-    annotate('parcel_id', `P${n}`);
-    tracing.logger.info({ n }, 'handling');
-    const result = await withSubsegment(`work-${n}`, async () => {
-      addMetadata('n', n);
-      await new Promise((r) => setTimeout(r, Math.random() * 20));
-      const call = await getViaNodeHttp(`${downstream.url}/down/${n}`);
-      return call;
+const traced = useTracedApp({
+  collect: () => startUdpCollector<SegmentDoc>(),
+  respond: ({ url }) => (url.includes('fail') ? { status: 503 } : { body: '{"ok":true}' }),
+  build: ({ collector, downstream }) => {
+    const tracing = initTracing({
+      serviceName: 'svc-under-test',
+      backend: 'xray',
+      daemonAddress: collector.address,
+      logLevel: 'info',
+      logDestination: logSink,
     });
-    res.json({ n, result, header: currentTraceHeader() });
-  });
-  app.get('/bad', (_req, res) => {
-    res.status(400).json({ error: 'bad' });
-  });
-  app.get('/slow-down', (_req, res) => {
-    res.status(429).json({ error: 'throttled' });
-  });
-  app.get('/boom', async () => {
-    await withSubsegment('inner', async () => {
-      throw new Error('kaboom');
+    sfn = traceAwsClient(new SFNClient({ ...awsClientAt(downstream.url), disableHostPrefix: true }));
+    const app = express();
+    app.use(traceRequests('svc-under-test'));
+    app.get('/ok/:n', async (req, res) => {
+      const n = req.params.n;
+      annotate('parcel_id', `P${n}`);
+      tracing.logger.info({ n }, 'handling');
+      const result = await withSubsegment(`work-${n}`, async () => {
+        addMetadata('n', n);
+        await new Promise((r) => setTimeout(r, Math.random() * 20));
+        const call = await getViaNodeHttp(`${downstream.url}/down/${n}`);
+        return call;
+      });
+      res.json({ n, result, header: currentTraceHeader() });
     });
-  });
-  app.get('/marked', async (_req, res) => {
-    await withSubsegment('explicit', async (span) => {
-      span.markError();
+    app.get('/bad', (_req, res) => {
+      res.status(400).json({ error: 'bad' });
     });
-    res.json({});
-  });
-  app.get('/downstream-fail', async (_req, res) => {
-    const status = await getViaNodeHttp(`${downstream.url}/fail`);
-    res.json({ status });
-  });
-  app.get('/sfn', async (_req, res) => {
-    await sfn
-      .send(
-        new StartSyncExecutionCommand({
-          stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:x',
-          input: '{}',
-          traceHeader: currentTraceHeader(),
-        }),
-      )
-      .catch(() => undefined);
-    res.json({});
-  });
-  app.use(traceErrors());
-  ({ url: baseUrl, close } = await serveOnLoopback(app));
+    app.get('/slow-down', (_req, res) => {
+      res.status(429).json({ error: 'throttled' });
+    });
+    app.get('/boom', async () => {
+      await withSubsegment('inner', async () => {
+        throw new Error('kaboom');
+      });
+    });
+    app.get('/marked', async (_req, res) => {
+      await withSubsegment('explicit', async (span) => {
+        span.markError();
+      });
+      res.json({});
+    });
+    app.get('/downstream-fail', async (_req, res) => {
+      const status = await getViaNodeHttp(`${downstream.url}/fail`);
+      res.json({ status });
+    });
+    app.get('/sfn', async (_req, res) => {
+      await sfn
+        .send(
+          new StartSyncExecutionCommand({
+            stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:x',
+            input: '{}',
+            traceHeader: currentTraceHeader(),
+          }),
+        )
+        .catch(() => undefined);
+      res.json({});
+    });
+    app.use(traceErrors());
+    return app;
+  },
 });
 
-afterAll(async () => {
-  await close?.();
-  await downstream?.close();
-  await collector?.close();
-});
-
-beforeEach(() => {
-  collector.clear();
-  downstream.received.length = 0;
-});
-
-const segmentsOf = (traceId: string) => collector.segments.filter((s) => s.trace_id === traceId);
+const segmentsOf = (traceId: string) => traced.collector.segments.filter((s) => s.trace_id === traceId);
 
 describe('express segments (X-Ray backend)', () => {
   it('continues the incoming trace: name, parent, http fields, annotations, subsegments, response header', async () => {
     const root = newTraceId();
     const parent = newSegmentId();
-    const res = await fetch(`${baseUrl}/ok/7`, {
+    const res = await fetch(`${traced.url}/ok/7`, {
       headers: { 'x-amzn-trace-id': sampledHeader(root, parent) },
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-amzn-trace-id')).toBe(`Root=${root};Sampled=1`);
-    const [segment] = await collector.waitFor((s) => s.some((d) => d.trace_id === root));
+    const [segment] = await traced.collector.waitFor((s) => s.some((d) => d.trace_id === root));
     expect(segment).toBeDefined();
     const doc = segmentsOf(root)[0];
     if (!doc) throw new Error('no segment');
     expect(doc.name).toBe('svc-under-test');
     expect(doc.parent_id).toBe(parent);
     expect(doc.http?.request?.method).toBe('GET');
-    expect(doc.http?.request?.url).toBe(`${baseUrl}/ok/7`);
+    expect(doc.http?.request?.url).toBe(`${traced.url}/ok/7`);
     expect(doc.http?.response?.status).toBe(200);
     expect(doc.error).toBeUndefined();
     expect(doc.fault).toBeUndefined();
@@ -142,12 +119,12 @@ describe('express segments (X-Ray backend)', () => {
     const work = subs.find((s) => s.sub.name === 'work-7');
     expect(work?.parentId).toBe(doc.id);
     expect(work?.sub.metadata).toEqual({ default: { n: '7' } });
-    const call = subs.find((s) => s.sub.name === `127.0.0.1:${downstream.port}`);
+    const call = subs.find((s) => s.sub.name === `127.0.0.1:${traced.downstream.port}`);
     expect(call?.parentId).toBe(work?.sub.id);
     expect(call?.sub.namespace).toBe('remote');
     expect(call?.sub.http?.response?.status).toBe(200);
     // The downstream saw the same trace, parented to the HTTP subsegment.
-    const seen = parseTraceHeader(downstream.received[0]?.headers['x-amzn-trace-id']);
+    const seen = parseTraceHeader(traced.downstream.received[0]?.headers['x-amzn-trace-id']);
     expect(seen).toMatchObject({ root, parent: call?.sub.id, sampled: '1' });
     const body = (await res.json()) as { header: string };
     expect(parseTraceHeader(body.header)).toMatchObject({ root, parent: doc.id, sampled: '1' });
@@ -156,12 +133,12 @@ describe('express segments (X-Ray backend)', () => {
   it('marks 4xx error, 429 throttle, 5xx fault with the cause of an escaped exception', async () => {
     const ids = { bad: newTraceId(), slow: newTraceId(), boom: newTraceId() };
     const h = (root: string) => ({ 'x-amzn-trace-id': sampledHeader(root, newSegmentId()) });
-    expect((await fetch(`${baseUrl}/bad`, { headers: h(ids.bad) })).status).toBe(400);
-    expect((await fetch(`${baseUrl}/slow-down`, { headers: h(ids.slow) })).status).toBe(429);
-    const boom = await fetch(`${baseUrl}/boom`, { headers: h(ids.boom) });
+    expect((await fetch(`${traced.url}/bad`, { headers: h(ids.bad) })).status).toBe(400);
+    expect((await fetch(`${traced.url}/slow-down`, { headers: h(ids.slow) })).status).toBe(429);
+    const boom = await fetch(`${traced.url}/boom`, { headers: h(ids.boom) });
     expect(boom.status).toBe(500);
     expect(await boom.json()).toEqual({ error: { code: 'internal_error', message: 'internal error' } });
-    await collector.waitFor((s) => Object.values(ids).every((id) => s.some((d) => d.trace_id === id)));
+    await traced.collector.waitFor((s) => Object.values(ids).every((id) => s.some((d) => d.trace_id === id)));
     const [bad] = segmentsOf(ids.bad);
     expect(bad).toMatchObject({ error: true, http: { response: { status: 400 } } });
     expect(bad?.fault).toBeUndefined();
@@ -180,11 +157,11 @@ describe('express segments (X-Ray backend)', () => {
   it('marks a subsegment error explicitly and a downstream 5xx as a fault of its HTTP subsegment', async () => {
     const a = newTraceId();
     const b = newTraceId();
-    await fetch(`${baseUrl}/marked`, { headers: { 'x-amzn-trace-id': sampledHeader(a, newSegmentId()) } });
-    await fetch(`${baseUrl}/downstream-fail`, {
+    await fetch(`${traced.url}/marked`, { headers: { 'x-amzn-trace-id': sampledHeader(a, newSegmentId()) } });
+    await fetch(`${traced.url}/downstream-fail`, {
       headers: { 'x-amzn-trace-id': sampledHeader(b, newSegmentId()) },
     });
-    await collector.waitFor((s) => s.some((d) => d.trace_id === a) && s.some((d) => d.trace_id === b));
+    await traced.collector.waitFor((s) => s.some((d) => d.trace_id === a) && s.some((d) => d.trace_id === b));
     const explicit = flattenSubsegments(segmentsOf(a)[0] as never).find((s) => s.sub.name === 'explicit');
     expect(explicit?.sub.error).toBe(true);
     const call = flattenSubsegments(segmentsOf(b)[0] as never)[0]?.sub;
@@ -194,18 +171,20 @@ describe('express segments (X-Ray backend)', () => {
   it('sends nothing for Sampled=0 but carries the header on with Sampled=0', async () => {
     const root = newTraceId();
     const parent = newSegmentId();
-    const res = await fetch(`${baseUrl}/ok/1`, {
+    const res = await fetch(`${traced.url}/ok/1`, {
       headers: { 'x-amzn-trace-id': sampledHeader(root, parent, '0') },
     });
     expect(res.headers.get('x-amzn-trace-id')).toBe(`Root=${root};Sampled=0`);
     // A sampled request sent after it is the marker: once its segment is in, the other's would be too.
     const marker = newTraceId();
-    await fetch(`${baseUrl}/ok/1`, { headers: { 'x-amzn-trace-id': sampledHeader(marker, newSegmentId()) } });
-    await collector.waitFor((s) => s.some((d) => d.trace_id === marker));
+    await fetch(`${traced.url}/ok/1`, {
+      headers: { 'x-amzn-trace-id': sampledHeader(marker, newSegmentId()) },
+    });
+    await traced.collector.waitFor((s) => s.some((d) => d.trace_id === marker));
     expect(segmentsOf(root)).toEqual([]);
     // Recorded in memory all the same (keep-on-error): the call carries the id of its own subsegment as
     // Parent, so a segment kept downstream links up with ours if we keep it too.
-    const seen = parseTraceHeader(downstream.received[0]?.headers['x-amzn-trace-id']);
+    const seen = parseTraceHeader(traced.downstream.received[0]?.headers['x-amzn-trace-id']);
     expect(seen).toMatchObject({ root, sampled: '0' });
     expect(seen?.parent).toMatch(/^[0-9a-f]{16}$/);
     expect(seen?.parent).not.toBe(parent);
@@ -213,7 +192,7 @@ describe('express segments (X-Ray backend)', () => {
   });
 
   it('starts a new trace when the header is absent and decides sampling locally', async () => {
-    const res = await fetch(`${baseUrl}/ok/2`);
+    const res = await fetch(`${traced.url}/ok/2`);
     const header = parseTraceHeader(res.headers.get('x-amzn-trace-id') ?? undefined);
     expect(header?.root).toMatch(/^1-[0-9a-f]{8}-[0-9a-f]{24}$/);
     expect(['0', '1']).toContain(header?.sampled);
@@ -221,11 +200,11 @@ describe('express segments (X-Ray backend)', () => {
 
   it('passes Step Functions a traceHeader parented to the SFN subsegment of the call', async () => {
     const root = newTraceId();
-    await fetch(`${baseUrl}/sfn`, { headers: { 'x-amzn-trace-id': sampledHeader(root, newSegmentId()) } });
-    await collector.waitFor((s) => s.some((d) => d.trace_id === root));
+    await fetch(`${traced.url}/sfn`, { headers: { 'x-amzn-trace-id': sampledHeader(root, newSegmentId()) } });
+    await traced.collector.waitFor((s) => s.some((d) => d.trace_id === root));
     const sub = flattenSubsegments(segmentsOf(root)[0] as never).find((s) => s.sub.name === 'SFN')?.sub;
     expect(sub?.namespace).toBe('aws');
-    const sent = downstream.received.find((r) => r.body.includes('traceHeader'));
+    const sent = traced.downstream.received.find((r) => r.body.includes('traceHeader'));
     const body = JSON.parse(sent?.body ?? '{}') as { traceHeader: string };
     expect(parseTraceHeader(body.traceHeader)).toMatchObject({ root, parent: sub?.id, sampled: '1' });
     expect(parseTraceHeader(sent?.headers['x-amzn-trace-id'])).toMatchObject({ root, parent: sub?.id });
@@ -234,7 +213,9 @@ describe('express segments (X-Ray backend)', () => {
 
   it('writes trace_id on every log line of a request', async () => {
     const root = newTraceId();
-    await fetch(`${baseUrl}/ok/3`, { headers: { 'x-amzn-trace-id': sampledHeader(root, newSegmentId()) } });
+    await fetch(`${traced.url}/ok/3`, {
+      headers: { 'x-amzn-trace-id': sampledHeader(root, newSegmentId()) },
+    });
     const line = logLines.find((l) => l.msg === 'handling' && l.n === '3');
     expect(line).toMatchObject({ trace_id: root, service: 'svc-under-test', level: 'info' });
   });
@@ -242,7 +223,9 @@ describe('express segments (X-Ray backend)', () => {
   it('writes one access-log line per request, sampled or not, with its trace id', async () => {
     for (const sampled of ['1', '0']) {
       const root = newTraceId();
-      await fetch(`${baseUrl}/ok/4`, { headers: { 'x-amzn-trace-id': `Root=${root};Sampled=${sampled}` } });
+      await fetch(`${traced.url}/ok/4`, {
+        headers: { 'x-amzn-trace-id': `Root=${root};Sampled=${sampled}` },
+      });
       await vi.waitFor(() =>
         expect(logLines.filter((l) => l.msg === 'request' && l.trace_id === root)).toHaveLength(1),
       );
@@ -275,7 +258,7 @@ describe('hostile trace headers', () => {
   it('never crash: malformed starts a new trace, valid continues', async () => {
     await fc.assert(
       fc.asyncProperty(hostile, async (raw) => {
-        const res = await fetch(`${baseUrl}/bad`, { headers: { 'x-amzn-trace-id': raw } });
+        const res = await fetch(`${traced.url}/bad`, { headers: { 'x-amzn-trace-id': raw } });
         expect(res.status).toBe(400);
         const returned = parseTraceHeader(res.headers.get('x-amzn-trace-id') ?? undefined);
         expect(returned?.root).toBeDefined();
@@ -292,12 +275,15 @@ describe('concurrency', () => {
     const requests = Array.from({ length: 200 }, (_, i) => ({ n: String(1000 + i), root: newTraceId() }));
     const responses = await Promise.all(
       requests.map(({ n, root }) =>
-        fetch(`${baseUrl}/ok/${n}`, {
+        fetch(`${traced.url}/ok/${n}`, {
           headers: { 'x-amzn-trace-id': sampledHeader(root, newSegmentId()) },
         }).then((r) => r.json() as Promise<{ n: string; header: string }>),
       ),
     );
-    await collector.waitFor((s) => requests.every(({ root }) => s.some((d) => d.trace_id === root)), 10_000);
+    await traced.collector.waitFor(
+      (s) => requests.every(({ root }) => s.some((d) => d.trace_id === root)),
+      10_000,
+    );
     for (const [i, { n, root }] of requests.entries()) {
       expect(responses[i]?.n).toBe(n);
       expect(parseTraceHeader(responses[i]?.header)?.root).toBe(root);
@@ -306,16 +292,16 @@ describe('concurrency', () => {
       const doc = docs[0] as NonNullable<(typeof docs)[0]>;
       expect(doc.annotations).toEqual({ parcel_id: `P${n}` });
       const subs = flattenSubsegments(doc);
-      expect(subs.map((s) => s.sub.name)).toEqual([`work-${n}`, `127.0.0.1:${downstream.port}`]);
+      expect(subs.map((s) => s.sub.name)).toEqual([`work-${n}`, `127.0.0.1:${traced.downstream.port}`]);
       expect(subs[0]?.sub.metadata).toEqual({ default: { n } });
       // The downstream call that carried this root was made by this request's own subsegment.
-      const received = downstream.received.filter((r) => r.path === `/down/${n}`);
+      const received = traced.downstream.received.filter((r) => r.url === `/down/${n}`);
       expect(received).toHaveLength(1);
       expect(parseTraceHeader(received[0]?.headers['x-amzn-trace-id'])).toMatchObject({
         root,
         parent: subs[1]?.sub.id,
       });
     }
-    expect(collector.invalid).toBe(0);
+    expect(traced.collector.invalid).toBe(0);
   });
 });

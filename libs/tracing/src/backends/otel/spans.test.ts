@@ -1,8 +1,8 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { serveOnLoopback } from '@parcel/test-kit';
+import { sampledHeader } from '@parcel/test-kit';
 import { newSegmentId, newTraceId, parseTraceHeader } from '@parcel/xray-protocol';
 import express from 'express';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   annotate,
   createLogger,
@@ -11,80 +11,59 @@ import {
   traceRequests,
   tracingStats,
 } from '../../index';
-import {
-  flattenSubsegments,
-  getViaNodeHttp,
-  type SegmentCollector,
-  sampledHeader,
-  startOtlpCollector,
-  startRecordingServer,
-} from '../../test-support';
+import { startOtlpCollector } from '../../testing/otlp-collector';
+import { awsClientAt, flattenSubsegments, getViaNodeHttp, useTracedApp } from '../../testing/traced-app';
 import { OtelProvider } from './provider';
 
 // TRACING_BACKEND=otel through a real Express app, a real AWS SDK v3 client and outbound http, exported
 // over OTLP/HTTP to a real local receiver that applies the collector's awsxray exporter rules.
 const SERVICE = 'otel-under-test';
-let collector: SegmentCollector & { endpoint: string };
-let downstream: Awaited<ReturnType<typeof startRecordingServer>>;
-let baseUrl: string;
-let close: () => Promise<void>;
-
-beforeAll(async () => {
-  collector = await startOtlpCollector();
-  // DynamoDB's GetItem answer for a missing item, then any other call.
-  downstream = await startRecordingServer(() => ({ status: 200, body: '{}' }));
-  initTracing({
-    serviceName: SERVICE,
-    backend: 'otel',
-    otlpEndpoint: collector.endpoint,
-    logLevel: 'silent',
-  });
-  const dynamodb = traceAwsClient(
-    new DynamoDBClient({
-      region: 'eu-west-1',
-      endpoint: downstream.url,
-      maxAttempts: 1,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-    }),
-  );
-  const app = express();
-  app.get('/__tracing/stats', tracingStats(SERVICE));
-  app.use(traceRequests(SERVICE));
-  app.get('/parcels/:id', async (req, res) => {
-    annotate('parcel_id', req.params.id);
-    annotate('cache', 'miss');
-    await dynamodb.send(
-      new GetItemCommand({ TableName: 'parcels', Key: { parcelId: { S: req.params.id } } }),
-    );
-    const down = await getViaNodeHttp(`${downstream.url}/v2/parcels/${req.params.id}?secret=1`);
-    res.status(down === 200 ? 200 : 502).json({});
-  });
-  ({ url: baseUrl, close } = await serveOnLoopback(app));
-});
-
-afterAll(async () => {
-  await close?.();
-  await downstream?.close();
-  await collector?.close();
+const traced = useTracedApp({
+  collect: startOtlpCollector,
+  // DynamoDB's GetItem answer for a missing item, then any other call: `{}` (the default).
+  build: ({ collector, downstream }) => {
+    initTracing({
+      serviceName: SERVICE,
+      backend: 'otel',
+      otlpEndpoint: collector.endpoint,
+      logLevel: 'silent',
+    });
+    const dynamodb = traceAwsClient(new DynamoDBClient(awsClientAt(downstream.url, 'eu-west-1')));
+    const app = express();
+    app.get('/__tracing/stats', tracingStats(SERVICE));
+    app.use(traceRequests(SERVICE));
+    app.get('/parcels/:id', async (req, res) => {
+      annotate('parcel_id', req.params.id);
+      annotate('cache', 'miss');
+      await dynamodb.send(
+        new GetItemCommand({ TableName: 'parcels', Key: { parcelId: { S: req.params.id } } }),
+      );
+      const down = await getViaNodeHttp(`${downstream.url}/v2/parcels/${req.params.id}?secret=1`);
+      res.status(down === 200 ? 200 : 502).json({});
+    });
+    return app;
+  },
 });
 
 describe('TRACING_BACKEND=otel', () => {
   it('continues the X-Ray trace and writes the attributes the awsxray exporter maps', async () => {
     const root = newTraceId();
     const parent = newSegmentId();
-    const res = await fetch(`${baseUrl}/parcels/RR123456785GB`, {
+    const res = await fetch(`${traced.url}/parcels/RR123456785GB`, {
       headers: { 'x-amzn-trace-id': `${sampledHeader(root, parent)};Lineage=a87bd80c:1` },
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-amzn-trace-id')).toBe(`Root=${root};Sampled=1`);
-    await collector.waitFor((s) => s.some((d) => d.trace_id === root && (d.subsegments?.length ?? 0) >= 2));
-    const [doc] = collector.segments.filter((d) => d.trace_id === root);
+    await traced.collector.waitFor((s) =>
+      s.some((d) => d.trace_id === root && (d.subsegments?.length ?? 0) >= 2),
+    );
+    const [doc] = traced.collector.segments.filter((d) => d.trace_id === root);
     if (!doc) throw new Error('no segment');
     expect(doc).toMatchObject({
       name: SERVICE,
       parent_id: parent,
       http: {
-        request: { method: 'GET', url: `${baseUrl}/parcels/RR123456785GB` },
+        request: { method: 'GET', url: `${traced.url}/parcels/RR123456785GB` },
         response: { status: 200 },
       },
       annotations: { parcel_id: 'RR123456785GB', cache: 'miss' },
@@ -94,17 +73,17 @@ describe('TRACING_BACKEND=otel', () => {
     expect(getItem).toMatchObject({ name: 'DynamoDB', namespace: 'aws', aws: { table_name: 'parcels' } });
     const vendor = subs.find((s) => s.namespace === 'remote');
     expect(vendor).toMatchObject({
-      name: `127.0.0.1:${downstream.port}`,
-      http: { request: { method: 'GET', url: `${downstream.url}/v2/parcels/RR123456785GB` } },
+      name: `127.0.0.1:${traced.downstream.port}`,
+      http: { request: { method: 'GET', url: `${traced.downstream.url}/v2/parcels/RR123456785GB` } },
     });
     // Downstream calls carry the project's header: Parent = the call's own span, Lineage carried on.
-    const headers = downstream.received.map((r) => parseTraceHeader(r.headers['x-amzn-trace-id']));
+    const headers = traced.downstream.received.map((r) => parseTraceHeader(r.headers['x-amzn-trace-id']));
     expect(headers.map((h) => h?.parent).sort()).toEqual([getItem?.id, vendor?.id].sort());
     for (const h of headers) {
       expect(h).toMatchObject({ root, sampled: '1' });
       expect(h?.extra).toEqual([['Lineage', 'a87bd80c:1']]);
     }
-    const stats = (await (await fetch(`${baseUrl}/__tracing/stats`)).json()) as {
+    const stats = (await (await fetch(`${traced.url}/__tracing/stats`)).json()) as {
       backend: string;
       exporter: { transport: string; sent: number; dropped: number };
     };

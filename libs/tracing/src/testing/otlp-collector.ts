@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders, RequestListener } from 'node:http';
 import { serveOnLoopback, type UdpCollector } from '@parcel/test-kit';
 import { convertOtlpRequest, type SegmentDoc, type SubsegmentDoc } from '@parcel/xray-protocol';
 
@@ -7,46 +6,6 @@ export type SegmentCollector = Pick<
   UdpCollector<SegmentDoc>,
   'address' | 'segments' | 'waitFor' | 'clear' | 'close'
 >;
-
-/** A plain HTTP server on an ephemeral loopback port that remembers the headers and body it received. */
-export async function startRecordingServer(
-  respond: (path: string) => { status: number; body: string } = () => ({ status: 200, body: '{}' }),
-): Promise<{
-  url: string;
-  port: number;
-  received: { path: string; headers: IncomingHttpHeaders; body: string }[];
-  close(): Promise<void>;
-}> {
-  const received: { path: string; headers: IncomingHttpHeaders; body: string }[] = [];
-  const server: RequestListener = (req, res) => {
-    let body = '';
-    req.on('data', (chunk) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      received.push({ path: req.url ?? '', headers: req.headers, body });
-      const { status, body: out } = respond(req.url ?? '');
-      res.writeHead(status, { 'content-type': 'application/json' }).end(out);
-    });
-  };
-  return { ...(await serveOnLoopback(server)), received };
-}
-
-/** Every subsegment of a document, depth first, with the id of its parent. */
-export function flattenSubsegments(
-  doc: SegmentDoc | SubsegmentDoc,
-): { sub: SubsegmentDoc; parentId: string }[] {
-  const out: { sub: SubsegmentDoc; parentId: string }[] = [];
-  for (const sub of doc.subsegments ?? []) {
-    out.push({ sub, parentId: doc.id });
-    out.push(...flattenSubsegments(sub));
-  }
-  return out;
-}
-
-export function sampledHeader(root: string, parent: string, sampled = '1'): string {
-  return `Root=${root};Parent=${parent};Sampled=${sampled}`;
-}
 
 /** The exporter writes `fault: false` and the like; X-Ray reads an absent flag the same (the recorder's way). */
 function withoutFalseFlags(doc: SegmentDoc): SegmentDoc {
@@ -119,20 +78,4 @@ export async function startOtlpCollector(): Promise<SegmentCollector & { endpoin
     close: server.close,
   };
   return collector;
-}
-
-/**
- * GETs `url` through `node:http` (imported at the call, so it is the module the tracing captures
- * patched, as services make their calls) and resolves the response status.
- */
-export async function getViaNodeHttp(url: string): Promise<number> {
-  const http = await import('node:http');
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      })
-      .on('error', reject);
-  });
 }

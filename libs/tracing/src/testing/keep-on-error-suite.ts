@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { SFNClient, StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
-import { serveOnLoopback } from '@parcel/test-kit';
+import { sampledHeader } from '@parcel/test-kit';
 import { newSegmentId, newTraceId, parseTraceHeader } from '@parcel/xray-protocol';
 import express from 'express';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   currentTraceHeader,
   initTracing,
@@ -13,14 +13,9 @@ import {
   traceRequests,
   tracingStats,
   withSubsegment,
-} from './index';
-import {
-  flattenSubsegments,
-  getViaNodeHttp,
-  type SegmentCollector,
-  sampledHeader,
-  startRecordingServer,
-} from './test-support';
+} from '../index';
+import type { SegmentCollector } from './otlp-collector';
+import { awsClientAt, flattenSubsegments, getViaNodeHttp, useTracedApp } from './traced-app';
 
 /**
  * The keep-on-error suite, run once per backend (each in a test file of its own: the backend is chosen
@@ -30,84 +25,62 @@ import {
 export function keepOnErrorSuite(backend: TracingBackend, collect: () => Promise<SegmentCollector>): void {
   // Keep-on-error, end to end through a real Express app, real http and AWS SDK calls, a UDP collector.
   const SERVICE = 'keep-under-test';
-  let collector: SegmentCollector;
-  let downstream: Awaited<ReturnType<typeof startRecordingServer>>;
-  let baseUrl: string;
-  let close: () => Promise<void>;
-
-  beforeAll(async () => {
-    collector = await collect();
-    downstream = await startRecordingServer((path) => {
-      if (path.includes('fail')) return { status: 503, body: '{}' };
+  const traced = useTracedApp({
+    collect,
+    respond: ({ url }) => {
+      if (url.includes('fail')) return { status: 503 };
       // Step Functions' StartSyncExecution answer: the execution ran and failed (HTTP 200).
-      if (path === '/') return { status: 200, body: '{"status":"FAILED","error":"States.TaskFailed"}' };
-      return { status: 200, body: '{}' };
-    });
-    initTracing({
-      serviceName: SERVICE,
-      backend,
-      daemonAddress: collector.address,
-      logLevel: 'silent',
-      keepSlowMs: 0,
-    });
-    const sfn = traceAwsClient(
-      new SFNClient({
-        region: 'us-east-1',
-        endpoint: downstream.url,
-        disableHostPrefix: true,
-        maxAttempts: 1,
-        credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-      }),
-    );
-    const app = express();
-    app.get('/__tracing/stats', tracingStats(SERVICE));
-    app.use(traceRequests(SERVICE));
-    app.get('/ok', async (_req, res) => {
-      await withSubsegment('work', () => getViaNodeHttp(`${downstream.url}/fine`));
-      res.json({});
-    });
-    app.get('/boom', async (_req, res) => {
-      await withSubsegment('work', () => getViaNodeHttp(`${downstream.url}/fine`));
-      res.status(500).json({});
-    });
-    app.get('/stale-fallback', async (_req, res) => {
-      // The call fails, the service still answers 200 (from a stale copy, say).
-      await getViaNodeHttp(`${downstream.url}/fail`);
-      res.json({ stale: true });
-    });
-    app.get('/sfn-failed', async (_req, res) => {
-      await sfn.send(
-        new StartSyncExecutionCommand({
-          stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:x',
-          input: '{}',
-          traceHeader: currentTraceHeader(),
-        }),
-      );
-      res.json({});
-    });
-    app.get('/slow', async (_req, res) => {
-      await new Promise((r) => setTimeout(r, 150));
-      res.json({});
-    });
-    app.use(traceErrors());
-    ({ url: baseUrl, close } = await serveOnLoopback(app));
-  });
-
-  afterAll(async () => {
-    await close?.();
-    await downstream?.close();
-    await collector?.close();
-  });
-
-  beforeEach(() => {
-    collector.clear();
-    downstream.received.length = 0;
+      if (url === '/') return { body: '{"status":"FAILED","error":"States.TaskFailed"}' };
+      return {};
+    },
+    build: ({ collector, downstream }) => {
+      initTracing({
+        serviceName: SERVICE,
+        backend,
+        daemonAddress: collector.address,
+        logLevel: 'silent',
+        keepSlowMs: 0,
+      });
+      const sfn = traceAwsClient(new SFNClient({ ...awsClientAt(downstream.url), disableHostPrefix: true }));
+      const app = express();
+      app.get('/__tracing/stats', tracingStats(SERVICE));
+      app.use(traceRequests(SERVICE));
+      app.get('/ok', async (_req, res) => {
+        await withSubsegment('work', () => getViaNodeHttp(`${downstream.url}/fine`));
+        res.json({});
+      });
+      app.get('/boom', async (_req, res) => {
+        await withSubsegment('work', () => getViaNodeHttp(`${downstream.url}/fine`));
+        res.status(500).json({});
+      });
+      app.get('/stale-fallback', async (_req, res) => {
+        // The call fails, the service still answers 200 (from a stale copy, say).
+        await getViaNodeHttp(`${downstream.url}/fail`);
+        res.json({ stale: true });
+      });
+      app.get('/sfn-failed', async (_req, res) => {
+        await sfn.send(
+          new StartSyncExecutionCommand({
+            stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:x',
+            input: '{}',
+            traceHeader: currentTraceHeader(),
+          }),
+        );
+        res.json({});
+      });
+      app.get('/slow', async (_req, res) => {
+        await new Promise((r) => setTimeout(r, 150));
+        res.json({});
+      });
+      app.use(traceErrors());
+      return app;
+    },
   });
 
   async function unsampled(path: string) {
     const root = newTraceId();
     const parent = newSegmentId();
-    const res = await fetch(`${baseUrl}${path}`, {
+    const res = await fetch(`${traced.url}${path}`, {
       headers: { 'x-amzn-trace-id': sampledHeader(root, parent, '0') },
     });
     await res.arrayBuffer();
@@ -115,8 +88,8 @@ export function keepOnErrorSuite(backend: TracingBackend, collect: () => Promise
   }
 
   const segmentOf = async (root: string) => {
-    await collector.waitFor((s) => s.some((d) => d.trace_id === root));
-    const docs = collector.segments.filter((d) => d.trace_id === root);
+    await traced.collector.waitFor((s) => s.some((d) => d.trace_id === root));
+    const docs = traced.collector.segments.filter((d) => d.trace_id === root);
     expect(docs).toHaveLength(1);
     return docs[0] as NonNullable<(typeof docs)[0]>;
   };
@@ -129,9 +102,9 @@ export function keepOnErrorSuite(backend: TracingBackend, collect: () => Promise
       expect(res.status).toBe(200);
       expect(res.headers.get('x-trace-kept')).toBeNull();
       await settle();
-      expect(collector.segments.filter((d) => d.trace_id === root)).toEqual([]);
+      expect(traced.collector.segments.filter((d) => d.trace_id === root)).toEqual([]);
       // Still a segment id per hop: the call carried its own (unsent) subsegment id as Parent.
-      const seen = parseTraceHeader(downstream.received[0]?.headers['x-amzn-trace-id']);
+      const seen = parseTraceHeader(traced.downstream.received[0]?.headers['x-amzn-trace-id']);
       expect(seen).toMatchObject({ root, sampled: '0' });
       expect(seen?.parent).not.toBe(parent);
     });
@@ -147,15 +120,15 @@ export function keepOnErrorSuite(backend: TracingBackend, collect: () => Promise
         fault: true,
         annotations: { trace_kept: 'error' },
       });
-      expect(doc.http?.request?.url).toBe(`${baseUrl}/boom`);
+      expect(doc.http?.request?.url).toBe(`${traced.url}/boom`);
       expect(doc.http?.response?.status).toBe(500);
       const subs = flattenSubsegments(doc);
       const work = subs.find((s) => s.sub.name === 'work');
       const remote = subs.find((s) => s.sub.namespace === 'remote');
       expect(remote?.parentId).toBe(work?.sub.id);
-      expect(remote?.sub.http?.request?.url).toBe(`${downstream.url}/fine`);
+      expect(remote?.sub.http?.request?.url).toBe(`${traced.downstream.url}/fine`);
       // The kept path links up: the downstream was told Parent = this very subsegment.
-      expect(parseTraceHeader(downstream.received[0]?.headers['x-amzn-trace-id'])?.parent).toBe(
+      expect(parseTraceHeader(traced.downstream.received[0]?.headers['x-amzn-trace-id'])?.parent).toBe(
         remote?.sub.id,
       );
     });
@@ -237,7 +210,7 @@ export function keepOnErrorSuite(backend: TracingBackend, collect: () => Promise
 
     it('sends sampled requests as always, without the header', async () => {
       const root = newTraceId();
-      const res = await fetch(`${baseUrl}/boom`, {
+      const res = await fetch(`${traced.url}/boom`, {
         headers: { 'x-amzn-trace-id': sampledHeader(root, newSegmentId()) },
       });
       expect(res.headers.get('x-trace-kept')).toBeNull();
@@ -246,16 +219,16 @@ export function keepOnErrorSuite(backend: TracingBackend, collect: () => Promise
     });
 
     it('counts every request once: sampled, kept by reason, discarded', async () => {
-      const before = (await (await fetch(`${baseUrl}/__tracing/stats`)).json()) as Stats;
+      const before = (await (await fetch(`${traced.url}/__tracing/stats`)).json()) as Stats;
       await unsampled('/ok');
       await unsampled('/ok');
       await unsampled('/boom');
       await unsampled('/stale-fallback');
-      await fetch(`${baseUrl}/ok`, {
+      await fetch(`${traced.url}/ok`, {
         headers: { 'x-amzn-trace-id': sampledHeader(newTraceId(), newSegmentId()) },
       });
       await settle();
-      const after = (await (await fetch(`${baseUrl}/__tracing/stats`)).json()) as Stats;
+      const after = (await (await fetch(`${traced.url}/__tracing/stats`)).json()) as Stats;
       expect(after.service).toBe(SERVICE);
       expect(after.requests - before.requests).toBe(5);
       expect(after.discarded - before.discarded).toBe(2);
