@@ -7,11 +7,12 @@ import {
   PutTraceSegmentsCommand,
   type XRayClient,
 } from '@aws-sdk/client-xray';
+import { sampledHeader } from '@parcel/test-kit';
 import { newSegmentId, newTraceId } from '@parcel/xray-protocol';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useSharedStack } from './support/shared-stack';
-import { readTrace, sampledHeader, type TraceNode, xrayClient } from './support/traces';
+import { readTrace, type TraceNode, xrayClient } from './support/traces';
 import { vendorAdmin } from './support/vendor-admin';
 
 // The console in real Chromium (Debian's `chromium`, driven by playwright-core) over the whole local stack.

@@ -4,9 +4,17 @@ import { GetServiceGraphCommand, type XRayClient } from '@aws-sdk/client-xray';
 import { makeParcelId } from '@parcel/contract';
 import { hasAwsCli, toolPresent } from '@parcel/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { awsOp, byOrigin, dynamoClient, forgetCached, named, vendorCalls } from './faults/support';
+import { dynamoClient, forgetCached } from './support/cache-table';
 import { useSharedStack } from './support/shared-stack';
-import { batchGetTracesWithCli, readTrace, xrayClient } from './support/traces';
+import {
+  awsOp,
+  batchGetTracesWithCli,
+  byOrigin,
+  named,
+  readTrace,
+  vendorCalls,
+  xrayClient,
+} from './support/traces';
 import { expectWellFormedTree, expectWholeTrace, getSampledParcel } from './support/whole-trace';
 
 const stack = useSharedStack();

@@ -8,24 +8,22 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { XRayClient } from '@aws-sdk/client-xray';
 import { ensureLocalCertificates } from '@parcel/local-resources';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ageCached, dynamoClient, forgetCached, readCacheItem } from '../support/cache-table';
+import { drainedDaemonStats } from '../support/daemon-stats';
+import { getParcel, type ParcelCall } from '../support/parcel-call';
 import { startTestStack, type TestStack } from '../support/stack';
-import { readTrace, type TraceNode, xrayClient } from '../support/traces';
 import {
-  ageCached,
   awsOp,
   causeText,
   describeTrace,
-  drainedDaemonStats,
-  dynamoClient,
   executions,
-  forgetCached,
-  getParcel,
   named,
-  type ParcelCall,
-  readCacheItem,
-  vendorAdmin,
+  readTrace,
+  type TraceNode,
   vendorCalls,
-} from './support';
+  xrayClient,
+} from '../support/traces';
+import { vendorAdmin } from '../support/vendor-admin';
 
 let stack: TestStack;
 let xray: XRayClient;
@@ -102,7 +100,7 @@ beforeAll(async () => {
   ddb = dynamoClient(stack);
 });
 afterEach(async () => {
-  await vendorAdmin(stack, 'POST', '/__admin/reset');
+  await vendorAdmin(stack.endpoints, 'POST', '/__admin/reset');
 });
 afterAll(async () => {
   ddb?.destroy();
@@ -207,13 +205,13 @@ describe('fault matrix: dependencies', () => {
   });
 
   it('vendor 5xx: warehouse part served, vendorStatus error, vendor subsegment a fault', async () => {
-    await vendorAdmin(stack, 'PUT', '/__admin/profile', { errorRate: 1 });
+    await vendorAdmin(stack.endpoints, 'PUT', '/__admin/profile', { errorRate: 1 });
     const call = await missFor(BOTH[3] as string);
     expect(call.status).toBe(200);
     expect(call.body.warehouse?.warehouse).toBe('ARN-1');
     expect(call.body.vendor).toBeNull();
     expect(call.body.vendorStatus).toBe('error');
-    const stats = (await vendorAdmin(stack, 'GET', '/__admin/stats')) as { errored: number };
+    const stats = (await vendorAdmin(stack.endpoints, 'GET', '/__admin/stats')) as { errored: number };
     expect(stats.errored).toBe(1);
 
     const nodes = await traceOf(call, (n) => vendorCalls(n).length === 1 && vendorSegment(n) !== undefined);
@@ -227,12 +225,12 @@ describe('fault matrix: dependencies', () => {
   });
 
   it('vendor connection reset: warehouse part served, vendorStatus error, fault with ECONNRESET', async () => {
-    await vendorAdmin(stack, 'PUT', '/__admin/profile', { resetRate: 1 });
+    await vendorAdmin(stack.endpoints, 'PUT', '/__admin/profile', { resetRate: 1 });
     const call = await missFor(BOTH[4] as string);
     expect(call.status).toBe(200);
     expect(call.body.warehouse?.warehouse).toBe('MAD-1');
     expect(call.body.vendorStatus).toBe('error');
-    const stats = (await vendorAdmin(stack, 'GET', '/__admin/stats')) as { reset: number };
+    const stats = (await vendorAdmin(stack.endpoints, 'GET', '/__admin/stats')) as { reset: number };
     expect(stats.reset).toBe(1);
 
     const nodes = await traceOf(call, (n) => vendorCalls(n).length === 1 && vendorSegment(n) !== undefined);
@@ -244,7 +242,10 @@ describe('fault matrix: dependencies', () => {
   });
 
   it('vendor timeout: warehouse part served, vendorStatus timeout, fault with the timeout as cause', async () => {
-    await vendorAdmin(stack, 'PUT', '/__admin/profile', { slowFraction: 1, slowMs: VENDOR_SLOW_MS });
+    await vendorAdmin(stack.endpoints, 'PUT', '/__admin/profile', {
+      slowFraction: 1,
+      slowMs: VENDOR_SLOW_MS,
+    });
     const call = await missFor(BOTH[5] as string);
     expect(call.status).toBe(200);
     expect(call.body.warehouse?.warehouse).toBe('MXP-1');
@@ -259,7 +260,10 @@ describe('fault matrix: dependencies', () => {
     expect(causeText(vendor), trace).toMatch(new RegExp(`VendorTimeoutError|within ${VENDOR_TIMEOUT_MS} ms`));
     expect(vendor ? vendor.end - vendor.start : 0, trace).toBeLessThan((VENDOR_TIMEOUT_MS * 2.5) / 1000);
     expect(vendorSegment(nodes)?.doc.http?.response?.status, trace).toBe(504);
-    const stats = (await vendorAdmin(stack, 'GET', '/__admin/stats')) as { slow: number; abandoned: number };
+    const stats = (await vendorAdmin(stack.endpoints, 'GET', '/__admin/stats')) as {
+      slow: number;
+      abandoned: number;
+    };
     expect(stats.slow).toBe(1);
     await expectNotCached(call);
   });

@@ -4,21 +4,12 @@
 import { BatchGetTracesCommand, type XRayClient } from '@aws-sdk/client-xray';
 import { newTraceId } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBlackHole } from '../support/black-hole';
+import { dynamoClient, forgetCached } from '../support/cache-table';
+import { type daemonStats, drainedDaemonStats } from '../support/daemon-stats';
+import { getParcel, median, type ParcelCall } from '../support/parcel-call';
 import { useSharedStack } from '../support/shared-stack';
-import { readTrace, type TraceNode, xrayClient } from '../support/traces';
-import {
-  awsOp,
-  type daemonStats,
-  drainedDaemonStats,
-  dynamoClient,
-  executions,
-  forgetCached,
-  getParcel,
-  median,
-  named,
-  type ParcelCall,
-  startBlackHole,
-} from './support';
+import { awsOp, executions, named, readTrace, type TraceNode, xrayClient } from '../support/traces';
 
 const stack = useSharedStack();
 let xray: XRayClient;

@@ -2,49 +2,50 @@ import { createServer, request, validateHeaderValue } from 'node:http';
 import { type AddressInfo, connect, createServer as createNetServer } from 'node:net';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { CreateSamplingRuleCommand, UpdateSamplingRuleCommand } from '@aws-sdk/client-xray';
-import { readGatewayConfig } from '@parcel/config';
 import { makeParcelId } from '@parcel/contract';
 import { type RunningGateway, startGateway } from '@parcel/gateway';
-import { send, startUpstream, type Upstream } from '@parcel/gateway/test-helpers';
-import { startUdpCollector, type UdpCollector } from '@parcel/test-kit';
+import { type RecordingServer, rawRequest, type UdpCollector } from '@parcel/test-kit';
 import { createLogger } from '@parcel/tracing/logger';
 import { parseTraceHeader, type SegmentDoc } from '@parcel/xray-protocol';
 import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startXraySampling, type XraySampling } from '../support/xray-sampling';
+import { type GatewayBench, startGatewayBench } from '../support/gateway-bench';
+import type { XraySampling } from '../support/xray-sampling';
 
 const ID = makeParcelId('RR', '12345678', 'GB');
 const KEY = { accessKeyId: 'AKIDGATEWAYTEST', secretAccessKey: 'gateway-test-secret' };
 
-let parcelApi: Upstream;
-let warehouse: Upstream;
+let bench: GatewayBench;
+let parcelApi: RecordingServer;
+let warehouse: RecordingServer;
 let xraySampling: XraySampling;
 let collector: UdpCollector<SegmentDoc>;
 let gateway: RunningGateway;
 /** Same stage with a short integration timeout, for the timeout cases (the main one allows slow CI). */
 let impatient: RunningGateway;
 
-function config(overrides: Record<string, string> = {}) {
-  return readGatewayConfig({
-    PORT: '0',
-    PARCEL_API_URL: parcelApi.url,
-    WAREHOUSE_QUERY_URL: warehouse.url,
-    AWS_XRAY_DAEMON_ADDRESS: collector.address,
-    AWS_ACCESS_KEY_ID: KEY.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey,
-    AWS_REGION: 'us-east-1',
-    INTEGRATION_TIMEOUT_MS: '10000',
-    LOG_LEVEL: 'silent',
-    ...overrides,
-  });
-}
+/** What the services behind the VPC link answer by default: where the request landed. */
+const landed = (req: { url: string }) => ({
+  body: JSON.stringify({ ok: true, url: req.url }),
+  headers: { 'x-upstream': 'yes' },
+});
+const config = (overrides: Record<string, string> = {}) => bench.config(overrides);
 
 beforeAll(async () => {
-  collector = await startUdpCollector<SegmentDoc>();
+  bench = await startGatewayBench({
+    credentials: KEY,
+    env: { AWS_REGION: 'us-east-1', INTEGRATION_TIMEOUT_MS: '10000' },
+    parcelApi: (req) => {
+      if (req.url.includes('slow')) return { delayMs: 2000 };
+      if (req.url.startsWith('/parcels/RR000000000GB')) return { status: 503, body: '{"error":"down"}' };
+      return landed(req);
+    },
+    warehouse: landed,
+  });
+  ({ parcelApi, warehouse, xraySampling, collector } = bench);
   // The stage's sampling from the project's X-Ray service through its daemon, with this suite's rules: every
   // /parcels/* request at the stage sampled (rule "stage-parcels"), nothing else beyond Default's borrow.
-  xraySampling = await startXraySampling();
   await xraySampling.xray.send(
     new CreateSamplingRuleCommand({
       SamplingRule: {
@@ -67,12 +68,6 @@ beforeAll(async () => {
       SamplingRuleUpdate: { RuleName: 'Default', FixedRate: 0, ReservoirSize: 0 },
     }),
   );
-  parcelApi = await startUpstream((req) => {
-    if (req.url.includes('slow')) return { delayMs: 2000 };
-    if (req.url.startsWith('/parcels/RR000000000GB')) return { status: 503, body: '{"error":"down"}' };
-    return {};
-  });
-  warehouse = await startUpstream();
   const { samplingEndpoint } = xraySampling;
   gateway = await startGateway(config(), { samplingEndpoint });
   impatient = await startGateway(config({ INTEGRATION_TIMEOUT_MS: '300' }), { samplingEndpoint });
@@ -82,11 +77,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.close();
   await impatient?.close();
-  await Promise.all([parcelApi?.close(), warehouse?.close(), collector?.close()]);
-  await xraySampling?.close();
+  await bench?.close();
 });
 
-const lastSeen = (u: Upstream) => u.seen[u.seen.length - 1];
+const lastSeen = (u: RecordingServer) => u.received[u.received.length - 1];
 
 async function sign(
   path: string,
@@ -120,7 +114,7 @@ async function sign(
 describe('routing', () => {
   it('serves the stage at /{path} and /{stage}/{path}, proxying method, path, query and headers', async () => {
     for (const prefix of ['', '/local']) {
-      const reply = await send(gateway.url, `${prefix}/parcels/${ID}?verbose=1&x=a%20b`, {
+      const reply = await rawRequest(gateway.url, `${prefix}/parcels/${ID}?verbose=1&x=a%20b`, {
         headers: {
           'x-custom': 'kept',
           connection: 'keep-alive, x-conn-only',
@@ -143,7 +137,7 @@ describe('routing', () => {
   });
 
   it('appends the peer to an incoming X-Forwarded-For', async () => {
-    await send(gateway.url, `/parcels/${ID}`, { headers: { 'x-forwarded-for': '203.0.113.9' } });
+    await rawRequest(gateway.url, `/parcels/${ID}`, { headers: { 'x-forwarded-for': '203.0.113.9' } });
     expect(lastSeen(parcelApi)?.headers['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
   });
 
@@ -156,31 +150,31 @@ describe('routing', () => {
     ['encoded slash', 'GET', '/parcels/RR1%2F..%2F'],
     ['traversal', 'GET', `/internal/warehouse/../../parcels/${ID}`],
   ])('answers 403 Missing Authentication Token: %s', async (_name, method, path) => {
-    const before = parcelApi.seen.length + warehouse.seen.length;
-    const reply = await send(gateway.url, path, { method });
+    const before = parcelApi.received.length + warehouse.received.length;
+    const reply = await rawRequest(gateway.url, path, { method });
     expect(reply.status).toBe(403);
     expect(reply.headers['x-amzn-errortype']).toBe('MissingAuthenticationTokenException');
     if (method !== 'HEAD')
       expect(JSON.parse(reply.body)).toEqual({ message: 'Missing Authentication Token' });
-    expect(parcelApi.seen.length + warehouse.seen.length).toBe(before);
+    expect(parcelApi.received.length + warehouse.received.length).toBe(before);
   });
 
   it('validates the S10 shape of /parcels/{id} before calling the integration', async () => {
-    const before = parcelApi.seen.length;
-    const reply = await send(gateway.url, '/parcels/not-a-parcel');
+    const before = parcelApi.received.length;
+    const reply = await rawRequest(gateway.url, '/parcels/not-a-parcel');
     expect(reply.status).toBe(400);
     expect(reply.headers['x-amzn-errortype']).toBe('BadRequestException');
-    expect(parcelApi.seen.length).toBe(before);
+    expect(parcelApi.received.length).toBe(before);
   });
 
   it('passes integration errors through as they are', async () => {
-    const reply = await send(gateway.url, '/parcels/RR000000000GB');
+    const reply = await rawRequest(gateway.url, '/parcels/RR000000000GB');
     expect(reply).toMatchObject({ status: 503, body: '{"error":"down"}' });
   });
 
   it('serves health outside the API surface', async () => {
     for (const path of ['/health', '/__gateway/health']) {
-      const reply = await send(gateway.url, path);
+      const reply = await rawRequest(gateway.url, path);
       expect(reply.status).toBe(200);
       expect(JSON.parse(reply.body)).toEqual({ status: 'ok' });
     }
@@ -211,13 +205,13 @@ describe('routing', () => {
             .map((p) => `/${p.join('/')}`),
         ),
         async (path) => {
-          const reply = await send(gateway.url, path);
+          const reply = await rawRequest(gateway.url, path);
           expect(reply.status).toBeLessThan(500);
         },
       ),
       { numRuns: 40 },
     );
-    expect((await send(gateway.url, '/health')).status).toBe(200);
+    expect((await rawRequest(gateway.url, '/health')).status).toBe(200);
   });
 });
 
@@ -225,7 +219,7 @@ describe('IAM authorisation on /internal/*', () => {
   const path = `/internal/warehouse/${ID}`;
 
   it('refuses unsigned calls with MissingAuthenticationTokenException', async () => {
-    const reply = await send(gateway.url, path);
+    const reply = await rawRequest(gateway.url, path);
     expect(reply.status).toBe(403);
     expect(reply.headers['x-amzn-errortype']).toBe('MissingAuthenticationTokenException');
     expect(JSON.parse(reply.body)).toEqual({ message: 'Missing Authentication Token' });
@@ -233,7 +227,7 @@ describe('IAM authorisation on /internal/*', () => {
 
   it('lets SigV4-signed calls through, with or without the stage prefix', async () => {
     for (const p of [path, `/local/internal/vendor/${ID}?fresh=1`]) {
-      const reply = await send(gateway.url, p, { headers: await sign(p) });
+      const reply = await rawRequest(gateway.url, p, { headers: await sign(p) });
       expect(reply.status).toBe(200);
       expect(lastSeen(warehouse)?.url).toBe(p.replace('/local', ''));
       expect(lastSeen(warehouse)?.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 /);
@@ -243,14 +237,14 @@ describe('IAM authorisation on /internal/*', () => {
   it('reads query parameters named like Object properties as parameters (`?constructor=1`)', async () => {
     for (const query of ['constructor=1', 'toString=a&hasOwnProperty=b', '__proto__=x', 'valueOf=1']) {
       const p = `${path}?${query}`;
-      const reply = await send(gateway.url, p, { headers: await sign(p) });
+      const reply = await rawRequest(gateway.url, p, { headers: await sign(p) });
       expect(reply.status, `${query}: ${reply.body}`).toBe(200);
       expect(lastSeen(warehouse)?.url).toBe(p);
     }
   });
 
   it('refuses a wrong secret with the signature-mismatch message', async () => {
-    const reply = await send(gateway.url, path, { headers: await sign(path, { secret: 'wrong' }) });
+    const reply = await rawRequest(gateway.url, path, { headers: await sign(path, { secret: 'wrong' }) });
     expect(reply.status).toBe(403);
     expect(reply.headers['x-amzn-errortype']).toBe('InvalidSignatureException');
     expect(JSON.parse(reply.body).message).toMatch(
@@ -260,7 +254,7 @@ describe('IAM authorisation on /internal/*', () => {
 
   it('refuses a signature for another request (path swapped after signing)', async () => {
     const headers = await sign(`/internal/vendor/${ID}`);
-    const reply = await send(gateway.url, path, { headers });
+    const reply = await rawRequest(gateway.url, path, { headers });
     expect(reply).toMatchObject({
       status: 403,
       headers: { 'x-amzn-errortype': 'InvalidSignatureException' },
@@ -268,7 +262,9 @@ describe('IAM authorisation on /internal/*', () => {
   });
 
   it('refuses an unknown access key', async () => {
-    const reply = await send(gateway.url, path, { headers: await sign(path, { keyId: 'AKIDUNKNOWN' }) });
+    const reply = await rawRequest(gateway.url, path, {
+      headers: await sign(path, { keyId: 'AKIDUNKNOWN' }),
+    });
     expect(reply.status).toBe(403);
     expect(reply.headers['x-amzn-errortype']).toBe('UnrecognizedClientException');
     expect(JSON.parse(reply.body)).toEqual({
@@ -277,7 +273,7 @@ describe('IAM authorisation on /internal/*', () => {
   });
 
   it('refuses clock skew over 5 minutes either way, accepts within it', async () => {
-    const old = await send(gateway.url, path, {
+    const old = await rawRequest(gateway.url, path, {
       headers: await sign(path, { date: new Date(Date.now() - 6 * 60_000) }),
     });
     expect(old.status).toBe(403);
@@ -285,18 +281,18 @@ describe('IAM authorisation on /internal/*', () => {
     expect(JSON.parse(old.body).message).toMatch(
       /^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 5 min\.\)$/,
     );
-    const future = await send(gateway.url, path, {
+    const future = await rawRequest(gateway.url, path, {
       headers: await sign(path, { date: new Date(Date.now() + 6 * 60_000) }),
     });
     expect(future.status).toBe(403);
-    const slightlyOff = await send(gateway.url, path, {
+    const slightlyOff = await rawRequest(gateway.url, path, {
       headers: await sign(path, { date: new Date(Date.now() - 4 * 60_000) }),
     });
     expect(slightlyOff.status).toBe(200);
   });
 
   it('answers a non-SigV4 Authorization header with IncompleteSignatureException', async () => {
-    const reply = await send(gateway.url, path, { headers: { authorization: 'Bearer abc' } });
+    const reply = await rawRequest(gateway.url, path, { headers: { authorization: 'Bearer abc' } });
     expect(reply.status).toBe(403);
     expect(reply.headers['x-amzn-errortype']).toBe('IncompleteSignatureException');
     expect(JSON.parse(reply.body).message).toContain("Authorization header requires 'Credential' parameter.");
@@ -314,7 +310,7 @@ describe('IAM authorisation on /internal/*', () => {
         async (at, ch) => {
           const mangled = auth.slice(0, at) + ch + auth.slice(at + 1);
           fc.pre(mangled !== auth);
-          const reply = await send(gateway.url, path, { headers: { ...good, authorization: mangled } });
+          const reply = await rawRequest(gateway.url, path, { headers: { ...good, authorization: mangled } });
           expect(reply.status).toBe(403);
         },
       ),
@@ -378,20 +374,24 @@ describe('limits', () => {
       req.end();
     });
     expect(reply).toBe(413);
-    expect((await send(gateway.url, `/parcels/${ID}`)).status).toBe(200);
+    expect((await rawRequest(gateway.url, `/parcels/${ID}`)).status).toBe(200);
   });
 
   it('answers 431 with a gateway response when header values pass 10,240 bytes', async () => {
-    const reply = await send(gateway.url, `/parcels/${ID}`, { headers: { 'x-big': 'a'.repeat(10_300) } });
+    const reply = await rawRequest(gateway.url, `/parcels/${ID}`, {
+      headers: { 'x-big': 'a'.repeat(10_300) },
+    });
     expect(reply.status).toBe(431);
     expect(JSON.parse(reply.body)).toEqual({ message: 'Request Header Fields Too Large' });
   });
 
   it('answers 431 cleanly, not with a reset, even past what the HTTP parser accepts', async () => {
-    const reply = await send(gateway.url, `/parcels/${ID}`, { headers: { 'x-huge': 'a'.repeat(70_000) } });
+    const reply = await rawRequest(gateway.url, `/parcels/${ID}`, {
+      headers: { 'x-huge': 'a'.repeat(70_000) },
+    });
     expect(reply.status).toBe(431);
     expect(JSON.parse(reply.body)).toEqual({ message: 'Request Header Fields Too Large' });
-    expect((await send(gateway.url, '/health')).status).toBe(200);
+    expect((await rawRequest(gateway.url, '/health')).status).toBe(200);
   });
 
   it('answers malformed HTTP with a clean 400, then keeps serving', async () => {
@@ -407,12 +407,12 @@ describe('limits', () => {
     });
     expect(raw).toMatch(/^HTTP\/1\.1 400 /);
     expect(raw).toContain('{"message":"Bad Request"}');
-    expect((await send(gateway.url, '/health')).status).toBe(200);
+    expect((await rawRequest(gateway.url, '/health')).status).toBe(200);
   });
 
   it('answers 504 "Endpoint request timed out" when the integration is slower than its timeout', async () => {
     const started = Date.now();
-    const slow = await send(impatient.url, `/parcels/${ID}?slow=1`);
+    const slow = await rawRequest(impatient.url, `/parcels/${ID}?slow=1`);
     expect(slow.status).toBe(504);
     expect(JSON.parse(slow.body)).toEqual({ message: 'Endpoint request timed out' });
     expect(Date.now() - started).toBeLessThan(1900); // well before the upstream answers (2 s)
@@ -425,7 +425,7 @@ describe('limits', () => {
     await new Promise<void>((r) => closed.close(() => r()));
     const g = await startGateway(config({ PARCEL_API_URL: deadUrl }), { samplingEndpoint: null });
     try {
-      const reply = await send(g.url, `/parcels/${ID}`);
+      const reply = await rawRequest(g.url, `/parcels/${ID}`);
       expect(reply.status).toBe(503);
       expect(JSON.parse(reply.body)).toEqual({ message: 'Service Unavailable' });
     } finally {
@@ -440,7 +440,7 @@ describe('limits', () => {
     const logger = createLogger({ destination: { write: (line: string) => lines.push(JSON.parse(line)) } });
     const g = await startGateway(config({ PARCEL_API_URL: targetUrl }), { samplingEndpoint: null, logger });
     try {
-      const reply = await send(g.url, `/parcels/${ID}`);
+      const reply = await rawRequest(g.url, `/parcels/${ID}`);
       expect(reply.status).toBe(502);
       const traceId = parseTraceHeader(String(reply.headers['x-amzn-trace-id']))?.root;
       expect(lines.find((l) => l.msg === 'request failed')).toMatchObject({
@@ -460,7 +460,7 @@ describe('tracing at the edge', () => {
   const segmentsOf = (traceId: string) => collector.segments.filter((s) => s.trace_id === traceId);
 
   it('starts a trace, samples it by the central rule, and records stage → integration → service', async () => {
-    const reply = await send(gateway.url, `/local/parcels/${ID}?q=1`, {
+    const reply = await rawRequest(gateway.url, `/local/parcels/${ID}?q=1`, {
       headers: { 'user-agent': 'vitest' },
     });
     const client = parseTraceHeader(reply.headers['x-amzn-trace-id']);
@@ -509,7 +509,7 @@ describe('tracing at the edge', () => {
 
   it('continues a valid incoming trace, parents the stage to the caller, carries unknown fields on', async () => {
     const root = '1-5759e988-bd862e3fe1be46a994272793';
-    const reply = await send(gateway.url, `/parcels/${ID}`, {
+    const reply = await rawRequest(gateway.url, `/parcels/${ID}`, {
       headers: { 'x-amzn-trace-id': `Root=${root};Parent=53995c3f42cd8ad8;Sampled=1;Lineage=a87bd80c:0` },
     });
     expect(parseTraceHeader(reply.headers['x-amzn-trace-id'])?.root).toBe(root);
@@ -526,14 +526,18 @@ describe('tracing at the edge', () => {
 
   it('honours Sampled=0 from the caller even where the rule would sample, and emits nothing', async () => {
     const root = '1-5759e988-000000000000000000000001';
-    await send(gateway.url, `/parcels/${ID}`, { headers: { 'x-amzn-trace-id': `Root=${root};Sampled=0` } });
+    await rawRequest(gateway.url, `/parcels/${ID}`, {
+      headers: { 'x-amzn-trace-id': `Root=${root};Sampled=0` },
+    });
     expect(parseTraceHeader(lastSeen(parcelApi)?.headers['x-amzn-trace-id'])).toMatchObject({
       root,
       sampled: '0',
     });
     // A sampled request sent after it is the marker: once its segment is in, the other's would be too.
     const marker = '1-5759e988-00000000000000000000000a';
-    await send(gateway.url, `/parcels/${ID}`, { headers: { 'x-amzn-trace-id': `Root=${marker};Sampled=1` } });
+    await rawRequest(gateway.url, `/parcels/${ID}`, {
+      headers: { 'x-amzn-trace-id': `Root=${marker};Sampled=1` },
+    });
     await collector.waitFor(() => segmentsOf(marker).length > 0);
     expect(segmentsOf(root)).toHaveLength(0);
   });
@@ -543,7 +547,7 @@ describe('tracing at the edge', () => {
       'Root=1-5759e988-000000000000000000000002;Sampled=?',
       'Root=1-5759e988-000000000000000000000003',
     ]) {
-      await send(gateway.url, `/parcels/${ID}`, { headers: { 'x-amzn-trace-id': header } });
+      await rawRequest(gateway.url, `/parcels/${ID}`, { headers: { 'x-amzn-trace-id': header } });
       const downstream = parseTraceHeader(lastSeen(parcelApi)?.headers['x-amzn-trace-id']);
       expect(downstream?.root).toBe(parseTraceHeader(header)?.root);
       expect(downstream?.sampled).toBe('1'); // the stage-parcels rule: FixedRate 1
@@ -554,7 +558,7 @@ describe('tracing at the edge', () => {
     const flags: string[] = [];
     for (let i = 0; i < 4; i++) {
       const p = `/internal/warehouse/${ID}`;
-      await send(gateway.url, p, { headers: await sign(p) });
+      await rawRequest(gateway.url, p, { headers: await sign(p) });
       flags.push(parseTraceHeader(lastSeen(warehouse)?.headers['x-amzn-trace-id'])?.sampled ?? '');
     }
     expect(flags.filter((f) => f === '1').length).toBeLessThanOrEqual(2);
@@ -581,7 +585,9 @@ describe('tracing at the edge', () => {
           } catch {
             fc.pre(false);
           }
-          const reply = await send(gateway.url, `/parcels/${ID}`, { headers: { 'x-amzn-trace-id': header } });
+          const reply = await rawRequest(gateway.url, `/parcels/${ID}`, {
+            headers: { 'x-amzn-trace-id': header },
+          });
           expect(reply.status).toBe(200);
           const downstream = parseTraceHeader(lastSeen(parcelApi)?.headers['x-amzn-trace-id']);
           expect(downstream).toBeDefined();
@@ -597,11 +603,11 @@ describe('tracing at the edge', () => {
   });
 
   it('records gateway errors and integration failures on the stage segment', async () => {
-    const forbidden = await send(gateway.url, '/parcels', {
+    const forbidden = await rawRequest(gateway.url, '/parcels', {
       headers: { 'x-amzn-trace-id': 'Root=1-5759e988-000000000000000000000004;Sampled=1' },
     });
     expect(forbidden.status).toBe(403);
-    const slow = await send(impatient.url, `/parcels/${ID}?slow=2`, {
+    const slow = await rawRequest(impatient.url, `/parcels/${ID}?slow=2`, {
       headers: { 'x-amzn-trace-id': 'Root=1-5759e988-000000000000000000000005;Sampled=1' },
     });
     expect(slow.status).toBe(504);
@@ -622,7 +628,7 @@ describe('tracing at the edge', () => {
 
   it("records the connection's address as client_ip, not a caller's X-Forwarded-For", async () => {
     const root = '1-5759e988-0000000000000000000000f1';
-    await send(gateway.url, `/parcels/${ID}`, {
+    await rawRequest(gateway.url, `/parcels/${ID}`, {
       headers: { 'x-amzn-trace-id': `Root=${root};Sampled=1`, 'x-forwarded-for': '198.51.100.7' },
     });
     await collector.waitFor(() => segmentsOf(root).length > 0);
@@ -637,7 +643,7 @@ describe('tracing at the edge', () => {
     });
     try {
       const root = '1-5759e988-0000000000000000000000f2';
-      await send(trusting.url, `/parcels/${ID}`, {
+      await rawRequest(trusting.url, `/parcels/${ID}`, {
         headers: {
           'x-amzn-trace-id': `Root=${root};Sampled=1`,
           'x-forwarded-for': '192.0.2.1, 198.51.100.7, 10.0.0.9',
@@ -658,7 +664,7 @@ describe('tracing at the edge', () => {
     });
     try {
       for (let i = 0; i < 5; i++) {
-        const reply = await send(g.url, `/parcels/${ID}`, {
+        const reply = await rawRequest(g.url, `/parcels/${ID}`, {
           headers: { 'x-amzn-trace-id': `Root=1-5759e988-00000000000000000000001${i};Sampled=1` },
         });
         expect(reply.status).toBe(200);

@@ -1,15 +1,13 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { UpdateSamplingRuleCommand } from '@aws-sdk/client-xray';
-import { readGatewayConfig } from '@parcel/config';
 import { makeParcelId } from '@parcel/contract';
 import { type RunningGateway, startGateway } from '@parcel/gateway';
-import { send, startUpstream, type Upstream } from '@parcel/gateway/test-helpers';
 import { DEFAULT_RULE, PARCEL_API_RULE } from '@parcel/sampling-rules';
-import { startUdpCollector, type UdpCollector } from '@parcel/test-kit';
+import { type RecordingServer, rawRequest, type UdpCollector } from '@parcel/test-kit';
 import { parseTraceHeader, type SegmentDoc } from '@parcel/xray-protocol';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startXraySampling, type XraySampling } from '../support/xray-sampling';
+import { type GatewayBench, startGatewayBench } from '../support/gateway-bench';
 
 /**
  * Keep-on-error at the stage: an unsampled request's stage segment is sent only when the request failed,
@@ -19,48 +17,35 @@ const ID = makeParcelId('RR', '12345678', 'GB');
 const KEY = { accessKeyId: 'AKIDKEEPTEST', secretAccessKey: 'keep-test-secret' };
 const CALLER_PARENT = '53995c3f42cd8ad8';
 
-let parcelApi: Upstream;
-let warehouse: Upstream;
+let bench: GatewayBench;
+let parcelApi: RecordingServer;
+let warehouse: RecordingServer;
 let collector: UdpCollector<SegmentDoc>;
-let xraySampling: XraySampling;
 let gateway: RunningGateway;
 let impatient: RunningGateway;
 
 beforeAll(async () => {
-  collector = await startUdpCollector<SegmentDoc>();
+  const respond = (req: { url: string }) => {
+    if (req.url.includes('fail')) return { status: 500, body: '{"error":"boom"}' };
+    if (req.url.includes('kept')) return { headers: { 'x-trace-kept': 'error' } };
+    if (req.url.includes('slow')) return { delayMs: 400 };
+    return { body: JSON.stringify({ ok: true, url: req.url }) };
+  };
+  bench = await startGatewayBench({ credentials: KEY, parcelApi: respond, warehouse: respond });
+  ({ parcelApi, warehouse, collector } = bench);
   // Sampling as deployed: the project's rules in the local X-Ray service, fetched (GetSamplingRules,
   // SamplingTargets) through the daemon's TCP proxy. Everything sampled by the team's and the default
   // rule, so the rule-selection cases can read the rule names; segments go to a collector to read back.
-  xraySampling = await startXraySampling();
-  const { xray, samplingEndpoint } = xraySampling;
+  const { xray, samplingEndpoint } = bench.xraySampling;
   for (const rule of [PARCEL_API_RULE, DEFAULT_RULE]) {
     await xray.send(
       new UpdateSamplingRuleCommand({ SamplingRuleUpdate: { RuleName: rule.RuleName, FixedRate: 1 } }),
     );
   }
-  const respond = (req: { url: string }) => {
-    if (req.url.includes('fail')) return { status: 500, body: '{"error":"boom"}' };
-    if (req.url.includes('kept')) return { headers: { 'x-trace-kept': 'error' } };
-    if (req.url.includes('slow')) return { delayMs: 400 };
-    return {};
-  };
-  parcelApi = await startUpstream(respond);
-  warehouse = await startUpstream(respond);
-  const config = (overrides: Record<string, string>) =>
-    readGatewayConfig({
-      PORT: '0',
-      PARCEL_API_URL: parcelApi.url,
-      WAREHOUSE_QUERY_URL: warehouse.url,
-      AWS_XRAY_DAEMON_ADDRESS: collector.address,
-      AWS_ACCESS_KEY_ID: KEY.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey,
-      LOG_LEVEL: 'silent',
-      ...overrides,
-    });
   // The "slow" upstream takes at least 400 ms: over the threshold whatever the machine's load. A healthy
   // request on a loaded machine may take longer than it too; the cases below allow for that (kept as latency).
-  gateway = await startGateway(config({ TRACE_KEEP_SLOW_MS: String(SLOW_MS) }), { samplingEndpoint });
-  impatient = await startGateway(config({ INTEGRATION_TIMEOUT_MS: '100', TRACE_KEEP_SLOW_MS: '0' }), {
+  gateway = await startGateway(bench.config({ TRACE_KEEP_SLOW_MS: String(SLOW_MS) }), { samplingEndpoint });
+  impatient = await startGateway(bench.config({ INTEGRATION_TIMEOUT_MS: '100', TRACE_KEEP_SLOW_MS: '0' }), {
     samplingEndpoint,
   });
   expect(gateway.sampler.source).toBe('central');
@@ -69,15 +54,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.close();
   await impatient?.close();
-  await Promise.all([parcelApi?.close(), warehouse?.close(), collector?.close()]);
-  await xraySampling?.close();
+  await bench?.close();
 });
 
 let traceSeq = 0;
 const newRoot = () => `1-5759e988-${(++traceSeq).toString(16).padStart(24, 'a')}`;
 const unsampled = (root: string) => ({ 'x-amzn-trace-id': `Root=${root};Parent=${CALLER_PARENT};Sampled=0` });
 const segmentsOf = (root: string) => collector.segments.filter((s) => s.trace_id === root);
-const lastSeen = (u: Upstream) => u.seen[u.seen.length - 1];
+const lastSeen = (u: RecordingServer) => u.received[u.received.length - 1];
 
 /** TRACE_KEEP_SLOW_MS of `gateway`. */
 const SLOW_MS = 250;
@@ -96,7 +80,7 @@ async function timed<T>(call: () => Promise<T>): Promise<{ reply: T; ms: number 
  */
 async function expectNothingSentUnlessSlow(root: string, ms: number) {
   const marker = newRoot();
-  await send(gateway.url, `/parcels/${ID}`, {
+  await rawRequest(gateway.url, `/parcels/${ID}`, {
     headers: { 'x-amzn-trace-id': `Root=${marker};Parent=${CALLER_PARENT};Sampled=1` },
   });
   await collector.waitFor(() => segmentsOf(marker).length > 0);
@@ -121,7 +105,7 @@ async function signed(base: string, path: string, extra: Record<string, string> 
     query: Object.fromEntries(new URLSearchParams(search ?? '')),
     headers: { host },
   });
-  return send(base, path, { headers: { ...(request.headers as Record<string, string>), ...extra } });
+  return rawRequest(base, path, { headers: { ...(request.headers as Record<string, string>), ...extra } });
 }
 
 describe('unsampled requests', () => {
@@ -129,7 +113,7 @@ describe('unsampled requests', () => {
     const root = newRoot();
     const before = gateway.stats.snapshot();
     const { reply, ms } = await timed(() =>
-      send(gateway.url, `/parcels/${ID}`, { headers: unsampled(root) }),
+      rawRequest(gateway.url, `/parcels/${ID}`, { headers: unsampled(root) }),
     );
     expect(reply.status).toBe(200);
     const downstream = parseTraceHeader(lastSeen(parcelApi)?.headers['x-amzn-trace-id']);
@@ -146,7 +130,7 @@ describe('unsampled requests', () => {
   it('keep the stage segment of a 5xx as error, linked to the caller and to the service', async () => {
     const root = newRoot();
     const before = gateway.stats.snapshot();
-    const reply = await send(gateway.url, `/parcels/${ID}?fail=1`, { headers: unsampled(root) });
+    const reply = await rawRequest(gateway.url, `/parcels/${ID}?fail=1`, { headers: unsampled(root) });
     expect(reply.status).toBe(500);
     // A client outside the system never hears about keeping.
     expect(reply.headers['x-trace-kept']).toBeUndefined();
@@ -167,7 +151,7 @@ describe('unsampled requests', () => {
 
   it('keep a healthy answer whose service said X-Trace-Kept as downstream, and hide the header from clients', async () => {
     const root = newRoot();
-    const reply = await send(gateway.url, `/parcels/${ID}?kept=1`, { headers: unsampled(root) });
+    const reply = await rawRequest(gateway.url, `/parcels/${ID}?kept=1`, { headers: unsampled(root) });
     expect(reply.status).toBe(200);
     expect(reply.headers['x-trace-kept']).toBeUndefined();
     await collector.waitFor(() => segmentsOf(root).length > 0);
@@ -178,7 +162,7 @@ describe('unsampled requests', () => {
 
   it('keep a slow request as latency (TRACE_KEEP_SLOW_MS)', async () => {
     const root = newRoot();
-    const reply = await send(gateway.url, `/parcels/${ID}?slow=1`, { headers: unsampled(root) });
+    const reply = await rawRequest(gateway.url, `/parcels/${ID}?slow=1`, { headers: unsampled(root) });
     expect(reply.status).toBe(200);
     await collector.waitFor(() => segmentsOf(root).length > 0);
     expect(segmentsOf(root)[0]?.annotations).toMatchObject({ trace_kept: 'latency' });
@@ -186,7 +170,7 @@ describe('unsampled requests', () => {
 
   it('keep an integration timeout as error, with the failed call as a faulted subsegment', async () => {
     const root = newRoot();
-    const reply = await send(impatient.url, `/parcels/${ID}?slow=1`, { headers: unsampled(root) });
+    const reply = await rawRequest(impatient.url, `/parcels/${ID}?slow=1`, { headers: unsampled(root) });
     expect(reply.status).toBe(504);
     await collector.waitFor(() => segmentsOf(root).length > 0);
     const stage = segmentsOf(root)[0] as SegmentDoc;
@@ -254,7 +238,7 @@ describe('internal routes (the state machine calls them)', () => {
 
 describe('the team rule at the stage', () => {
   it('decides /parcels/{id} with parcel-api and /internal/… with Default (what the stage reports matches)', async () => {
-    const parcel = await send(gateway.url, '/parcels/RR123456785GB');
+    const parcel = await rawRequest(gateway.url, '/parcels/RR123456785GB');
     const internal = await signed(gateway.url, `/local/internal/warehouse/${ID}`);
     const parcelRoot = parseTraceHeader(parcel.headers['x-amzn-trace-id'])?.root as string;
     const internalRoot = parseTraceHeader(internal.headers['x-amzn-trace-id'])?.root as string;
@@ -264,7 +248,7 @@ describe('the team rule at the stage', () => {
   });
 
   it('serves its counters at /__gateway/stats', async () => {
-    const reply = await send(gateway.url, '/__gateway/stats');
+    const reply = await rawRequest(gateway.url, '/__gateway/stats');
     expect(reply.status).toBe(200);
     const stats = JSON.parse(reply.body);
     expect(stats).toMatchObject({

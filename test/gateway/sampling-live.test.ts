@@ -2,8 +2,8 @@ import { BatchGetTracesCommand, UpdateSamplingRuleCommand } from '@aws-sdk/clien
 import { readGatewayConfig } from '@parcel/config';
 import { makeParcelId } from '@parcel/contract';
 import { type RunningGateway, startGateway } from '@parcel/gateway';
-import { send, startUpstream, type Upstream } from '@parcel/gateway/test-helpers';
 import { PARCEL_API_RULE } from '@parcel/sampling-rules';
+import { type RecordingServer, rawRequest, startRecordingServer } from '@parcel/test-kit';
 import { parseTraceHeader } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startXraySampling, type XraySampling } from '../support/xray-sampling';
@@ -15,12 +15,12 @@ import { startXraySampling, type XraySampling } from '../support/xray-sampling';
 const ID = makeParcelId('RR', '12345678', 'GB');
 
 let pieces: XraySampling;
-let upstream: Upstream;
+let upstream: RecordingServer;
 let gateway: RunningGateway;
 
 beforeAll(async () => {
   pieces = await startXraySampling();
-  upstream = await startUpstream();
+  upstream = await startRecordingServer();
   gateway = await startGateway(
     readGatewayConfig({
       PORT: '0',
@@ -39,8 +39,9 @@ afterAll(async () => {
 });
 
 const sampledFlag = async () => {
-  await send(gateway.url, `/parcels/${ID}`);
-  return parseTraceHeader(upstream.seen[upstream.seen.length - 1]?.headers['x-amzn-trace-id'])?.sampled;
+  await rawRequest(gateway.url, `/parcels/${ID}`);
+  return parseTraceHeader(upstream.received[upstream.received.length - 1]?.headers['x-amzn-trace-id'])
+    ?.sampled;
 };
 
 describe('sampling rules from the local X-Ray service, through the daemon', () => {
@@ -79,11 +80,11 @@ describe('sampling rules from the local X-Ray service, through the daemon', () =
       }),
     );
     await gateway.sampler.reportTargets();
-    const reply = await send(gateway.url, `/local/parcels/${ID}`);
+    const reply = await rawRequest(gateway.url, `/local/parcels/${ID}`);
     const root = parseTraceHeader(reply.headers['x-amzn-trace-id'])?.root as string;
     expect(parseTraceHeader(reply.headers['x-amzn-trace-id'])?.sampled).toBe('1');
     const parent = parseTraceHeader(
-      upstream.seen[upstream.seen.length - 1]?.headers['x-amzn-trace-id'],
+      upstream.received[upstream.received.length - 1]?.headers['x-amzn-trace-id'],
     )?.parent;
 
     const deadline = Date.now() + 5000;

@@ -17,9 +17,10 @@ import {
 import { startXrayService } from '@parcel/xray-service';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { drainedDaemonStats, signedHeaders } from '../faults/support';
+import { drainedDaemonStats } from '../support/daemon-stats';
 import { kernelUdpDrops, listeningAddresses } from '../support/kernel';
 import { useSharedStack } from '../support/shared-stack';
+import { signedHeaders } from '../support/sigv4';
 import { readTrace, xrayClient } from '../support/traces';
 import { type RawReply, rawGet, rawRequest } from './http-client';
 

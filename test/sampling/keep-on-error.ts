@@ -2,19 +2,21 @@ import type { XRayClient } from '@aws-sdk/client-xray';
 import type { ParcelResponse } from '@parcel/contract';
 import { parseTraceHeader } from '@parcel/xray-protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { timeUntil, updateRule } from '../support/sampling';
+import type { TestStack } from '../support/stack';
 import {
   byOrigin,
   causeText,
   describeTrace,
   executions,
   named,
+  readTrace,
   segments,
-  vendorAdmin,
+  type TraceNode,
   vendorCalls,
-} from '../faults/support';
-import type { TestStack } from '../support/stack';
-import { readTrace, type TraceNode, xrayClient } from '../support/traces';
-import { timeUntil, updateRule } from './support';
+  xrayClient,
+} from '../support/traces';
+import { vendorAdmin } from '../support/vendor-admin';
 
 /**
  * "No error trace is lost": with every sampling rule at rate 0 / reservoir 0, a request that ends in a 5xx,
@@ -172,12 +174,15 @@ export function keepOnErrorSuite(current: () => TestStack): void {
     });
 
     it('a vendor timeout absorbed into a 200 keeps the path down to the vendor subsegment', async () => {
-      await vendorAdmin(stack, 'PUT', '/__admin/profile', { slowFraction: 1, slowMs: VENDOR_TIMEOUT_MS * 4 });
+      await vendorAdmin(stack.endpoints, 'PUT', '/__admin/profile', {
+        slowFraction: 1,
+        slowMs: VENDOR_TIMEOUT_MS * 4,
+      });
       let call: Call;
       try {
         call = await unsampledGet('RB111111115SE');
       } finally {
-        await vendorAdmin(stack, 'POST', '/__admin/reset');
+        await vendorAdmin(stack.endpoints, 'POST', '/__admin/reset');
       }
       expect(call.status).toBe(200);
       expect(call.body.vendorStatus).toBe('timeout');

@@ -8,9 +8,9 @@ import {
 import { SAMPLE_PARCELS } from '@parcel/contract';
 import type { SegmentDoc } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Outcome, startTraffic, timeUntil, updateRule } from '../support/sampling';
 import { useSharedStack } from '../support/shared-stack';
 import { readTrace, xrayClient } from '../support/traces';
-import { type Outcome, startTraffic, timeUntil, updateRule } from './support';
 
 /**
  * "Tuned live": with steady traffic at the edge, an UpdateSamplingRule through the AWS CLI changes the

@@ -57,10 +57,6 @@ export async function readTrace(
   );
 }
 
-export function sampledHeader(traceId: string): string {
-  return `Root=${traceId};Sampled=1`;
-}
-
 /** `aws xray batch-get-traces --endpoint-url …`, the real AWS CLI, parsed: what a person at a terminal reads. */
 export async function batchGetTracesWithCli(
   endpoint: string,
@@ -79,4 +75,36 @@ export async function batchGetTracesWithCli(
   );
   return (JSON.parse(stdout) as { Traces: { Id: string; Segments: { Id: string; Document: string }[] }[] })
     .Traces;
+}
+
+// ---- trace shapes: the nodes a check looks for -------------------------------------------------------
+
+export const segments = (nodes: TraceNode[]) => nodes.filter((n) => n.kind === 'segment');
+export const named = (nodes: TraceNode[], name: string) => segments(nodes).filter((n) => n.name === name);
+export const byOrigin = (nodes: TraceNode[], origin: string) =>
+  segments(nodes).filter((n) => n.doc.origin === origin);
+export const awsOp = (nodes: TraceNode[], op: string) => nodes.filter((n) => n.doc.aws?.operation === op);
+export const vendorCalls = (nodes: TraceNode[]) =>
+  nodes.filter(
+    (n) => n.kind === 'subsegment' && String(n.doc.http?.request?.url ?? '').includes('/v2/parcels/'),
+  );
+export const sqlCalls = (nodes: TraceNode[]) => nodes.filter((n) => n.doc.sql !== undefined);
+export const executions = (nodes: TraceNode[]) => byOrigin(nodes, 'AWS::StepFunctions::StateMachine');
+
+/** Every exception message recorded on a node, joined (the cause is where X-Ray keeps the why). */
+export function causeText(node: TraceNode | undefined): string {
+  const cause = node?.doc.cause;
+  if (!cause || typeof cause === 'string') return String(cause ?? '');
+  return (cause.exceptions ?? []).map((e) => `${e.type ?? ''}: ${e.message ?? ''}`).join(' | ');
+}
+
+/** One line per node (kind, name, flags, status, cause), for assertion messages. */
+export function describeTrace(nodes: TraceNode[]): string {
+  return nodes
+    .map((n) => {
+      const flags = ['fault', 'error', 'throttle'].filter((f) => n.doc[f as 'fault']).join(',');
+      const status = n.doc.http?.response?.status ?? '';
+      return `  ${n.kind} ${n.name} (${n.segmentName}) ${flags} ${status} ${n.doc.aws?.operation ?? ''} ${causeText(n)}`;
+    })
+    .join('\n');
 }

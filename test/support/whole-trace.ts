@@ -1,9 +1,9 @@
 import type { XRayClient } from '@aws-sdk/client-xray';
 import type { ParcelResponse } from '@parcel/contract';
+import { sampledHeader } from '@parcel/test-kit';
 import { newTraceId } from '@parcel/xray-protocol';
 import { expect } from 'vitest';
-import { awsOp, byOrigin, named, sqlCalls, vendorCalls } from '../faults/support';
-import { readTrace, sampledHeader, type TraceNode } from './traces';
+import { awsOp, byOrigin, named, readTrace, sqlCalls, type TraceNode, vendorCalls } from './traces';
 
 /**
  * The whole-trace check, shared by every tracing backend's run: one cache miss through the whole path

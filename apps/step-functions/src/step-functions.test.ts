@@ -28,7 +28,7 @@ import {
 } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningStepFunctions, startStepFunctions } from './server';
-import { type Answer, startFakeUpstream } from './test-support/fake-upstream';
+import { type Answer, startFakeUpstream } from './testing/fake-upstream';
 
 const STAGE = 'local';
 const TABLE = 'parcels-sfn-test';

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { samplingRulesAnswer } from '../testing/sampling-rules';
 import {
   findRule,
   LOCAL_DEFAULT_RULE,
@@ -7,7 +8,6 @@ import {
   type SamplingRequest,
   wildcardMatch,
 } from './rules';
-import { samplingRulesAnswer } from './test-rules';
 
 const stageRequest = (over: Partial<SamplingRequest> = {}): SamplingRequest => ({
   serviceName: 'parcelapi/local',

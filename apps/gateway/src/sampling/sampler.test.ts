@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { samplingRulesAnswer } from '../testing/sampling-rules';
 import { CentralSampler, parseTime } from './sampler';
-import { samplingRulesAnswer } from './test-rules';
 
 /**
  * A tiny real HTTP server speaking the two sampling calls, standing in for the daemon's TCP proxy in

@@ -1,6 +1,6 @@
-import type { IncomingHttpHeaders, RequestListener } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { serveOnLoopback } from '@parcel/test-kit';
+import { startRecordingServer } from '@parcel/test-kit';
 import { SignatureV4 } from '@smithy/signature-v4';
 
 export interface Answer {
@@ -34,20 +34,22 @@ export async function startFakeUpstream(opts: {
     credentials: opts.credentials,
     sha256: Sha256,
   });
-  const server: RequestListener = async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const signatureValid = await verify(signer, req.method ?? 'GET', url, req.headers);
-    received.push({ method: req.method ?? '', path: url.pathname, headers: req.headers, signatureValid });
-    const m = new RegExp(`^/${opts.stage}/internal/(warehouse|vendor)/([^/]+)$`).exec(url.pathname);
+  const { url, close } = await startRecordingServer(async (req) => {
+    const path = new URL(req.url, 'http://x');
+    const signatureValid = await verify(signer, req.method, path, req.headers);
+    received.push({ method: req.method, path: path.pathname, headers: req.headers, signatureValid });
+    const m = new RegExp(`^/${opts.stage}/internal/(warehouse|vendor)/([^/]+)$`).exec(path.pathname);
     const answer: Answer = !signatureValid
       ? { status: 403, body: { message: 'signature mismatch' } }
       : m
         ? opts.answer(m[1] as 'warehouse' | 'vendor', decodeURIComponent(m[2] as string))
         : { status: 404, body: { message: 'no route' } };
-    const text = answer.body === undefined ? '' : JSON.stringify(answer.body);
-    res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(text);
-  };
-  const { url, close } = await serveOnLoopback(server);
+    return {
+      status: answer.status,
+      body: answer.body === undefined ? '' : JSON.stringify(answer.body),
+      ...(answer.headers ? { headers: answer.headers } : {}),
+    };
+  });
   return { url, received, close };
 }
 
