@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import type { GatewayConfig } from '@parcel/config';
 import { closeConnectionPool, createConnectionPool } from '@parcel/http-service';
-import { type KeepReason, KeepStats } from '@parcel/sampling-rules';
+import { type KeepReason, KeepStats, reportStatsWhileBusy } from '@parcel/sampling-rules';
 import { DaemonClient } from '@parcel/xray-protocol';
 import type { Logger } from 'pino';
 import { GATEWAY_ERRORS, type GatewayError, rawGatewayError, sendGatewayError } from './gateway-responses';
@@ -147,17 +147,13 @@ export async function startGateway(
   });
 
   await sampler.start();
-  let lastLogged = -1;
-  const statsEvery = options.statsLogIntervalMs ?? 60_000;
-  const statsTimer =
-    statsEvery > 0 && tracingOn
-      ? setInterval(() => {
-          const snapshot = statsSnapshot();
-          if (snapshot.requests === lastLogged) return;
-          lastLogged = snapshot.requests;
-          log?.info({ stats: snapshot }, 'trace sampling');
-        }, statsEvery).unref()
-      : undefined;
+  const statsTimer = tracingOn
+    ? reportStatsWhileBusy(
+        statsSnapshot,
+        (snapshot) => log?.info({ stats: snapshot }, 'trace sampling'),
+        options.statsLogIntervalMs ?? 60_000,
+      )
+    : undefined;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, options.host ?? config.bindHost, () => {

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { StepFunctionsConfig } from '@parcel/config';
 import { bind, closeConnectionPool, createConnectionPool, reachableHost } from '@parcel/http-service';
-import { KeepStats } from '@parcel/sampling-rules';
+import { KeepStats, reportStatsWhileBusy } from '@parcel/sampling-rules';
 import {
   API_GATEWAY_INVOKE,
   buildParcelFanoutDefinition,
@@ -106,17 +106,13 @@ export async function startStepFunctions(
   const host = opts.host ?? config.bindHost;
   const port = await bind(server, config.port, host);
   const url = `http://${reachableHost(host)}:${port}`;
-  let lastLogged = -1;
-  const statsEvery = opts.statsLogIntervalMs ?? 60_000;
-  const statsTimer =
-    statsEvery > 0 && emitter
-      ? setInterval(() => {
-          const snapshot = statsSnapshot();
-          if (snapshot.requests === lastLogged) return;
-          lastLogged = snapshot.requests;
-          logger.info({ stats: snapshot }, 'trace sampling');
-        }, statsEvery).unref()
-      : undefined;
+  const statsTimer = emitter
+    ? reportStatsWhileBusy(
+        statsSnapshot,
+        (snapshot) => logger.info({ stats: snapshot }, 'trace sampling'),
+        opts.statsLogIntervalMs ?? 60_000,
+      )
+    : undefined;
   return {
     url,
     port,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { KeepStats, keepReason, parseKeptHeader } from './keep';
+import { KeepStats, keepReason, parseKeptHeader, reportStatsWhileBusy } from './keep';
 
 const quiet = { status: 200, durationMs: 10, slowMs: 1000, downstreamFailed: false, downstreamKept: false };
 
@@ -70,5 +70,40 @@ describe('KeepStats', () => {
       kept: { error: 1, latency: 0, downstream: 1 },
       discarded: 2,
     });
+  });
+});
+
+describe('reportStatsWhileBusy', () => {
+  const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('reports once per interval in which requests came, and stays quiet while idle', async () => {
+    const stats = new KeepStats();
+    const reports: number[] = [];
+    const timer = reportStatsWhileBusy(
+      () => stats.snapshot(),
+      (s) => reports.push(s.requests),
+      20,
+    );
+    try {
+      stats.sampled('Default');
+      await tick(70);
+      expect(reports).toEqual([1]);
+      stats.unsampled(undefined);
+      stats.unsampled('error');
+      await tick(70);
+      expect(reports).toEqual([1, 3]);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
+  it('is off at 0', () => {
+    expect(
+      reportStatsWhileBusy(
+        () => ({ requests: 1 }),
+        () => {},
+        0,
+      ),
+    ).toBeUndefined();
   });
 });

@@ -91,3 +91,22 @@ export class KeepStats {
     };
   }
 }
+
+/**
+ * Every `everyMs`, hands `log` the hop's stats if requests came since the last report (an idle hop stays
+ * quiet). Returns the timer (unref'd) for the hop to clear on close, or undefined when `everyMs` is 0.
+ */
+export function reportStatsWhileBusy<S extends { requests: number }>(
+  snapshot: () => S,
+  log: (stats: S) => void,
+  everyMs: number,
+): NodeJS.Timeout | undefined {
+  if (everyMs <= 0) return undefined;
+  let lastReported = -1;
+  return setInterval(() => {
+    const stats = snapshot();
+    if (stats.requests === lastReported) return;
+    lastReported = stats.requests;
+    log(stats);
+  }, everyMs).unref();
+}
