@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { assertLoopback, runOpenLoop } from '@parcel/test-kit';
 import { newSegmentId, newTraceId } from '@parcel/xray-protocol';
 
 /**
@@ -34,7 +35,7 @@ export interface OpenLoopOptions extends LoadTarget {
   /** Requests per second, sent on schedule whether or not earlier ones have answered. */
   rate: number;
   durationMs: number;
-  /** In-flight cap: beyond it a scheduled request counts as an error (the server cannot keep up). */
+  /** In-flight cap: beyond it a scheduled request is skipped and counts as an error (the server cannot keep up). */
   maxInFlight?: number;
 }
 
@@ -48,14 +49,6 @@ export interface LatencySummary {
   meanMs: number;
 }
 
-const LOOPBACK = /^(127(?:\.\d{1,3}){3}|localhost|\[::1\])$/i;
-
-function checkLoopback(url: URL): void {
-  if (!LOOPBACK.test(url.hostname)) {
-    throw new Error(`load generator targets loopback only, not ${url.hostname}`);
-  }
-}
-
 /** Header for request number `n` given the sampled fraction. */
 export function traceHeaderFor(n: number, fraction: number | null | undefined): string | undefined {
   if (fraction === null || fraction === undefined) return undefined;
@@ -66,7 +59,7 @@ export function traceHeaderFor(n: number, fraction: number | null | undefined): 
 
 function requester(target: LoadTarget, sockets: number) {
   const url = new URL(target.url);
-  checkLoopback(url);
+  assertLoopback(url, 'the load generator');
   const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
   let n = 0;
   const send = (): Promise<number> =>
@@ -142,31 +135,15 @@ export function summarise(latencies: number[], errors: number): LatencySummary {
 export async function openLoop(opts: OpenLoopOptions): Promise<LatencySummary> {
   const maxInFlight = opts.maxInFlight ?? 512;
   const { send, close } = requester(opts, maxInFlight);
-  const interval = 1000 / opts.rate;
   const total = Math.max(1, Math.floor((opts.rate * opts.durationMs) / 1000));
   const latencies: number[] = [];
   let errors = 0;
-  let inFlight = 0;
-  const pending: Promise<void>[] = [];
-  const start = performance.now();
-  for (let i = 0; i < total; i++) {
-    const due = start + i * interval;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    if (inFlight >= maxInFlight) {
-      errors++;
-      continue;
-    }
-    inFlight++;
-    pending.push(
-      send().then((status) => {
-        inFlight--;
-        if (status >= 200 && status < 300) latencies.push(performance.now() - due);
-        else errors++;
-      }),
-    );
-  }
-  await Promise.all(pending);
+  const { skipped } = await runOpenLoop({ rate: opts.rate, total, maxInFlight }, (_i, dueAt) =>
+    send().then((status) => {
+      if (status >= 200 && status < 300) latencies.push(performance.now() - dueAt);
+      else errors++;
+    }),
+  );
   close();
-  return summarise(latencies, errors);
+  return summarise(latencies, errors + skipped);
 }

@@ -5,9 +5,9 @@
  */
 import { createSocket } from 'node:dgram';
 import { parcelTraceDocuments } from '@parcel/trace-model/testing';
-import { startXrayDaemon } from '@parcel/xray-daemon';
 import { encodeDatagram } from '@parcel/xray-protocol';
 import { startXrayService } from '@parcel/xray-service';
+import { startXraySampling } from '../../test/support/xray-sampling';
 
 export interface IngestResult {
   documents: number;
@@ -62,16 +62,9 @@ export async function measureIngest(count = 20_000): Promise<IngestResult> {
   const httpSeconds = (performance.now() - t0) / 1000;
   await http.close();
 
-  const service = await startXrayService({ port: 0, bindHost: '127.0.0.1', maxTraces: count });
-  const daemon = await startXrayDaemon({
-    address: { host: '127.0.0.1', port: 0 },
-    endpoint: service.url,
-    region: 'us-east-1',
-    bufferMb: 64,
-    concurrency: 8,
-    batchSize: 50,
-    flushIntervalMs: 50,
-  });
+  // The pair the tests start, sized for throughput: a large buffer and eight uploads at a time.
+  const pair = await startXraySampling({ bufferMb: 64, concurrency: 8 }, count);
+  const { daemon } = pair;
   const socket = createSocket('udp4');
   const datagrams = docs.map((d) => encodeDatagram(d));
   const t1 = performance.now();
@@ -94,8 +87,7 @@ export async function measureIngest(count = 20_000): Promise<IngestResult> {
   const daemonSeconds = (performance.now() - t1) / 1000;
   const forwarded = daemon.stats().forwarded;
   socket.close();
-  await daemon.close();
-  await service.close();
+  await pair.close();
   return {
     documents: count,
     httpDocumentsPerSecond: Math.round(count / httpSeconds),

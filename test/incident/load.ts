@@ -1,5 +1,6 @@
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { assertLoopback, runOpenLoop } from '@parcel/test-kit';
 import { percentile } from '@parcel/trace-analysis';
 import { newSegmentId, newTraceId, parseTraceHeader } from '@parcel/xray-protocol';
 
@@ -62,18 +63,12 @@ export interface LatencySummary {
  */
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const total = Math.max(1, Math.round(opts.rate * opts.seconds));
-  const interval = 1000 / opts.rate;
   const maxInFlight = opts.maxInFlight ?? 500;
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const agent = new Agent({ keepAlive: true, maxSockets: maxInFlight });
   const base = new URL(opts.baseUrl);
-  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(base.hostname)) {
-    throw new Error(`the incident replay sends load to loopback only, not ${base.hostname}`);
-  }
+  assertLoopback(base, 'the incident replay');
   const results: RequestResult[] = [];
-  const pending = new Set<Promise<void>>();
-  let skipped = 0;
-  let inFlight = 0;
 
   const forceSampled = opts.forceSampled ?? true;
   const one = (i: number): Promise<void> => {
@@ -119,23 +114,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   };
 
   const start = new Date();
-  const t0 = performance.now();
-  for (let i = 0; i < total; i++) {
-    const due = t0 + i * interval;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    if (inFlight >= maxInFlight) {
-      skipped++;
-      continue;
-    }
-    inFlight++;
-    const p = one(i).finally(() => {
-      inFlight--;
-      pending.delete(p);
-    });
-    pending.add(p);
-  }
-  await Promise.all(pending);
+  const { skipped } = await runOpenLoop({ rate: opts.rate, total, maxInFlight }, one);
   const end = new Date();
   agent.destroy();
   return { start, end, results, skipped };

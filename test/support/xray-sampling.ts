@@ -15,13 +15,16 @@ export interface XraySampling {
 
 /**
  * The project's X-Ray service and daemon, in this process, for tests of a piece that samples: the rules
- * and quotas it gets are the ones production's path gives it, never answered by hand.
+ * and quotas it gets are the ones production's path gives it, never answered by hand. The ingest benchmark
+ * starts the same pair, sized for throughput.
  */
 export async function startXraySampling(
   /** Daemon settings over the test defaults (a small buffer, two uploads at a time), e.g. an OTLP receiver. */
   daemonOverrides: Partial<DaemonConfig> = {},
+  /** How many traces the service keeps (a benchmark's store holds all it sends). */
+  maxTraces = 1000,
 ): Promise<XraySampling> {
-  const service = await startXrayService({ port: 0, bindHost: '127.0.0.1', maxTraces: 1000 });
+  const service = await startXrayService({ port: 0, bindHost: '127.0.0.1', maxTraces });
   const daemon = await startXrayDaemon({
     address: { host: '127.0.0.1', port: 0 },
     endpoint: service.url,

@@ -1,4 +1,5 @@
 export { type LoopbackServer, serveOnLoopback } from './loopback-server';
+export { assertLoopback, runOpenLoop } from './open-loop';
 export { type RawReply, rawRequest } from './raw-request';
 export {
   type RecordedReply,
