@@ -1,16 +1,23 @@
-import { createServer, request, validateHeaderValue } from 'node:http';
+import {
+  type ClientRequest,
+  createServer,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  request,
+  validateHeaderValue,
+} from 'node:http';
 import { type AddressInfo, connect, createServer as createNetServer } from 'node:net';
-import { Sha256 } from '@aws-crypto/sha256-js';
+import { text } from 'node:stream/consumers';
 import { CreateSamplingRuleCommand, UpdateSamplingRuleCommand } from '@aws-sdk/client-xray';
 import { makeParcelId } from '@parcel/contract';
 import { type RunningGateway, startGateway } from '@parcel/gateway';
 import { type RecordingServer, rawRequest, type UdpCollector } from '@parcel/test-kit';
 import { createLogger } from '@parcel/tracing/logger';
 import { parseTraceHeader, type SegmentDoc } from '@parcel/xray-protocol';
-import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatewayBench, startGatewayBench } from '../support/gateway-bench';
+import { signedStageGet } from '../support/sigv4';
 import type { XraySampling } from '../support/xray-sampling';
 
 const ID = makeParcelId('RR', '12345678', 'GB');
@@ -82,34 +89,18 @@ afterAll(async () => {
 
 const lastSeen = (u: RecordingServer) => u.received[u.received.length - 1];
 
-async function sign(
+const sign = (
   path: string,
   opts: { secret?: string; keyId?: string; date?: Date; host?: string; region?: string } = {},
-) {
-  const host = opts.host ?? new URL(gateway.url).host;
-  const signer = new SignatureV4({
+) =>
+  signedStageGet(opts.host ?? new URL(gateway.url).host, path, {
     credentials: {
       accessKeyId: opts.keyId ?? KEY.accessKeyId,
       secretAccessKey: opts.secret ?? KEY.secretAccessKey,
     },
-    region: opts.region ?? 'us-east-1',
-    service: 'execute-api',
-    sha256: Sha256,
+    ...(opts.region ? { region: opts.region } : {}),
+    ...(opts.date ? { date: opts.date } : {}),
   });
-  const [pathname, search] = path.split('?');
-  const signed = await signer.sign(
-    {
-      method: 'GET',
-      protocol: 'http:',
-      hostname: host.split(':')[0] as string,
-      path: pathname as string,
-      query: Object.fromEntries(new URLSearchParams(search ?? '')),
-      headers: { host },
-    },
-    { signingDate: opts.date ?? new Date() },
-  );
-  return signed.headers as Record<string, string>;
-}
 
 describe('routing', () => {
   it('serves the stage at /{path} and /{stage}/{path}, proxying method, path, query and headers', async () => {
@@ -320,60 +311,40 @@ describe('IAM authorisation on /internal/*', () => {
 });
 
 describe('limits', () => {
-  it('answers 413 for a declared payload over 10 MB without reading it', async () => {
-    const reply = await new Promise<{ status: number; body: string; type: unknown }>((resolve, reject) => {
+  /**
+   * Starts a GET of the parcel at the stage with `headers`, lets `write` send a body (it may never end it),
+   * and resolves with the response once its head arrives. The stage may close while the body is still
+   * being written, after it answered: the broken pipe that leaves the client is expected.
+   */
+  const streamTo = (headers: OutgoingHttpHeaders, write: (req: ClientRequest) => void) =>
+    new Promise<IncomingMessage>((resolve, reject) => {
       const url = new URL(gateway.url);
       const req = request(
-        {
-          host: url.hostname,
-          port: url.port,
-          path: `/parcels/${ID}`,
-          method: 'GET',
-          headers: { 'content-length': 10 * 1024 * 1024 + 1 },
-          agent: false,
-        },
-        (res) => {
-          let body = '';
-          res.on('data', (c) => {
-            body += c;
-          });
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, body, type: res.headers['x-amzn-errortype'] }),
-          );
-        },
-      );
-      req.on('error', reject);
-      req.write('x'.repeat(1024));
-    });
-    expect(reply.status).toBe(413);
-    expect(JSON.parse(reply.body)).toEqual({ message: 'Request Too Long' });
-  });
-
-  it('answers 413 for a chunked payload that grows past 10 MB', async () => {
-    const reply = await new Promise<number>((resolve, reject) => {
-      const url = new URL(gateway.url);
-      const req = request(
-        {
-          host: url.hostname,
-          port: url.port,
-          path: `/parcels/${ID}`,
-          method: 'GET',
-          headers: { 'transfer-encoding': 'chunked' },
-          agent: false,
-        },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        },
+        { host: url.hostname, port: url.port, path: `/parcels/${ID}`, method: 'GET', headers, agent: false },
+        resolve,
       );
       req.on('error', (e: NodeJS.ErrnoException) =>
         e.code === 'EPIPE' || e.code === 'ECONNRESET' ? undefined : reject(e),
       );
+      write(req);
+    });
+
+  it('answers 413 for a declared payload over 10 MB without reading it', async () => {
+    const res = await streamTo({ 'content-length': 10 * 1024 * 1024 + 1 }, (req) =>
+      req.write('x'.repeat(1024)),
+    );
+    expect(res.statusCode).toBe(413);
+    expect(JSON.parse(await text(res))).toEqual({ message: 'Request Too Long' });
+  });
+
+  it('answers 413 for a chunked payload that grows past 10 MB', async () => {
+    const res = await streamTo({ 'transfer-encoding': 'chunked' }, (req) => {
       const chunk = Buffer.alloc(1024 * 1024, 'a');
       for (let i = 0; i < 11; i++) req.write(chunk);
       req.end();
     });
-    expect(reply).toBe(413);
+    res.resume();
+    expect(res.statusCode).toBe(413);
     expect((await rawRequest(gateway.url, `/parcels/${ID}`)).status).toBe(200);
   });
 

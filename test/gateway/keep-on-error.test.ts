@@ -1,13 +1,12 @@
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { UpdateSamplingRuleCommand } from '@aws-sdk/client-xray';
 import { makeParcelId } from '@parcel/contract';
 import { type RunningGateway, startGateway } from '@parcel/gateway';
 import { DEFAULT_RULE, PARCEL_API_RULE } from '@parcel/sampling-rules';
 import { type RecordingServer, rawRequest, type UdpCollector } from '@parcel/test-kit';
 import { parseTraceHeader, type SegmentDoc } from '@parcel/xray-protocol';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatewayBench, startGatewayBench } from '../support/gateway-bench';
+import { signedStageGet } from '../support/sigv4';
 
 /**
  * Keep-on-error at the stage: an unsampled request's stage segment is sent only when the request failed,
@@ -89,23 +88,8 @@ async function expectNothingSentUnlessSlow(root: string, ms: number) {
 }
 
 async function signed(base: string, path: string, extra: Record<string, string> = {}) {
-  const host = new URL(base).host;
-  const [pathname, search] = path.split('?');
-  const signer = new SignatureV4({
-    credentials: KEY,
-    region: 'us-east-1',
-    service: 'execute-api',
-    sha256: Sha256,
-  });
-  const request = await signer.sign({
-    method: 'GET',
-    protocol: 'http:',
-    hostname: host.split(':')[0] as string,
-    path: pathname as string,
-    query: Object.fromEntries(new URLSearchParams(search ?? '')),
-    headers: { host },
-  });
-  return rawRequest(base, path, { headers: { ...(request.headers as Record<string, string>), ...extra } });
+  const headers = await signedStageGet(new URL(base).host, path, { credentials: KEY });
+  return rawRequest(base, path, { headers: { ...headers, ...extra } });
 }
 
 describe('unsampled requests', () => {

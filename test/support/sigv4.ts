@@ -25,3 +25,37 @@ export async function signedHeaders(
   });
   return signed.headers;
 }
+
+/**
+ * Headers of a GET of `path` (its query signed too) at the gateway stage `host`, signed for `execute-api`
+ * with `credentials` at `date`: as a caller of the stage's IAM-authorised internal routes signs.
+ */
+export async function signedStageGet(
+  host: string,
+  path: string,
+  opts: {
+    credentials: { accessKeyId: string; secretAccessKey: string };
+    region?: string;
+    date?: Date;
+  },
+): Promise<Record<string, string>> {
+  const stageSigner = new SignatureV4({
+    credentials: opts.credentials,
+    region: opts.region ?? 'us-east-1',
+    service: 'execute-api',
+    sha256: Sha256,
+  });
+  const [pathname, search] = path.split('?');
+  const signed = await stageSigner.sign(
+    {
+      method: 'GET',
+      protocol: 'http:',
+      hostname: host.split(':')[0] as string,
+      path: pathname as string,
+      query: Object.fromEntries(new URLSearchParams(search ?? '')),
+      headers: { host },
+    },
+    { signingDate: opts.date ?? new Date() },
+  );
+  return signed.headers;
+}
