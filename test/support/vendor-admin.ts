@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { lookupWithLocalhost } from '@parcel/http-service';
 
 /** Calls the vendor simulator's admin API over its real HTTPS (the stack's local CA). */
 export async function vendorAdmin(
@@ -18,8 +19,7 @@ export async function vendorAdmin(
         method,
         ca,
         // vendor.localhost is loopback (RFC 6761); this process does not load the stack's resolver preload.
-        lookup: (_host, opts, cb) =>
-          opts.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4),
+        lookup: lookupWithLocalhost,
         headers: payload ? { 'content-type': 'application/json' } : {},
         timeout: 10_000,
       },

@@ -1,10 +1,9 @@
-import dns from 'node:dns';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { VENDOR_PARCEL_PATH, type VendorApiParcel, type VendorPart } from '@parcel/contract';
+import { lookupWithLocalhost } from '@parcel/http-service';
 
 export interface VendorClientOptions {
   baseUrl: string;
@@ -26,17 +25,6 @@ export class VendorTimeoutError extends Error {
     this.name = 'VendorTimeoutError';
   }
 }
-
-// RFC 6761: `*.localhost` is loopback. glibc does not always know that, so answer it here; every other
-// name goes to the system resolver.
-const lookup: LookupFunction = (hostname, options, callback) => {
-  if (hostname.toLowerCase().replace(/\.$/, '').endsWith('.localhost')) {
-    if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
-    else callback(null, '127.0.0.1', 4);
-    return;
-  }
-  dns.lookup(hostname, options, callback as never);
-};
 
 export function mapVendorParcel(parcelId: string, v: VendorApiParcel): VendorPart {
   return {
@@ -89,7 +77,7 @@ export function createVendorClient(opts: VendorClientOptions) {
       };
       const req = mod.request(
         url,
-        { method: 'GET', agent, lookup, headers: { accept: 'application/json' } },
+        { method: 'GET', agent, lookup: lookupWithLocalhost, headers: { accept: 'application/json' } },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));

@@ -4,11 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  installLocalhostResolution,
-  isLocalhostSubdomain,
-  uninstallLocalhostResolution,
-} from './localhost-resolution';
+import { installLocalhostResolution, uninstallLocalhostResolution } from './localhost-resolution';
 
 let server: Server;
 let port: number;
@@ -23,20 +19,6 @@ afterAll(() => {
 });
 afterEach(() => {
   uninstallLocalhostResolution();
-});
-
-describe('isLocalhostSubdomain', () => {
-  it.each([
-    ['vendor.localhost', true],
-    ['VENDOR.LOCALHOST.', true],
-    ['a.b.localhost', true],
-    ['localhost', false],
-    ['notlocalhost', false],
-    ['vendor.localhost.example.com', false],
-    ['example.com', false],
-  ])('%s → %s', (name, expected) => {
-    expect(isLocalhostSubdomain(name)).toBe(expected);
-  });
 });
 
 describe('installLocalhostResolution', () => {

@@ -1,16 +1,5 @@
 import dns, { type LookupAddress, type LookupOptions } from 'node:dns';
-
-/**
- * RFC 6761 §6.3: names under `localhost.` are loopback names. glibc's resolver (and therefore Node's
- * `dns.lookup`) does not know that on every machine: on this one `getent hosts vendor.localhost` finds
- * nothing, so a client calling `https://vendor.localhost:8443` fails with ENOTFOUND. Processes that call
- * the vendor install this once at start-up; only `*.localhost` names are answered, everything else goes
- * to the system resolver unchanged.
- */
-export function isLocalhostSubdomain(hostname: string): boolean {
-  // `localhost` itself is left to /etc/hosts, which every machine has right.
-  return hostname.toLowerCase().replace(/\.$/, '').endsWith('.localhost');
-}
+import { familyOf, isLocalhostSubdomain, loopbackFor } from '@parcel/http-service';
 
 type LookupCallback = (
   err: NodeJS.ErrnoException | null,
@@ -18,26 +7,15 @@ type LookupCallback = (
   family?: number,
 ) => void;
 
-function loopbackFor(family: number | undefined): LookupAddress {
-  return family === 6 ? { address: '::1', family: 6 } : { address: '127.0.0.1', family: 4 };
-}
-
-function familyOf(options: unknown): number | undefined {
-  if (typeof options === 'number') return options;
-  if (options && typeof options === 'object') {
-    const f = (options as LookupOptions).family;
-    if (f === 'IPv6') return 6;
-    if (f === 'IPv4') return 4;
-    return typeof f === 'number' ? f : undefined;
-  }
-  return undefined;
-}
-
 const originalLookup = dns.lookup;
 const originalPromisesLookup = dns.promises.lookup;
 let installed = false;
 
 /**
+ * Processes that call the vendor at `https://vendor.localhost:8443` on a machine whose resolver does not
+ * know RFC 6761's loopback names (`isLocalhostSubdomain`, `@parcel/http-service`) install this once at start-up: only `*.localhost` names are answered,
+ * everything else goes to the system resolver unchanged.
+ *
  * Makes `dns.lookup` (used by `net`, `http`, `https`, `tls` and `fetch`) and `dns.promises.lookup` answer
  * `*.localhost` with loopback (127.0.0.1, or ::1 when IPv6 is asked for). Idempotent; returns a function
  * that restores the system resolver.
