@@ -1,5 +1,5 @@
-import { createServer, get, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { get } from 'node:http';
+import { type LoopbackServer, serveOnLoopback } from '@parcel/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLocalhostSubdomain, lookupWithLocalhost } from './localhost-names';
 
@@ -17,16 +17,12 @@ describe('isLocalhostSubdomain (RFC 6761 §6.3)', () => {
 });
 
 describe('lookupWithLocalhost', () => {
-  let server: Server;
-  let port: number;
+  // Answers with the Host it was asked for, so a test sees which name reached it.
+  let server: LoopbackServer;
   beforeAll(async () => {
-    server = createServer((req, res) => res.end(`host=${req.headers.host}`));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.address() as AddressInfo).port;
+    server = await serveOnLoopback((req, res) => res.end(`host=${req.headers.host}`));
   });
-  afterAll(() => {
-    server.close();
-  });
+  afterAll(() => server.close());
 
   const getWith = (url: string) =>
     new Promise<string>((resolve, reject) => {
@@ -40,13 +36,15 @@ describe('lookupWithLocalhost', () => {
     });
 
   it('connects a *.localhost name to loopback, keeping the name in Host', async () => {
-    expect(await getWith(`http://vendor.localhost:${port}/`)).toBe(`host=vendor.localhost:${port}`);
+    expect(await getWith(`http://vendor.localhost:${server.port}/`)).toBe(
+      `host=vendor.localhost:${server.port}`,
+    );
   });
 
   it('leaves every other name to the system resolver', async () => {
-    await expect(getWith(`http://no-such-host.invalid:${port}/`)).rejects.toMatchObject({
+    await expect(getWith(`http://no-such-host.invalid:${server.port}/`)).rejects.toMatchObject({
       code: 'ENOTFOUND',
     });
-    expect(await getWith(`http://localhost:${port}/`)).toBe(`host=localhost:${port}`);
+    expect(await getWith(`http://localhost:${server.port}/`)).toBe(`host=localhost:${server.port}`);
   });
 });

@@ -1,22 +1,18 @@
 import { execFile } from 'node:child_process';
 import dns from 'node:dns';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
+import { type LoopbackServer, serveOnLoopback } from '@parcel/test-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { installLocalhostResolution, uninstallLocalhostResolution } from './localhost-resolution';
 
-let server: Server;
+let server: LoopbackServer;
 let port: number;
 
 beforeAll(async () => {
-  server = createServer((req, res) => res.end(`host=${req.headers.host}`));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  port = (server.address() as AddressInfo).port;
+  server = await serveOnLoopback((req, res) => res.end(`host=${req.headers.host}`));
+  ({ port } = server);
 });
-afterAll(() => {
-  server.close();
-});
+afterAll(() => server.close());
 afterEach(() => {
   uninstallLocalhostResolution();
 });
