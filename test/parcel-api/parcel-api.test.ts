@@ -12,7 +12,7 @@ import {
 import { findFreePort, type RunningDynalite } from '@parcel/local-resources';
 import { type RunningParcelApi, startParcelApi } from '@parcel/parcel-api';
 import type { RunningStepFunctions } from '@parcel/step-functions';
-import { startUdpCollector, type UdpCollector } from '@parcel/test-kit';
+import { startRecordingServer, startUdpCollector, type UdpCollector } from '@parcel/test-kit';
 import { newSegmentId, newTraceId, type SegmentDoc, type SubsegmentDoc } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCacheTable } from '../support/cache-table';
@@ -36,37 +36,33 @@ const baseEnv = (over: Record<string, string>) =>
     ...over,
   });
 
+/** parcel-api at this file's collector and table, with `endpoints` (dynalite by default) and `env` over them. */
+const apiAt = (endpoints: { sfn: string; dynamodb?: string }, env: Record<string, string> = {}) =>
+  startParcelApi(
+    baseEnv({
+      AWS_XRAY_DAEMON_ADDRESS: collector.address,
+      PARCEL_TABLE: TABLE,
+      DYNAMODB_ENDPOINT: endpoints.dynamodb ?? dynalite.endpoint,
+      SFN_ENDPOINT: endpoints.sfn,
+      ...env,
+    }),
+    { host: '127.0.0.1' },
+  );
+
 beforeAll(async () => {
   collector = await startUdpCollector<SegmentDoc>();
   ({ dynalite, ddb } = await startCacheTable(TABLE));
   const deadPort = await findFreePort();
   const deadPort2 = await findFreePort();
-  const common = { AWS_XRAY_DAEMON_ADDRESS: collector.address, PARCEL_TABLE: TABLE };
-  api = await startParcelApi(
-    baseEnv({
-      ...common,
-      DYNAMODB_ENDPOINT: dynalite.endpoint,
-      SFN_ENDPOINT: `http://127.0.0.1:${deadPort}`,
-    }),
-    { host: '127.0.0.1' },
-  );
-  apiNoDynamo = await startParcelApi(
-    baseEnv({
-      ...common,
-      DYNAMODB_ENDPOINT: `http://127.0.0.1:${deadPort2}`,
-      SFN_ENDPOINT: `http://127.0.0.1:${deadPort}`,
-    }),
-    { host: '127.0.0.1' },
-  );
+  const deadSfn = `http://127.0.0.1:${deadPort}`;
+  api = await apiAt({ sfn: deadSfn });
+  apiNoDynamo = await apiAt({ sfn: deadSfn, dynamodb: `http://127.0.0.1:${deadPort2}` });
   sfn = await startQuietStepFunctions({
     apiGatewayUrl: `http://127.0.0.1:${deadPort}`,
     dynamodbEndpoint: dynalite.endpoint,
     table: TABLE,
   });
-  apiWithSfn = await startParcelApi(
-    baseEnv({ ...common, DYNAMODB_ENDPOINT: dynalite.endpoint, SFN_ENDPOINT: sfn.url }),
-    { host: '127.0.0.1' },
-  );
+  apiWithSfn = await apiAt({ sfn: sfn.url });
 });
 
 afterAll(async () => {
@@ -206,49 +202,23 @@ describe('GET /parcels/{id}', () => {
     });
     // A Step Functions that answers the execution with this parcel, but only once all six requests have
     // had their cache miss: no assumption about how fast six requests arrive on a loaded machine.
-    const executions: string[] = [];
-    const sfnAnswers = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', async () => {
-        executions.push(Buffer.concat(chunks).toString('utf8'));
-        while (cacheReads < 6) await new Promise((r) => setTimeout(r, 20));
-        // The sixth miss's answer is on the loopback socket: this turn of the event loop reads it (and the
-        // follower joins the flight) before a timer set now can fire.
-        await new Promise((r) => setTimeout(r, 50));
-        const now = Date.now() / 1000;
-        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
-        res.end(
-          JSON.stringify({
-            executionArn: `${LOCAL_STATE_MACHINE_ARN.replace(':stateMachine:', ':express:')}:shared:1`,
-            stateMachineArn: LOCAL_STATE_MACHINE_ARN,
-            startDate: now,
-            stopDate: now,
-            status: 'SUCCEEDED',
-            output: JSON.stringify(mergedParcel(ID, new Date().toISOString())),
-          }),
-        );
-      });
+    const scripted = await startScriptedSfn(async () => {
+      while (cacheReads < 6) await new Promise((r) => setTimeout(r, 20));
+      // The sixth miss's answer is on the loopback socket: this turn of the event loop reads it (and the
+      // follower joins the flight) before a timer set now can fire.
+      await new Promise((r) => setTimeout(r, 50));
+      return mergedParcel(ID, new Date().toISOString());
     });
-    for (const server of [cacheProxy, sfnAnswers]) {
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    }
-    const portOf = (server: typeof cacheProxy) => (server.address() as AddressInfo).port;
-    const sharedApi = await startParcelApi(
-      baseEnv({
-        AWS_XRAY_DAEMON_ADDRESS: collector.address,
-        PARCEL_TABLE: TABLE,
-        DYNAMODB_ENDPOINT: `http://127.0.0.1:${portOf(cacheProxy)}`,
-        SFN_ENDPOINT: `http://127.0.0.1:${portOf(sfnAnswers)}`,
-      }),
-      { host: '127.0.0.1' },
-    );
+    await new Promise<void>((resolve) => cacheProxy.listen(0, '127.0.0.1', resolve));
+    const sharedApi = await apiAt({
+      sfn: scripted.url,
+      dynamodb: `http://127.0.0.1:${(cacheProxy.address() as AddressInfo).port}`,
+    });
     try {
       const results = await Promise.all(Array.from({ length: 6 }, () => get(sharedApi, `/parcels/${ID}`)));
       expect(cacheReads).toBe(6);
-      expect(executions).toHaveLength(1);
-      const started = JSON.parse(executions[0] as string) as { input: string };
-      expect(JSON.parse(started.input)).toMatchObject({ parcelId: ID });
+      expect(scripted.inputs).toHaveLength(1);
+      expect(scripted.inputs[0]).toMatchObject({ parcelId: ID });
       for (const r of results) {
         expect(r.res.status).toBe(200);
         expect(r.body).toMatchObject({ parcelId: ID, freshness: { cache: 'miss' }, vendorStatus: 'ok' });
@@ -267,10 +237,9 @@ describe('GET /parcels/{id}', () => {
       for (const r of results) expectWellFormedTrace(r);
     } finally {
       await sharedApi.close();
+      await scripted.close();
       cacheProxy.closeAllConnections();
-      sfnAnswers.closeAllConnections();
       cacheProxy.close();
-      sfnAnswers.close();
     }
   });
 
@@ -298,32 +267,28 @@ describe('GET /parcels/{id}', () => {
 });
 
 /** A Step Functions endpoint that answers every StartSyncExecution with `output`, recording each input. */
-async function startScriptedSfn(output: (input: FanoutInput) => MergedParcel) {
+async function startScriptedSfn(output: (input: FanoutInput) => MergedParcel | Promise<MergedParcel>) {
   const inputs: FanoutInput[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString()) as { input: string };
-      const input = JSON.parse(body.input) as FanoutInput;
-      inputs.push(input);
-      const now = Date.now() / 1000;
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
-      res.end(
-        JSON.stringify({
-          executionArn: 'arn:aws:states:us-east-1:000000000000:express:parcel-fanout:x:y',
-          status: 'SUCCEEDED',
-          startDate: now,
-          stopDate: now,
-          input: body.input,
-          output: JSON.stringify(output(input)),
-        }),
-      );
-    });
+  const server = await startRecordingServer(async (req) => {
+    const body = JSON.parse(req.body) as { input: string };
+    const input = JSON.parse(body.input) as FanoutInput;
+    inputs.push(input);
+    const answer = await output(input);
+    const now = Date.now() / 1000;
+    return {
+      headers: { 'content-type': 'application/x-amz-json-1.0' },
+      body: JSON.stringify({
+        executionArn: `${LOCAL_STATE_MACHINE_ARN.replace(':stateMachine:', ':express:')}:scripted:${inputs.length}`,
+        stateMachineArn: LOCAL_STATE_MACHINE_ARN,
+        status: 'SUCCEEDED',
+        startDate: now,
+        stopDate: now,
+        input: body.input,
+        output: JSON.stringify(answer),
+      }),
+    };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, inputs, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return { url: server.url, inputs, close: server.close };
 }
 
 describe('cache lifetime', () => {
@@ -338,16 +303,7 @@ describe('cache lifetime', () => {
   it("asks the fan-out to write the item's TTL attribute from CACHE_RETENTION_SECONDS", async () => {
     const scripted = await startScriptedSfn(() => mergedParcel('RE444444445PL', new Date().toISOString()));
     const retention = 7200;
-    const svc = await startParcelApi(
-      baseEnv({
-        AWS_XRAY_DAEMON_ADDRESS: collector.address,
-        PARCEL_TABLE: TABLE,
-        DYNAMODB_ENDPOINT: dynalite.endpoint,
-        SFN_ENDPOINT: scripted.url,
-        CACHE_RETENTION_SECONDS: String(retention),
-      }),
-      { host: '127.0.0.1' },
-    );
+    const svc = await apiAt({ sfn: scripted.url }, { CACHE_RETENTION_SECONDS: String(retention) });
     try {
       const before = Math.floor(Date.now() / 1000);
       const r = await get(svc, '/parcels/RE444444445PL');
@@ -383,16 +339,9 @@ describe('cache lifetime', () => {
 
   it('answers repeated lookups of a valid unknown id with one fan-out, and forgets within bounds', async () => {
     const scripted = await startScriptedSfn(nobody);
-    const svc = await startParcelApi(
-      baseEnv({
-        AWS_XRAY_DAEMON_ADDRESS: collector.address,
-        PARCEL_TABLE: TABLE,
-        DYNAMODB_ENDPOINT: dynalite.endpoint,
-        SFN_ENDPOINT: scripted.url,
-        NOT_FOUND_CACHE_SECONDS: '300',
-        NOT_FOUND_CACHE_ENTRIES: '2',
-      }),
-      { host: '127.0.0.1' },
+    const svc = await apiAt(
+      { sfn: scripted.url },
+      { NOT_FOUND_CACHE_SECONDS: '300', NOT_FOUND_CACHE_ENTRIES: '2' },
     );
     const [a, b, c] = ['ZQ00000011GB', 'ZQ00000022GB', 'ZQ00000033GB'].map((p) =>
       makeParcelId(p.slice(0, 2), p.slice(2, 10), p.slice(-2)),
