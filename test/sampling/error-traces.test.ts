@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
+import { KEEP_ON_ERROR_ENV, keptPathSuite } from '../support/kept-path-suite';
 import { startTestStack, type TestStack } from '../support/stack';
-import { KEEP_ON_ERROR_ENV, keepOnErrorSuite } from './keep-on-error';
 
 // The default backend's run of the keep-on-error cases (each other backend runs them in test/tracing-backends).
 let stack: TestStack;
@@ -11,4 +11,4 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-keepOnErrorSuite(() => stack);
+keptPathSuite(() => stack);

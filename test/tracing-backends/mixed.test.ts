@@ -1,4 +1,4 @@
-import { tracingBackendSuite } from './suite';
+import { tracingBackendSuite } from './backend-suite';
 
 // One trace, three recorders: parcel-api on OpenTelemetry, warehouse-query on the stock SDK, the stand-ins
 // on the lean recorder; the per-service variables override TRACING_BACKEND for that service alone.

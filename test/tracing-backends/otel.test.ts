@@ -1,4 +1,4 @@
-import { tracingBackendSuite } from './suite';
+import { tracingBackendSuite } from './backend-suite';
 
 tracingBackendSuite(
   'TRACING_BACKEND=otel: OpenTelemetry in both services, OTLP/HTTP to the sidecar',

@@ -1,4 +1,4 @@
-import { tracingBackendSuite } from './suite';
+import { tracingBackendSuite } from './backend-suite';
 
 tracingBackendSuite(
   'TRACING_BACKEND=xray-sdk: the stock X-Ray SDK in both services',

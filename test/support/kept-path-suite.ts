@@ -2,8 +2,8 @@ import type { XRayClient } from '@aws-sdk/client-xray';
 import type { ParcelResponse } from '@parcel/contract';
 import { parseTraceHeader } from '@parcel/xray-protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { timeUntil, updateRule } from '../support/sampling';
-import type { TestStack } from '../support/stack';
+import { timeUntil, updateRule } from './sampling';
+import type { TestStack } from './stack';
 import {
   byOrigin,
   causeText,
@@ -15,8 +15,8 @@ import {
   type TraceNode,
   vendorCalls,
   xrayClient,
-} from '../support/traces';
-import { vendorAdmin } from '../support/vendor-admin';
+} from './traces';
+import { vendorAdmin } from './vendor-admin';
 
 /**
  * "No error trace is lost": with every sampling rule at rate 0 / reservoir 0, a request that ends in a 5xx,
@@ -99,7 +99,7 @@ const stats = async (url: string) => (await (await fetch(url)).json()) as Stats;
  * The keep-on-error cases, run on the stack `current()` gives (one per tracing backend): sets every
  * sampling rule to rate 0 first, so whatever the stack was used for before, it samples nothing after.
  */
-export function keepOnErrorSuite(current: () => TestStack): void {
+export function keptPathSuite(current: () => TestStack): void {
   describe('keep-on-error, end to end, with every rule at rate 0', () => {
     beforeAll(async () => {
       stack = current();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KEEP_ON_ERROR_ENV, keepOnErrorSuite } from '../sampling/keep-on-error';
+import { KEEP_ON_ERROR_ENV, keptPathSuite } from '../support/kept-path-suite';
 import { startTestStack, type TestStack } from '../support/stack';
 import { xrayClient } from '../support/traces';
 import { expectWholeTrace } from '../support/whole-trace';
@@ -38,6 +38,6 @@ export function tracingBackendSuite(
         xray.destroy();
       }
     });
-    keepOnErrorSuite(() => stack);
+    keptPathSuite(() => stack);
   });
 }
