@@ -12,6 +12,9 @@ const entry = (id: string, startTime: number): TraceEntry => ({
   model: () => {
     throw new Error('not needed');
   },
+  view: () => {
+    throw new Error('not needed');
+  },
 });
 
 /** What GetTraceSummaries answered before: sort everything newest first, skip past the cursor, slice. */

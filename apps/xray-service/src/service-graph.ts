@@ -1,4 +1,4 @@
-import { CLIENT, type TraceModel } from '@parcel/trace-model';
+import { CLIENT, type TraceView } from '@parcel/trace-model';
 import { type Aggregate, add, emptyStats, finish, histogramWire, newAggregate } from './statistics';
 
 /**
@@ -6,7 +6,7 @@ import { type Aggregate, add, emptyStats, finish, histogramWire, newAggregate } 
  * client node for the callers of root segments, each segment's service named and typed by its origin,
  * and the downstream resources known only from subsegments), with the edges between them.
  */
-export function buildServiceGraph(models: Iterable<TraceModel>): Record<string, unknown>[] {
+export function buildServiceGraph(views: Iterable<TraceView>): Record<string, unknown>[] {
   interface NodeAcc {
     name: string;
     names: Set<string>;
@@ -24,7 +24,7 @@ export function buildServiceGraph(models: Iterable<TraceModel>): Record<string, 
     agg: newAggregate(),
     edges: new Map(),
   };
-  for (const view of models) {
+  for (const view of views) {
     for (const n of view.services) {
       let acc = nodes.get(n.key);
       if (!acc) {
@@ -34,7 +34,7 @@ export function buildServiceGraph(models: Iterable<TraceModel>): Record<string, 
       }
       for (const name of n.names) acc.names.add(name);
       if (n.root) acc.root = true;
-      for (const o of n.facts) add(acc.agg, o, view.startTime, view.endTime);
+      for (const o of view.factsOf(n)) add(acc.agg, o, view.startTime, view.endTime);
     }
     for (const e of view.edges) {
       const from = e.from === CLIENT ? client : nodes.get(e.from.key);
@@ -44,7 +44,7 @@ export function buildServiceGraph(models: Iterable<TraceModel>): Record<string, 
         agg = newAggregate();
         from.edges.set(e.to.key, agg);
       }
-      for (const o of e.calls) add(agg, o, view.startTime, view.endTime);
+      for (const o of view.factsOf(e)) add(agg, o, view.startTime, view.endTime);
     }
   }
   if (nodes.size === 0) return [];

@@ -1,4 +1,4 @@
-import type { Facts } from '@parcel/trace-model';
+import type { FactsView } from '@parcel/trace-model';
 
 /**
  * The counts and response-time histograms X-Ray reports for a node, an edge or a group
@@ -29,7 +29,7 @@ export const emptyStats = (): Stats => ({
   TotalResponseTime: 0,
 });
 
-export function add(agg: Aggregate, o: Facts, start: number, end: number) {
+export function add(agg: Aggregate, o: FactsView, start: number, end: number) {
   const s = agg.stats;
   const responseTime = o.responseTime ?? 0;
   s.TotalCount++;

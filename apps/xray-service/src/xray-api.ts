@@ -1,5 +1,5 @@
 import { XRAY_GROUPS, type XrayGroup } from '@parcel/sampling-rules';
-import { assembledSegments, type Facts, type TraceModel } from '@parcel/trace-model';
+import { assembledSegments, type FactsView, type TraceView } from '@parcel/trace-model';
 import { type FilterAst, parseFilter } from '@parcel/xray-filter';
 import { type SegmentDoc, validateSegment } from '@parcel/xray-protocol';
 import { ApiError, invalidRequest } from './api-error';
@@ -12,7 +12,7 @@ import type { TraceEntry, TraceStore } from './trace-store';
 import { traceSummaryWire } from './trace-summary';
 import { readEpochSeconds } from './wire-time';
 
-/** A compiled filter expression: true when the trace matches (it reads `trace.model()`). */
+/** A compiled filter expression: true when the trace matches (it reads `trace.view()`). */
 export type TracePredicate = (trace: TraceEntry) => boolean;
 /**
  * Compiles an X-Ray filter expression. Throws (any Error; its message is shown to the caller) when the
@@ -202,12 +202,12 @@ export class XrayApi {
     const end = readEpochSeconds(body.EndTime, 'EndTime');
     if (end < start) throw invalidRequest('EndTime must not be before StartTime');
     const inGroup = this.groupPredicate(body);
-    const models: TraceModel[] = [];
+    const views: TraceView[] = [];
     for (const entry of this.store.inRange(start, end, 'Event')) {
-      if (!inGroup || inGroup(entry)) models.push(entry.model());
+      if (!inGroup || inGroup(entry)) views.push(entry.view());
     }
     return {
-      Services: buildServiceGraph(models),
+      Services: buildServiceGraph(views),
       StartTime: start,
       EndTime: end,
       ContainsOldGroupVersions: false,
@@ -255,7 +255,7 @@ export class XrayApi {
       throw invalidRequest('EntitySelectorExpression must be a string');
     const select = selector ? entitySelector(selector) : undefined;
     const buckets = new Map<number, Aggregate>();
-    const count = (facts: Facts) => {
+    const count = (facts: FactsView) => {
       if (facts.start < start || facts.start > end) return;
       const bucket = Math.floor(facts.start / period) * period;
       let agg = buckets.get(bucket);
@@ -267,17 +267,19 @@ export class XrayApi {
     };
     for (const entry of this.store.inRange(start, end, 'Event')) {
       if (inGroup && !inGroup(entry)) continue;
-      const model = entry.model();
+      const view = entry.view();
       if (!select) {
-        const root = model.rootSegment?.service?.facts.find((f) => f.id === model.rootSegment?.id);
+        // The root segment's own facts: the one fact marked `root`, on the root node.
+        const rootNode = view.services.find((node) => node.root);
+        const root = rootNode && view.factsOf(rootNode).find((f) => f.root);
         if (root) count(root);
         continue;
       }
       if (select.kind === 'service') {
-        for (const node of model.services) if (select.matches(node)) for (const f of node.facts) count(f);
+        for (const node of view.services) if (select.matches(node)) for (const f of view.factsOf(node)) count(f);
       } else {
-        for (const edge of model.edges)
-          if (select.matches(edge.from, edge.to)) for (const f of edge.calls) count(f);
+        for (const edge of view.edges)
+          if (select.matches(edge.from, edge.to)) for (const f of view.factsOf(edge)) count(f);
       }
     }
     const key = select?.kind === 'edge' ? 'EdgeSummaryStatistics' : 'ServiceSummaryStatistics';

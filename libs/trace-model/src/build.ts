@@ -2,11 +2,14 @@ import type { SegmentDoc, SubsegmentDoc } from '@parcel/xray-protocol';
 import type {
   AnnotationEntry,
   AnnotationValue,
+  EdgeView,
   Entity,
   Facts,
   HttpView,
+  RootView,
   ServiceEdge,
   ServiceNode,
+  ServiceView,
   TraceModel,
 } from './model';
 import { inferredNode, nodeKey } from './node-types';
@@ -252,6 +255,10 @@ function mergeCall(callee: Facts, caller: Entity): Facts {
   };
 }
 
+/** `TraceModel.factsOf`: a model is only ever asked about its own nodes and edges. */
+const ownFacts = (target: ServiceView | EdgeView): readonly Facts[] =>
+  'calls' in target ? (target as ServiceEdge).calls : (target as ServiceNode).facts;
+
 function derive(
   id: string,
   entities: Entity[],
@@ -390,6 +397,11 @@ function derive(
   }
 
   const rootFacts = rootSegment?.service?.facts.find((f) => f.id === rootSegment.id);
+  const root: RootView | undefined = rootFacts && {
+    name: rootFacts.name,
+    type: rootFacts.type,
+    inProgress: rootFacts.inProgress,
+  };
   const model: TraceModel = {
     id,
     entities,
@@ -406,11 +418,15 @@ function derive(
     hasThrottle,
     isPartial: inProgress || orphans > 0 || cutAtDepth > 0 || rootSegment === undefined,
     cutAtDepth,
+    root,
+    entityCount: entities.length,
     annotations,
     annotationValues,
     users,
+    userNames: [...users.keys()],
     services: [...nodes.values()],
     edges: [...edges.values()],
+    factsOf: ownFacts,
     faultRootCauses: [],
     errorRootCauses: [],
     responseTimeRootCauses: [],

@@ -125,13 +125,76 @@ export interface AnnotationEntry {
   services: ServiceNode[];
 }
 
+/** A `Facts` without the id of the entity it was read from: what filters and statistics read. */
+export type FactsView = Omit<Facts, 'id'>;
+
+/** A service-graph node as filters, the graph and statistics read it; its facts come from `TraceView.factsOf`. */
+export interface ServiceView extends NodeRef {
+  key: string;
+  readonly names: readonly string[];
+  inferred: boolean;
+  root: boolean;
+  hasError: boolean;
+  hasFault: boolean;
+  hasThrottle: boolean;
+}
+
+/** A caller → callee connection as filters, the graph and statistics read it; `from` is `CLIENT` for entry points. */
+export interface EdgeView {
+  key: string;
+  from: ServiceView;
+  to: ServiceView;
+  hasError: boolean;
+  hasFault: boolean;
+  hasThrottle: boolean;
+}
+
+/** The root segment as trace-level filter keywords read it (`name`, `type`, `responsetime`, `root`). */
+export interface RootView {
+  name: string;
+  /** Its `origin`. */
+  type: string | undefined;
+  inProgress: boolean;
+}
+
+/**
+ * What filters, GetServiceGraph and GetTimeSeriesServiceStatistics read of a trace: a `TraceModel` is one,
+ * and so is the compact view a store keeps per trace (`TraceViewCompactor`), without the entity tree.
+ */
+export interface TraceView {
+  id: string;
+  startTime: number;
+  endTime: number;
+  duration: number;
+  responseTime: number;
+  http: HttpView | undefined;
+  hasFault: boolean;
+  hasError: boolean;
+  hasThrottle: boolean;
+  isPartial: boolean;
+  root: RootView | undefined;
+  /** How many entities the trace has (0 for an empty trace: no `duration`). */
+  entityCount: number;
+  /** Distinct annotation values by key; only own properties are keys, and only their values are arrays. */
+  annotationValues: Readonly<Record<string, readonly AnnotationValue[]>>;
+  /** Distinct `user` values of the segments. */
+  userNames: readonly string[];
+  services: readonly ServiceView[];
+  edges: readonly EdgeView[];
+  /** The segments of a node of `services`, or the calls on an edge of `edges`. */
+  factsOf(target: ServiceView | EdgeView): readonly FactsView[];
+  faultRootCauses: readonly RootCause[];
+  errorRootCauses: readonly RootCause[];
+  responseTimeRootCauses: readonly RootCause[];
+}
+
 /**
  * Everything derived from one revision of a trace, computed once (when first asked for after a change):
  * the assembled tree, the summary fields, the trace's slice of the service graph and its root causes.
  * The X-Ray API's summaries and graph, the filters, the analysis (CLI and console) and the console's
  * waterfall all read this one object.
  */
-export interface TraceModel {
+export interface TraceModel extends TraceView {
   id: string;
   /** Every entity, depth first from the roots, children by start time: the waterfall's rows. */
   entities: Entity[];
@@ -161,14 +224,20 @@ export interface TraceModel {
   cutAtDepth: number;
   /** Distinct annotation values by key (own properties only, null prototype), each with the services that set it. */
   annotations: Record<string, AnnotationEntry[]>;
+  root: RootView | undefined;
+  entityCount: number;
   /** `annotations` reduced to the values, for filters. Null prototype. */
   annotationValues: Record<string, AnnotationValue[]>;
   /** Distinct `user` values of the segments, each with the services that set it. */
   users: Map<string, ServiceNode[]>;
+  /** `users`' keys. */
+  userNames: string[];
   /** The nodes the trace touched (not the client), in the order first met. */
   services: ServiceNode[];
   /** Caller → callee connections, the client's to the entry points included. */
   edges: ServiceEdge[];
+  /** A node's `facts` or an edge's `calls` (its argument is one of this model's own). */
+  factsOf(target: ServiceView | EdgeView): readonly Facts[];
   faultRootCauses: RootCause[];
   errorRootCauses: RootCause[];
   responseTimeRootCauses: RootCause[];

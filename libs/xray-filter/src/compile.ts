@@ -1,4 +1,4 @@
-import type { Facts as NodeFacts, NodeRef, RootCause, TraceModel as TraceView } from '@parcel/trace-model';
+import type { FactsView as NodeFacts, NodeRef, RootCause, TraceView } from '@parcel/trace-model';
 import type {
   AnnotationValue,
   ComparisonOp,
@@ -65,7 +65,7 @@ const TRACE_SCOPE: Scope<TraceView> = {
         // The parser allows these only inside a rootcause block.
         throw new FilterSyntaxError(0, `'${keyword}' applies inside rootcause { } only`);
       case 'root':
-        return (t) => t.rootSegment !== undefined;
+        return (t) => t.root !== undefined;
     }
   },
   number(keyword) {
@@ -74,9 +74,9 @@ const TRACE_SCOPE: Scope<TraceView> = {
       case 'coverage':
         throw new FilterSyntaxError(0, `'${keyword}' applies inside rootcause { } only`);
       case 'responsetime':
-        return (t) => (t.rootSegment && !t.rootSegment.inProgress ? t.responseTime : undefined);
+        return (t) => (t.root && !t.root.inProgress ? t.responseTime : undefined);
       case 'duration':
-        return (t) => (t.entities.length > 0 ? t.duration : undefined);
+        return (t) => (t.entityCount > 0 ? t.duration : undefined);
       case 'http.status':
         return (t) => t.http?.status;
     }
@@ -92,9 +92,9 @@ const TRACE_SCOPE: Scope<TraceView> = {
       case 'http.clientip':
         return (t) => t.http?.clientIp;
       case 'name':
-        return (t) => t.rootSegment?.name;
+        return (t) => t.root?.name;
       case 'type':
-        return (t) => t.rootSegment?.doc.origin;
+        return (t) => t.root?.type;
       case 'user':
         return undefined;
       case 'message':
@@ -102,7 +102,7 @@ const TRACE_SCOPE: Scope<TraceView> = {
     }
   },
   strings(keyword) {
-    return keyword === 'user' ? (t) => [...t.users.keys()] : undefined;
+    return keyword === 'user' ? (t) => t.userNames : undefined;
   },
 };
 
@@ -197,7 +197,7 @@ const ROOT_CAUSE_SCOPE: Scope<RootCauseItem> = {
   },
 };
 
-function causesOf(trace: TraceView, cause: RootCauseKind): RootCause[] {
+function causesOf(trace: TraceView, cause: RootCauseKind): readonly RootCause[] {
   if (cause === 'fault') return trace.faultRootCauses;
   if (cause === 'error') return trace.errorRootCauses;
   return trace.responseTimeRootCauses;
@@ -435,7 +435,7 @@ function compileAnnotation(
   key: string,
   comparison: { op: ComparisonOp; value: AnnotationValue } | null,
 ): TracePredicate {
-  // One property read per trace. Views from buildTraceView have a null prototype; for hand-built ones the
+  // One property read per trace. A model's values have a null prototype; for other views the
   // array check keeps inherited members (`constructor`, `__proto__`) from passing for annotations.
   const valuesOf = (t: TraceView): readonly AnnotationValue[] | undefined => {
     const values = t.annotationValues[key];
@@ -496,7 +496,7 @@ function compileService(node: NodeSelector, filter: FilterAst | null): TracePred
   const inner = filter === null ? null : compile(filter, NODE_SCOPE, NO_GROUPS);
   return (t) => {
     for (const service of t.services) {
-      if (matches(service) && (inner === null || service.facts.some(inner))) return true;
+      if (matches(service) && (inner === null || t.factsOf(service).some(inner))) return true;
     }
     return false;
   };
@@ -516,7 +516,7 @@ function compileEdge(from: NodeSelector, to: NodeSelector, filter: FilterAst | n
   const inner = filter === null ? null : compile(filter, NODE_SCOPE, NO_GROUPS);
   return (t) => {
     for (const edge of t.edges) {
-      if (fromMatches(edge.from) && toMatches(edge.to) && (inner === null || edge.calls.some(inner)))
+      if (fromMatches(edge.from) && toMatches(edge.to) && (inner === null || t.factsOf(edge).some(inner)))
         return true;
     }
     return false;

@@ -7,7 +7,7 @@
  *   traces.filter(matches);                              // a closure call per trace
  *
  * - `parseFilter(text)` → `FilterAst`; `formatFilter(ast)` prints it back (parse ∘ format is identity).
- * - `compileFilter(text | ast)` → `(trace: TraceModel) => boolean`.
+ * - `compileFilter(text | ast)` → `(trace: TraceView) => boolean` (a `TraceModel`, or a store's compact view).
  * - Bad text throws `FilterSyntaxError` (`position`: 0-based offset, `message`) and nothing else; input is
  *   capped at `MAX_FILTER_LENGTH` characters and `MAX_FILTER_DEPTH` levels of nesting.
  * - Trace-level `ok`/`error`/`fault`/`throttle`, `responsetime` and `http.*` are the root segment's (as in

@@ -205,9 +205,9 @@ export class ConsoleApi {
   /** `?start&end`: GetServiceGraph's nodes and edges, with rates and percentiles worked out. */
   serviceMap(query: URLSearchParams) {
     const window = readWindow(query);
-    const models = [...this.store.inRange(window.start, window.end, 'Event')].map((e) => e.model());
-    const services = buildServiceGraph(models) as unknown as WireService[];
-    return { ...window, traces: models.length, nodes: services.map(mapNode) };
+    const views = [...this.store.inRange(window.start, window.end, 'Event')].map((e) => e.view());
+    const services = buildServiceGraph(views) as unknown as WireService[];
+    return { ...window, traces: views.length, nodes: services.map(mapNode) };
   }
 
   /**
@@ -244,7 +244,7 @@ export class ConsoleApi {
     return {
       models: matched.slice(0, limit).map((e) => e.model()),
       /** Every matched trace's response time (the distribution is the window's, not the page's). */
-      responseTimes: matched.map((e) => e.model().responseTime),
+      responseTimes: matched.map((e) => e.view().responseTime),
       counts: { processed, matched: matched.length },
     };
   }
