@@ -18,6 +18,8 @@ export interface QueryTiming {
   expression: string | null;
   /** The first query after loading: pays for any per-trace analysis not done at ingest. */
   firstMs: number;
+  /** Its CPU time (service and client together). */
+  firstCpuMs: number;
   /** Median and best of the following runs. */
   medianMs: number;
   bestMs: number;
@@ -34,14 +36,19 @@ export interface XrayServiceResult {
   traces: number;
   segmentDocuments: number;
   loadSeconds: number;
+  /** CPU time of the load (steadier than `loadSeconds` on a shared machine). */
+  loadCpuSeconds: number;
   ingestSegmentsPerSecond: number;
-  /** Heap after a full GC, service with the traces minus before it started. */
+  /**
+   * Memory after a full GC, service with the traces minus before it started: the JS heap plus the
+   * ArrayBuffers outside it (where buffers such as deflated documents live).
+   */
   storeHeapMb: number;
   /** The same after the queries (any analysis and filter digests built lazily are now held). */
   storeHeapAfterQueriesMb: number;
   /** Bytes of the documents as received, per trace (what XRAY_MAX_BYTES bounds). */
   documentBytesPerTrace: number;
-  /** Heap after the queries per trace, bytes; and that times 100,000 (the issue's target: ≤ 300 MB). */
+  /** Memory after the queries per trace, bytes; and that times 100,000 (the issue's target: ≤ 300 MB). */
   heapBytesPerTrace: number;
   heapFor100kMb: number;
   filterWired: boolean;
@@ -66,7 +73,8 @@ function gcHeap(): number {
   if (!gc) throw new Error('run with node --expose-gc');
   gc();
   gc();
-  return process.memoryUsage().heapUsed;
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
 }
 
 /** The documents of trace `i` of `count`, spread over the last 20 hours, ending a minute ago. */
@@ -107,6 +115,7 @@ export async function run(count = 100_000): Promise<XrayServiceResult> {
     let segmentDocuments = 0;
     let batch: string[] = [];
     const t0 = performance.now();
+    const loadCpuBefore = process.cpuUsage();
     for (let i = 0; i < count; i++) {
       for (const doc of traceDocuments(i, count, now)) {
         batch.push(JSON.stringify(doc));
@@ -123,6 +132,8 @@ export async function run(count = 100_000): Promise<XrayServiceResult> {
       batch = [];
     }
     const loadSeconds = (performance.now() - t0) / 1000;
+    const loadCpu = process.cpuUsage(loadCpuBefore);
+    const loadCpuSeconds = (loadCpu.user + loadCpu.system) / 1e6;
     if (service.api.store.size !== count)
       throw new Error(`store holds ${service.api.store.size} traces, expected ${count}`);
     const storeHeap = gcHeap() - heapBefore;
@@ -169,6 +180,7 @@ export async function run(count = 100_000): Promise<XrayServiceResult> {
       queries.push({
         expression,
         firstMs: round(first.ms),
+        firstCpuMs: round(first.cpuMs),
         medianMs: round(runs[2] as number),
         bestMs: round(runs[0] as number),
         medianCpuMs: round(cpuRuns[2] as number),
@@ -176,7 +188,7 @@ export async function run(count = 100_000): Promise<XrayServiceResult> {
         matchedOnPage: first.matched,
       });
       console.error(
-        `xray-service: ${expression ?? '(no filter)'}: first ${round(first.ms)} ms, median ${round(runs[2] as number)} ms, ` +
+        `xray-service: ${expression ?? '(no filter)'}: first ${round(first.ms)} ms (CPU ${round(first.cpuMs)} ms), median ${round(runs[2] as number)} ms, ` +
           `CPU ${round(cpuRuns[2] as number)} ms, ${first.processed} processed, ${first.matched} on the page`,
       );
     }
@@ -190,6 +202,7 @@ export async function run(count = 100_000): Promise<XrayServiceResult> {
       traces: count,
       segmentDocuments,
       loadSeconds: Math.round(loadSeconds * 10) / 10,
+      loadCpuSeconds: Math.round(loadCpuSeconds * 10) / 10,
       ingestSegmentsPerSecond: Math.round(segmentDocuments / loadSeconds),
       storeHeapMb: mb(storeHeap),
       storeHeapAfterQueriesMb: mb(afterQueries),

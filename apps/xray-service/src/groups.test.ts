@@ -136,3 +136,64 @@ describe('GetTimeSeriesServiceStatistics', () => {
     ).rejects.toBeInstanceOf(InvalidRequestException);
   });
 });
+
+// X-Ray API reference, GetTimeSeriesServiceStatistics: "ForecastStatistics — The forecasted high and low
+// fault count values. Forecast enabled requests require the EntitySelectorExpression ID be provided";
+// TimeSeriesServiceStatistics.ServiceForecastStatistics and ForecastStatistics (FaultCountHigh/Low).
+describe('GetTimeSeriesServiceStatistics with ForecastStatistics', () => {
+  it("forecasts each point's fault band from the node's fault counts in the periods before it", async () => {
+    // Vendor timeouts before the window: two in the period just before the point, four three periods back.
+    const pointStart = now - 5;
+    const history = [
+      pointStart - 60 + 1,
+      pointStart - 60 + 2,
+      ...[1, 2, 3, 4].map((k) => pointStart - 180 + k),
+    ];
+    const docs = history.flatMap((start) =>
+      parcelTraceDocuments({ traceId: newTraceId(start * 1000), start, cache: 'miss', vendor: 'timeout' }),
+    );
+    await xray.send(
+      new PutTraceSegmentsCommand({ TraceSegmentDocuments: docs.map((d) => JSON.stringify(d)) }),
+    );
+
+    const answer = await xray.send(
+      new GetTimeSeriesServiceStatisticsCommand({
+        ...window,
+        EntitySelectorExpression: 'service("vendor.localhost")',
+        ForecastStatistics: true,
+      }),
+    );
+    const points = answer.TimeSeriesServiceStatistics ?? [];
+    expect(points.map((p) => p.Timestamp?.getTime())).toEqual([pointStart * 1000]);
+    // The window's own statistics are those of the window only.
+    expect(points[0]?.ServiceSummaryStatistics).toMatchObject({
+      TotalCount: 3,
+      FaultStatistics: { TotalCount: 1 },
+    });
+    // Ten periods back: faults [2, 0, 4, 0, 0, 0, 0, 0, 0, 0]; mean 0.6, standard deviation √1.64.
+    const spread = 2 * Math.sqrt(1.64);
+    expect(points[0]?.ServiceForecastStatistics).toEqual({
+      FaultCountHigh: Math.ceil(0.6 + spread),
+      FaultCountLow: Math.max(0, Math.floor(0.6 - spread)),
+    });
+
+    const plain = await xray.send(
+      new GetTimeSeriesServiceStatisticsCommand({
+        ...window,
+        EntitySelectorExpression: 'service("vendor.localhost")',
+      }),
+    );
+    expect(plain.TimeSeriesServiceStatistics?.[0]?.ServiceForecastStatistics).toBeUndefined();
+    for (const EntitySelectorExpression of [undefined, 'edge("warehouse-query", "vendor.localhost")']) {
+      await expect(
+        xray.send(
+          new GetTimeSeriesServiceStatisticsCommand({
+            ...window,
+            EntitySelectorExpression,
+            ForecastStatistics: true,
+          }),
+        ),
+      ).rejects.toBeInstanceOf(InvalidRequestException);
+    }
+  });
+});

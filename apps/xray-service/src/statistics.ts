@@ -62,3 +62,26 @@ export const finish = (s: Stats): Stats => ({
   ...s,
   TotalResponseTime: Math.round(s.TotalResponseTime * 1e6) / 1e6,
 });
+
+/** Periods before each point that its fault-count forecast is drawn from. */
+export const FORECAST_PERIODS = 10;
+
+/**
+ * `ForecastStatistics` (X-Ray API reference: "The predicted high and low fault count. This is used to
+ * determine if a service has become anomalous"). X-Ray does not say how it forecasts; here the band is
+ * the mean of the fault counts of the `FORECAST_PERIODS` periods before the point (a period without
+ * traffic counts 0) ± two standard deviations, rounded outwards and never below 0.
+ */
+export function faultForecast(previousFaultCounts: readonly number[]): {
+  FaultCountHigh: number;
+  FaultCountLow: number;
+} {
+  const n = previousFaultCounts.length;
+  const mean = n === 0 ? 0 : previousFaultCounts.reduce((a, b) => a + b, 0) / n;
+  const variance = n === 0 ? 0 : previousFaultCounts.reduce((a, b) => a + (b - mean) ** 2, 0) / n;
+  const spread = 2 * Math.sqrt(variance);
+  return {
+    FaultCountHigh: Math.ceil(mean + spread),
+    FaultCountLow: Math.max(0, Math.floor(mean - spread)),
+  };
+}

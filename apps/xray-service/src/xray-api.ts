@@ -7,7 +7,15 @@ import { GroupTable, type StoredGroup } from './groups';
 import { newestPage } from './newest-page';
 import type { SamplingTable, StoredRule } from './sampling-table';
 import { buildServiceGraph } from './service-graph';
-import { type Aggregate, add, finish, histogramWire, newAggregate } from './statistics';
+import {
+  type Aggregate,
+  add,
+  FORECAST_PERIODS,
+  faultForecast,
+  finish,
+  histogramWire,
+  newAggregate,
+} from './statistics';
 import type { TraceEntry, TraceStore } from './trace-store';
 import { traceSummaryWire } from './trace-summary';
 import { readEpochSeconds } from './wire-time';
@@ -239,6 +247,9 @@ export class XrayApi {
    * GetTimeSeriesServiceStatistics: per `Period` (60 s by default, a multiple of 60), the statistics of
    * the node or edge `EntitySelectorExpression` names (`service("…")`, `edge("…", "…")`, as in filters),
    * or, without one, of the traces themselves (their entry points), within the group if one is named.
+   * `ForecastStatistics` adds each point's `ServiceForecastStatistics` (`faultForecast`, from the node's
+   * fault counts in the periods before it, earlier than `StartTime` too); "forecast enabled requests
+   * require the EntitySelectorExpression ID be provided" (X-Ray API reference), a node's.
    */
   getTimeSeriesServiceStatistics(body: Record<string, unknown>) {
     const start = readEpochSeconds(body.StartTime, 'StartTime');
@@ -248,16 +259,26 @@ export class XrayApi {
     const period = body.Period ?? 60;
     if (typeof period !== 'number' || !Number.isInteger(period) || period < 60 || period % 60 !== 0)
       throw invalidRequest('Period must be a multiple of 60 seconds');
-    if (body.ForecastStatistics === true) throw invalidRequest('ForecastStatistics is not supported here');
+    if (body.ForecastStatistics !== undefined && typeof body.ForecastStatistics !== 'boolean')
+      throw invalidRequest('ForecastStatistics must be a boolean');
+    const forecast = body.ForecastStatistics === true;
     const inGroup = this.groupPredicate(body);
     const selector = body.EntitySelectorExpression;
     if (selector !== undefined && typeof selector !== 'string')
       throw invalidRequest('EntitySelectorExpression must be a string');
     const select = selector ? entitySelector(selector) : undefined;
+    if (forecast && select?.kind !== 'service')
+      throw invalidRequest('ForecastStatistics requires an EntitySelectorExpression naming a service');
+    // A forecast looks back FORECAST_PERIODS periods before the first point.
+    const firstPoint = Math.floor(start / period) * period;
+    const historyStart = forecast ? firstPoint - FORECAST_PERIODS * period : start;
     const buckets = new Map<number, Aggregate>();
+    const faultsPerPeriod = new Map<number, number>();
     const count = (facts: FactsView) => {
-      if (facts.start < start || facts.start > end) return;
+      if (facts.start < historyStart || facts.start > end) return;
       const bucket = Math.floor(facts.start / period) * period;
+      if (forecast && facts.fault) faultsPerPeriod.set(bucket, (faultsPerPeriod.get(bucket) ?? 0) + 1);
+      if (facts.start < start) return;
       let agg = buckets.get(bucket);
       if (!agg) {
         agg = newAggregate();
@@ -265,7 +286,7 @@ export class XrayApi {
       }
       add(agg, facts, facts.start, facts.start + (facts.responseTime ?? 0));
     };
-    for (const entry of this.store.inRange(start, end, 'Event')) {
+    for (const entry of this.store.inRange(historyStart, end, 'Event')) {
       if (inGroup && !inGroup(entry)) continue;
       const view = entry.view();
       if (!select) {
@@ -276,19 +297,28 @@ export class XrayApi {
         continue;
       }
       if (select.kind === 'service') {
-        for (const node of view.services) if (select.matches(node)) for (const f of view.factsOf(node)) count(f);
+        for (const node of view.services)
+          if (select.matches(node)) for (const f of view.factsOf(node)) count(f);
       } else {
         for (const edge of view.edges)
           if (select.matches(edge.from, edge.to)) for (const f of view.factsOf(edge)) count(f);
       }
     }
     const key = select?.kind === 'edge' ? 'EdgeSummaryStatistics' : 'ServiceSummaryStatistics';
+    const forecastAt = (timestamp: number) =>
+      faultForecast(
+        Array.from(
+          { length: FORECAST_PERIODS },
+          (_, k) => faultsPerPeriod.get(timestamp - (k + 1) * period) ?? 0,
+        ),
+      );
     return {
       TimeSeriesServiceStatistics: [...buckets]
         .sort((a, b) => a[0] - b[0])
         .map(([timestamp, agg]) => ({
           Timestamp: timestamp,
           [key]: finish(agg.stats),
+          ...(forecast ? { ServiceForecastStatistics: forecastAt(timestamp) } : {}),
           ResponseTimeHistogram: histogramWire(agg.histogram),
         })),
       ContainsOldGroupVersions: false,

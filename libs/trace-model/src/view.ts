@@ -227,7 +227,9 @@ export class TraceViewCompactor {
       });
     const nodeRows = model.services.map((n) => rows(n.facts));
     const edgeRows = model.edges.map((e) => rows(e.calls));
-    const shape = this.shapes.get(shapeKey(model, nodeRows, edgeRows), () => shapeOf(model, nodeRows, edgeRows));
+    const shape = this.shapes.get(shapeKey(model, nodeRows, edgeRows), () =>
+      shapeOf(model, nodeRows, edgeRows),
+    );
     const annotationValues: Record<string, readonly AnnotationValue[]> = {};
     for (const key of Object.keys(model.annotationValues)) {
       const values = model.annotationValues[key] as AnnotationValue[];

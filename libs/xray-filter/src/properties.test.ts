@@ -1,4 +1,4 @@
-import { buildTraceModel, type TraceModel as TraceView } from '@parcel/trace-model';
+import { buildTraceModel, type TraceModel as TraceView, TraceViewCompactor } from '@parcel/trace-model';
 import { parcelTraceDocuments } from '@parcel/trace-model/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -345,6 +345,18 @@ describe('filter properties', () => {
         },
       ),
       { numRuns: 400 },
+    );
+  });
+
+  it("a store's compact view answers every filter as the trace's model does", () => {
+    // One compactor across runs, as a store has: later traces share the shapes of earlier ones.
+    const compactor = new TraceViewCompactor();
+    fc.assert(
+      fc.property(relevantTree, traceArbitrary, (ast, model) => {
+        const matches = compileFilter(ast);
+        expect(matches(compactor.compact(model))).toBe(matches(model));
+      }),
+      { numRuns: 1000 },
     );
   });
 
