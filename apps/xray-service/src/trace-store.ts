@@ -78,6 +78,12 @@ const DOCUMENT_DICTIONARY = Buffer.from(
   ].join(','),
 );
 
+/**
+ * A 4 KiB window (a parcel trace is about 4 KB of JSON) and a small hash table: zlib's default 32 KiB
+ * window and level-8 memory make every one-shot call set up ~256 KiB, which cost more than compressing.
+ */
+const DEFLATE_OPTIONS = { dictionary: DOCUMENT_DICTIONARY, level: 6, windowBits: 12, memLevel: 5 };
+
 const emptyContents = (): Contents => ({
   segments: new Map(),
   subsegments: new Map(),
@@ -85,6 +91,35 @@ const emptyContents = (): Contents => ({
   depths: new Map(),
   tooDeep: new Set(),
 });
+
+/**
+ * The models of sealed traces built lately, least recently used first: a page of summaries asked for again,
+ * or a trace's detail, reuses them. A trace's entry goes when it changes or is evicted.
+ */
+class RecentModels {
+  private readonly models = new Map<StoredTrace, TraceModel>();
+
+  constructor(private readonly limit: number) {}
+
+  get(trace: StoredTrace, build: () => TraceModel): TraceModel {
+    let model = this.models.get(trace);
+    if (model) this.models.delete(trace);
+    else model = build();
+    this.models.set(trace, model);
+    if (this.models.size > this.limit) this.models.delete(this.models.keys().next().value as StoredTrace);
+    return model;
+  }
+
+  forget(trace: StoredTrace): void {
+    this.models.delete(trace);
+  }
+}
+
+/** What every trace of a store shares. */
+interface StoreShared {
+  compactor: TraceViewCompactor;
+  recentModels: RecentModels;
+}
 
 /**
  * One trace as stored. While hot (written to lately) its contents are held as parsed documents and its
@@ -109,7 +144,7 @@ class StoredTrace implements TraceEntry {
 
   constructor(
     readonly id: string,
-    private readonly compactor: TraceViewCompactor,
+    private readonly shared: StoreShared,
   ) {
     this.idTime = traceIdEpochSeconds(id);
   }
@@ -132,6 +167,7 @@ class StoredTrace implements TraceEntry {
 
   changed(): void {
     this.revision++;
+    this.shared.recentModels.forget(this);
     this.built = undefined;
     this.viewed = undefined;
     this.docs = undefined;
@@ -148,14 +184,14 @@ class StoredTrace implements TraceEntry {
   }
 
   model(): TraceModel {
-    if (this.built) return this.built;
-    const model = buildTraceModel(this.id, this.documents());
-    if (this.open) this.built = model;
-    return model;
+    if (!this.open)
+      return this.shared.recentModels.get(this, () => buildTraceModel(this.id, this.documents()));
+    if (!this.built) this.built = buildTraceModel(this.id, this.documents());
+    return this.built;
   }
 
   view(): TraceView {
-    if (!this.viewed) this.viewed = this.compactor.compact(this.model());
+    if (!this.viewed) this.viewed = this.shared.compactor.compact(this.model());
     return this.viewed;
   }
 
@@ -171,7 +207,7 @@ class StoredTrace implements TraceEntry {
       [...depths],
       [...tooDeep],
     ];
-    const deflated = deflateRawSync(JSON.stringify(sealed), { dictionary: DOCUMENT_DICTIONARY, level: 3 });
+    const deflated = deflateRawSync(JSON.stringify(sealed), DEFLATE_OPTIONS);
     // A copy: zlib's result can be a slice of its 16 KiB output chunk, which would be held along with it.
     this.sealed = Buffer.from(deflated);
     this.open = undefined;
@@ -180,7 +216,7 @@ class StoredTrace implements TraceEntry {
   }
 
   private unseal(): SealedContents {
-    const text = inflateRawSync(this.sealed as Buffer, { dictionary: DOCUMENT_DICTIONARY }).toString('utf8');
+    const text = inflateRawSync(this.sealed as Buffer, DEFLATE_OPTIONS).toString('utf8');
     return JSON.parse(text) as SealedContents;
   }
 }
@@ -234,6 +270,7 @@ export const DEFAULT_HOT_TRACES = 256;
  * Memory: the `hotTraces` traces written to last are held as parsed documents with their model; every
  * other trace is sealed — its documents deflated, plus the compact view filters, the graph and the
  * statistics read, built once per revision when it is sealed — so 100,000 traces take a few KB each.
+ * The models of the `hotTraces` sealed traces read last (summaries, detail) are kept as well.
  */
 export class TraceStore {
   private readonly traces = new Map<string, StoredTrace>();
@@ -246,7 +283,7 @@ export class TraceStore {
   private head = 0;
   /** Unsealed traces, least recently written first. */
   private readonly hot = new Set<StoredTrace>();
-  private readonly compactor = new TraceViewCompactor();
+  private readonly shared: StoreShared;
   private evicted = 0;
   private totalBytes = 0;
   private readonly refused = new Map<RefusalCode, number>();
@@ -257,6 +294,7 @@ export class TraceStore {
     private readonly hotTraces: number = DEFAULT_HOT_TRACES,
   ) {
     if (!(hotTraces >= 1)) throw new RangeError('hotTraces must be at least 1');
+    this.shared = { compactor: new TraceViewCompactor(), recentModels: new RecentModels(hotTraces) };
   }
 
   /**
@@ -278,7 +316,7 @@ export class TraceStore {
       return this.refuse('NestingTooDeep', `the document nests deeper than ${MAX_TRACE_DEPTH} levels`);
     }
     if (!trace) {
-      trace = new StoredTrace(doc.trace_id, this.compactor);
+      trace = new StoredTrace(doc.trace_id, this.shared);
       this.traces.set(doc.trace_id, trace);
       this.byCreation.push(trace);
       this.markHot(trace);
@@ -334,6 +372,7 @@ export class TraceStore {
       this.byCreation[this.head++] = undefined as unknown as StoredTrace; // let it be collected
       this.traces.delete(oldest.id);
       this.hot.delete(oldest);
+      this.shared.recentModels.forget(oldest);
       this.totalBytes -= oldest.bytes;
       this.evicted++;
     }

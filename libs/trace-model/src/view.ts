@@ -233,13 +233,11 @@ export class TraceViewCompactor {
     const annotationValues: Record<string, readonly AnnotationValue[]> = {};
     for (const key of Object.keys(model.annotationValues)) {
       const values = model.annotationValues[key] as AnnotationValue[];
-      // defineProperty: a key such as `__proto__` is an own property here, never the prototype.
-      Object.defineProperty(annotationValues, key, {
-        value: this.values.get(JSON.stringify(values), () => values),
-        enumerable: true,
-        writable: false,
-        configurable: false,
-      });
+      const shared = this.values.get(JSON.stringify(values), () => values);
+      // Assigned, `__proto__` would set the prototype: it is defined as an own property instead.
+      if (key === '__proto__')
+        Object.defineProperty(annotationValues, key, { value: shared, enumerable: true, writable: true });
+      else annotationValues[key] = shared;
     }
     return new CompactTraceView(model.id, shape, numbers, refs, annotationValues);
   }
