@@ -71,6 +71,14 @@ describe('TraceStore', () => {
     const sealedEntries = [...sealing.newestFirst(0, 2e9, 'Event')];
     const keptEntries = [...keeping.newestFirst(0, 2e9, 'Event')];
     expect(sealedEntries.map(readable)).toEqual(keptEntries.map(readable));
+    // Read again (models of sealed traces are kept for a while), then changed: the new documents are read.
+    const oldest = sealedEntries[sealedEntries.length - 1] as TraceEntry;
+    const before = oldest.model().entities.length;
+    const late: SegmentDoc = { ...segment(0), id: 'd000000000000001', trace_id: oldest.id };
+    sealing.put(late);
+    keeping.put(late);
+    expect(oldest.model().entities.length).toBe(before + 1);
+    expect(readable(oldest)).toEqual(readable(keptEntries[keptEntries.length - 1]));
   });
 
   it('unseals a trace a document arrives for: replacement, byte accounting and depth limits as before', () => {

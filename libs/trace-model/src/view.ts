@@ -286,7 +286,8 @@ function shapeOf(model: TraceModel, nodeRows: number[][], edgeRows: number[][]):
     const node: ShapeNode = {
       key: n.key,
       name: n.name,
-      ...(n.type !== undefined ? { type: n.type } : {}),
+      // Always present (undefined for no type): one hidden class for every node a filter loops over.
+      type: n.type,
       names: [...n.names],
       inferred: n.inferred,
       root: n.root,
