@@ -65,19 +65,34 @@ describe('the incident, replayed', () => {
     expect(withTimeout?.latency.stale ?? 0).toBeGreaterThanOrEqual((withTimeout?.staleEmf ?? 0) - 2);
   });
 
-  it('the CLI and the console single out the slowed hop over the same window, with example traces', async () => {
+  it('the CLI and the console single out the slowed hop over the degraded phase, with example traces', async () => {
     const expected = `warehouse-query › ${VENDOR_SUBSEGMENT}`;
+    // The phase without the timeout: in the other phases nothing is slowed, and on a busy machine their
+    // tails (the machine's, not the vendor's) would decide the whole window's p99.
+    const [, degraded] = report.phases;
+    if (!degraded) throw new Error('no degraded phase');
+    const start = Math.floor(degraded.start.getTime() / 1000);
+    const end = Math.ceil(degraded.end.getTime() / 1000) + 1;
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['--no-warnings', '--import', 'tsx', 'apps/traces-cli/src/main.ts', 'analyze', '--since', '10m'],
+      [
+        '--no-warnings',
+        '--import',
+        'tsx',
+        'apps/traces-cli/src/main.ts',
+        'analyze',
+        '--from',
+        String(start),
+        '--to',
+        String(end),
+      ],
       { env: { ...process.env, XRAY_ENDPOINT: stack.endpoints.xray } },
     );
     expect(stdout).toContain(`Most of the p99 is spent in: ${expected}`);
     const cliRow = stdout.split('\n').find((line) => line.startsWith(expected));
     expect(cliRow).toMatch(/1-[0-9a-f]{8}-[0-9a-f]{24}/);
 
-    const end = Math.ceil(Date.now() / 1000);
-    const url = `${stack.endpoints.xray}/console/api/analytics?start=${end - 600}&end=${end}&groupBy=name`;
+    const url = `${stack.endpoints.xray}/console/api/analytics?start=${start}&end=${end}&groupBy=name`;
     const fromConsole = (await (await fetch(url)).json()) as {
       current: { rows: { key: string; p99: number; exampleTraceIds: string[] }[] };
     };

@@ -3,7 +3,7 @@ import { XRayClient } from '@aws-sdk/client-xray';
 import { LOCAL_CREDENTIALS, LOCAL_PORTS, LOCAL_REGION } from '@parcel/config';
 import { analyze, formatAnalysis, formatWaterfall } from '@parcel/trace-analysis';
 import { isTraceId } from '@parcel/xray-protocol';
-import { parseArgs, parseDuration, parseGroupBy, USAGE, UsageError } from './args';
+import { parseArgs, parseGroupBy, parseWindow, USAGE, UsageError } from './args';
 import { getTraces, listTraceIds } from './fetch-traces';
 
 async function run(argv: string[]): Promise<string> {
@@ -28,8 +28,7 @@ async function run(argv: string[]): Promise<string> {
     if (!trace || trace.segments.length === 0) return `Trace ${id} not found at ${endpoint}.`;
     return formatWaterfall(trace);
   }
-  const end = new Date();
-  const start = new Date(end.getTime() - parseDuration(command.options.get('since') ?? '15m'));
+  const { start, end } = parseWindow(command.options);
   const groupBy = parseGroupBy(command.options.get('group-by') ?? 'name');
   const limit = Number(command.options.get('limit') ?? 5000);
   const ids = await listTraceIds(client, {
