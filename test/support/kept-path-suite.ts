@@ -32,6 +32,9 @@ export const KEEP_ON_ERROR_ENV = {
   // Latency keeping off here: on a loaded machine a 1 s threshold would keep these paths for latency and
   // hide whether the error / downstream propagation works (latency keeping has its own unit tests).
   TRACE_KEEP_SLOW_MS: '0',
+  // The gateway takes its quotas every second instead of the SDKs' 10 s, so the rate 0 the suite sets
+  // applies within a second (the X-Ray service answers exactly as it would at 10 s).
+  SAMPLING_TARGETS_INTERVAL_MS: '1000',
 };
 const STAGE = 'AWS::ApiGateway::Stage';
 
@@ -105,7 +108,7 @@ export function keptPathSuite(current: () => TestStack): void {
       stack = current();
       xray = xrayClient(stack.endpoints.xray);
       for (const rule of ['parcel-api', 'Default']) await updateRule(xray, stack.endpoints.xray, rule, 0, 0);
-      // Rate 0 takes effect at the gateway's next SamplingTargets report (≤ 10 s); until then it borrows 1/s.
+      // Rate 0 takes effect at the gateway's next SamplingTargets report (≤ 1 s here); until then it borrows 1/s.
       // Probe a cached parcel (the cheap path) until nothing has been sampled for 2.5 s.
       const probeUrl = `${stack.endpoints.gateway}/parcels/RR123456785GB`;
       expect((await fetch(probeUrl)).status).toBe(200);

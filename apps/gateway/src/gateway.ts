@@ -38,7 +38,6 @@ export interface GatewayOptions {
    * (the daemon serves UDP and TCP on the same address). `null` = local Default rule only.
    */
   samplingEndpoint?: string | null;
-  samplingTargetsIntervalMs?: number;
   /** How often the sampling/keep counters are logged (default 60 s; 0 = never). */
   statsLogIntervalMs?: number;
   /** Address to bind; the stand-in listens on loopback unless told otherwise. */
@@ -79,7 +78,7 @@ export async function startGateway(
       : (options.samplingEndpoint ?? undefined);
   const sampler = new CentralSampler({
     ...(tracingOn && samplingEndpoint ? { endpoint: samplingEndpoint } : {}),
-    ...(options.samplingTargetsIntervalMs ? { targetsIntervalMs: options.samplingTargetsIntervalMs } : {}),
+    targetsIntervalMs: config.samplingTargetsIntervalMs,
     onError: (what, error) =>
       log?.debug({ err: error, what }, 'sampling rules unavailable; local Default applies'),
   });

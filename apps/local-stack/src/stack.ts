@@ -73,7 +73,10 @@ export interface StackOptions {
   onLine?: (name: string, line: string) => void;
   /** Extra environment for every piece (tests tune timeouts and profiles this way). */
   env?: NodeJS.ProcessEnv;
-  /** Announces progress ("postgres ready", …). */
+  /**
+   * Announces progress, one message per start phase with the milliseconds it took since the launcher
+   * began it ("postgres ready in 1234 ms", …): where a slow start spends its time.
+   */
   onProgress?: (message: string) => void;
 }
 
@@ -108,7 +111,9 @@ export async function startStack(
   if (!config.databaseUrl) binds.push(['127.0.0.1', config.postgresPort, 'POSTGRES_PORT']);
   for (const [host, port, variable] of binds) await assertPortFree(host, port, variable);
 
+  const certsStarted = Date.now();
   const certs = await ensureLocalCertificates(join(stateDir, 'certs'));
+  progress(`certificates ready in ${Date.now() - certsStarted} ms`);
   const ca = readFileSync(certs.caFile, 'utf8');
 
   const common: NodeJS.ProcessEnv = {
@@ -166,10 +171,11 @@ export async function startStack(
   };
   /** Starts a piece and waits until it is ready. */
   const launch = async (name: string, spec: Omit<Piece, 'child'>) => {
+    const spawned = Date.now();
     const child = spawnChild(name, spec.entry, spec.env);
     pieces.set(name, { ...spec, child });
     const result = await spec.ready(child);
-    progress(`${name} ready`);
+    progress(`${name} ready in ${Date.now() - spawned} ms`);
     return result;
   };
   const pieceNamed = (name: string) => {
@@ -250,6 +256,7 @@ export async function startStack(
     if (!databaseUrl) throw new Error('postgres did not say where it listens');
     // The migration step warehouse-query's deploy runs (schema, service role), plus the sample parcels.
     // A one-off process, not a piece: it is not supervised (its exit is its success).
+    const migrationStarted = Date.now();
     const migration = new Child({
       name: 'warehouse-migrate',
       entry: appEntry('warehouse-query', 'migrate-main.ts'),
@@ -270,7 +277,7 @@ export async function startStack(
     if (migrated !== 0) {
       throw new Error(`warehouse-migrate exited with ${migrated} (see ${logDir}/warehouse-migrate.log)`);
     }
-    progress('warehouse-migrate done');
+    progress(`warehouse-migrate done in ${Date.now() - migrationStarted} ms`);
     started.push(
       launch('warehouse-query', {
         entry: appEntry('warehouse-query'),

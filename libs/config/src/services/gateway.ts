@@ -31,6 +31,12 @@ export const gatewaySpec = {
     default: '29000',
     min: 50,
   }),
+  samplingTargetsIntervalMs: int('SAMPLING_TARGETS_INTERVAL_MS', {
+    description:
+      'how often the stage reports its sampling statistics and takes new quotas (POST /SamplingTargets); the X-Ray SDKs do it every 10 s. Tests shorten it so a rule change takes effect sooner',
+    default: '10000',
+    min: 100,
+  }),
   ...credentialsSpec({
     key: 'the local account key whose SigV4 signatures the IAM-authorised routes accept',
     secret: 'the secret of that key',
