@@ -63,7 +63,10 @@ export interface RunningStack {
   piece(name: string): Child;
   /** Stops one piece (fault tests: the daemon down, the database down, …). */
   stopPiece(name: string): Promise<void>;
-  /** (Re)starts one piece, with extra environment, and waits until it is ready. */
+  /**
+   * (Re)starts one piece, with extra environment for this run of it, and waits until it is ready. A start
+   * without `env` runs the piece as the stack started it.
+   */
   startPiece(name: string, env?: NodeJS.ProcessEnv): Promise<void>;
   stop(): Promise<void>;
 }
@@ -135,6 +138,7 @@ export async function startStack(
 
   interface Piece {
     entry: string;
+    /** The piece's own environment as the stack starts it (on top of `common`). */
     env: NodeJS.ProcessEnv;
     /** Resolves when the piece is ready; resource wrappers announce readiness (and their URL) over IPC. */
     ready: (child: Child) => Promise<{ url?: string }>;
@@ -169,10 +173,10 @@ export async function startStack(
     children.push(child);
     return child;
   };
-  /** Starts a piece and waits until it is ready. */
-  const launch = async (name: string, spec: Omit<Piece, 'child'>) => {
+  /** Starts a piece, with `extraEnv` for this process only, and waits until it is ready. */
+  const launch = async (name: string, spec: Omit<Piece, 'child'>, extraEnv: NodeJS.ProcessEnv = {}) => {
     const spawned = Date.now();
-    const child = spawnChild(name, spec.entry, spec.env);
+    const child = spawnChild(name, spec.entry, { ...spec.env, ...extraEnv });
     pieces.set(name, { ...spec, child });
     const result = await spec.ready(child);
     progress(`${name} ready in ${Date.now() - spawned} ms`);
@@ -314,7 +318,7 @@ export async function startStack(
       startPiece: async (name, env = {}) => {
         const piece = pieceNamed(name);
         await piece.child.stop();
-        await launch(name, { entry: piece.entry, env: { ...piece.env, ...env }, ready: piece.ready });
+        await launch(name, { entry: piece.entry, env: piece.env, ready: piece.ready }, env);
       },
       stop,
     };
