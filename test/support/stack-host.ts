@@ -61,7 +61,8 @@ export default async function setup(project: TestProject) {
       },
       /** A test file is done: every piece it stopped or changed runs again as the stack started it. */
       release: async (hosted, stack) => {
-        for (const name of hosted.disturbed) await stack.startPiece(name);
+        // Together: each piece waits only for its own start (a piece's dependencies are left running).
+        await Promise.all([...hosted.disturbed].map((name) => stack.startPiece(name)));
         hosted.disturbed.clear();
       },
     };

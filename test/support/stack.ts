@@ -1,7 +1,8 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLocalStackConfig } from '@parcel/config';
+import { ensureLocalCertificates } from '@parcel/local-resources';
 import { freeStackAddresses, type RunningStack, type StackEndpoints, startStack } from '@parcel/local-stack';
 
 /** What helpers that only talk to a stack need of it: a stack of a file's own or a shared one. */
@@ -16,6 +17,20 @@ export interface TestStack extends RunningStack {
 }
 
 /**
+ * The local CA and the vendor's certificate for test stacks, made once per machine and user (as the
+ * PostgreSQL template is) and copied into each stack's state folder, where the launcher finds them valid
+ * and keeps them: generating RSA keys costs a stack's start up to a second of CPU, and certificates are
+ * the stack's input here, not what these tests check (certificates.test.ts makes its own). The launcher
+ * still checks them, and re-issues a leaf close to expiry, as it does under `npm start`.
+ */
+async function seedCertificates(stateDir: string): Promise<void> {
+  const shared = join(tmpdir(), `parcel-test-certs-uid${process.getuid?.() ?? 'x'}`);
+  await ensureLocalCertificates(shared);
+  // The PEM files only: not another process's lock on the folder.
+  cpSync(shared, join(stateDir, 'certs'), { recursive: true, filter: (from) => !from.endsWith('.lock') });
+}
+
+/**
  * Starts the whole local stack on free ports with its own state folder, exactly as `npm start` runs it
  * (same launcher, same processes), so end-to-end tests never collide with a developer's running stack.
  */
@@ -23,6 +38,7 @@ export async function startTestStack(env: NodeJS.ProcessEnv = {}): Promise<TestS
   const stateDir = mkdtempSync(join(tmpdir(), 'parcel-stack-'));
   // Run as root, embedded PostgreSQL runs as its own user, which must reach its data folder in here.
   chmodSync(stateDir, 0o755);
+  await seedCertificates(stateDir);
   const config = readLocalStackConfig({
     ...(await freeStackAddresses()),
     DATABASE_URL: process.env.DATABASE_URL,
