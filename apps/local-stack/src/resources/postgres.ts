@@ -1,6 +1,8 @@
 // PostgreSQL as its own process: embedded (real binaries from npm) unless DATABASE_URL names a server.
-// warehouse-query applies its migrations and the sample seed when it starts.
-import { startPostgres } from '@parcel/local-resources';
+// warehouse-query's migrations and the sample seed are the launcher's warehouse-migrate step, once this is ready.
+// The module alone, not the package's index (node-forge, dynalite, the DynamoDB client): this process is
+// the slowest piece to start and the migration waits for it.
+import { startPostgres } from '@parcel/local-resources/postgres';
 import { announceReady, stopOnSignal } from './lifecycle';
 
 const pg = await startPostgres({
