@@ -13,9 +13,9 @@ import {
 } from '@aws-sdk/client-xray';
 import { LOCAL_CREDENTIALS } from '@parcel/config';
 import { DEFAULT_RULE, PARCEL_API_RULE } from '@parcel/sampling-rules';
+import { parcelTrace } from '@parcel/trace-model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningXrayService, startXrayService } from './server';
-import { parcelRequestTrace } from './test-traces';
 
 let service: RunningXrayService;
 let xray: XRayClient;
@@ -43,7 +43,7 @@ describe('xray-service through @aws-sdk/client-xray', () => {
 
   it('stores segments, reports bad ones as unprocessed, and counts both', async () => {
     const before = { ...service.api.ingest };
-    const t = parcelRequestTrace();
+    const t = parcelTrace({ secondsAgo: 0, cache: 'miss', streamSubsegments: true });
     const out = await xray.send(
       new PutTraceSegmentsCommand({
         TraceSegmentDocuments: [
@@ -70,19 +70,20 @@ describe('xray-service through @aws-sdk/client-xray', () => {
     expect(traces.UnprocessedTraceIds).toEqual(['1-00000000-000000000000000000000000']);
     const trace = traces.Traces?.[0];
     expect(trace?.Id).toBe(t.traceId);
-    expect(trace?.Duration).toBeCloseTo(0.3, 3);
-    expect(trace?.Segments).toHaveLength(4);
+    expect(trace?.Duration).toBeCloseTo(0.37, 3);
+    // The edge stage, parcel-api, the state machine, and the two stage → warehouse-query legs.
+    expect(trace?.Segments).toHaveLength(7);
     const api = trace?.Segments?.find((s) => s.Id === t.apiId);
     const doc = JSON.parse(api?.Document ?? '{}');
     // The streamed SFN subsegment is nested under its parent, without its wire-only fields.
-    const sfnSub = doc.subsegments.find((s: { id: string }) => s.id === t.sfnSubId);
+    const sfnSub = doc.subsegments.find((s: { id: string }) => s.id === t.sfnSubsegmentId);
     expect(sfnSub).toMatchObject({ name: 'SFN', namespace: 'aws' });
     expect(sfnSub.type).toBeUndefined();
     expect(sfnSub.parent_id).toBeUndefined();
   });
 
   it('a re-sent segment replaces the in-progress one', async () => {
-    const t = parcelRequestTrace();
+    const t = parcelTrace({ secondsAgo: 0, cache: 'miss' });
     const [stage] = t.docs;
     const inProgress = { ...stage, end_time: undefined, in_progress: true };
     await xray.send(new PutTraceSegmentsCommand({ TraceSegmentDocuments: [JSON.stringify(inProgress)] }));
@@ -94,8 +95,8 @@ describe('xray-service through @aws-sdk/client-xray', () => {
       new PutTraceSegmentsCommand({ TraceSegmentDocuments: t.docs.map((d) => JSON.stringify(d)) }),
     );
     const whole = (await xray.send(new BatchGetTracesCommand({ TraceIds: [t.traceId] }))).Traces?.[0];
-    expect(whole?.Segments).toHaveLength(4);
-    const stageDoc = JSON.parse(whole?.Segments?.find((s) => s.Id === t.stageId)?.Document ?? '{}');
+    expect(whole?.Segments).toHaveLength(7);
+    const stageDoc = JSON.parse(whole?.Segments?.find((s) => s.Id === t.edgeId)?.Document ?? '{}');
     expect(stageDoc.in_progress).toBeUndefined();
     sums = await xray.send(new GetTraceSummariesCommand(window()));
     const summary = sums.TraceSummaries?.find((s) => s.Id === t.traceId);
@@ -103,7 +104,13 @@ describe('xray-service through @aws-sdk/client-xray', () => {
   });
 
   it('summarises traces with pagination', async () => {
-    const faulty = parcelRequestTrace({ vendorFault: true, parcelId: 'CP000000005DE' });
+    const faulty = parcelTrace({
+      secondsAgo: 0,
+      cache: 'miss',
+      vendor: 'timeout',
+      fanoutFailed: true,
+      parcelId: 'CP000000005DE',
+    });
     await xray.send(
       new PutTraceSegmentsCommand({ TraceSegmentDocuments: faulty.docs.map((d) => JSON.stringify(d)) }),
     );
@@ -123,11 +130,11 @@ describe('xray-service through @aws-sdk/client-xray', () => {
       HasError: false,
       HasThrottle: false,
       IsPartial: false,
-      Http: { HttpMethod: 'GET', HttpStatus: 502, ClientIp: '127.0.0.1', UserAgent: 'curl/8' },
-      EntryPoint: { Name: 'parcelapi/local', Type: 'AWS::ApiGateway::Stage' },
+      Http: { HttpMethod: 'GET', HttpStatus: 502, ClientIp: '127.0.0.1', UserAgent: 'curl/8.5.0' },
+      EntryPoint: { Name: 'parcel-api/local', Type: 'AWS::ApiGateway::Stage' },
     });
     expect(s?.Http?.HttpURL).toContain('/parcels/CP000000005DE');
-    expect(s?.ResponseTime).toBeCloseTo(0.3, 3);
+    expect(s?.ResponseTime).toBeCloseTo(0.37, 3);
     expect(s?.StartTime).toBeInstanceOf(Date);
     expect(s?.Annotations?.parcel_id?.[0]?.AnnotationValue).toEqual({ StringValue: 'CP000000005DE' });
     expect(s?.Annotations?.vendor_status?.[0]?.ServiceIds?.[0]?.Name).toBe('warehouse-query');
@@ -136,7 +143,7 @@ describe('xray-service through @aws-sdk/client-xray', () => {
         'DynamoDB',
         'parcel-api',
         'parcel-fanout',
-        'parcelapi/local',
+        'parcel-api/local',
         'parcels@127.0.0.1',
         'vendor.localhost',
         'warehouse-query',
@@ -170,7 +177,7 @@ describe('xray-service through @aws-sdk/client-xray', () => {
     const byName = new Map(services.map((s) => [s.Name, s]));
     expect(new Set(services.map((s) => `${s.Name}|${s.Type}`)).size).toBe(services.length);
     expect(byName.get('client')?.Type).toBe('client');
-    expect(byName.get('parcelapi/local')).toMatchObject({ Type: 'AWS::ApiGateway::Stage', Root: true });
+    expect(byName.get('parcel-api/local')).toMatchObject({ Type: 'AWS::ApiGateway::Stage', Root: true });
     expect(byName.get('parcel-fanout')?.Type).toBe('AWS::StepFunctions::StateMachine');
     expect(byName.get('parcel-api')?.Type).toBe('AWS::ECS::Container');
     expect(byName.get('DynamoDB')).toMatchObject({ Type: 'AWS::DynamoDB::Table' });
@@ -181,7 +188,7 @@ describe('xray-service through @aws-sdk/client-xray', () => {
     expect(byName.has('SFN')).toBe(false);
     const ref = (name: string) => byName.get(name)?.ReferenceId;
     const edgesOf = (name: string) => (byName.get(name)?.Edges ?? []).map((e) => e.ReferenceId);
-    expect(edgesOf('client')).toEqual([ref('parcelapi/local')]);
+    expect(edgesOf('client')).toEqual([ref('parcel-api/local')]);
     expect(edgesOf('parcel-api').sort()).toEqual([ref('DynamoDB'), ref('parcel-fanout')].sort());
     expect(edgesOf('warehouse-query').sort()).toEqual(
       [ref('parcels@127.0.0.1'), ref('vendor.localhost')].sort(),

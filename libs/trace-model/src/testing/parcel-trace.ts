@@ -1,4 +1,4 @@
-import type { SegmentDoc, SubsegmentDoc } from '@parcel/xray-protocol';
+import { newTraceId, type SegmentDoc, type SubsegmentDoc } from '@parcel/xray-protocol';
 
 /**
  * Segment documents shaped like the ones this project's path emits for one `GET /parcels/{id}`:
@@ -10,12 +10,22 @@ export interface ParcelTraceOptions {
   traceId?: string;
   /** Epoch seconds of the first byte at the gateway. */
   start?: number;
+  /**
+   * Start this many seconds before now instead (for tests against a running service, whose windows are
+   * relative to now); such a trace gets a fresh trace id unless `traceId` is given, so several can be sent.
+   */
+  secondsAgo?: number;
   parcelId?: string;
   cache?: 'hit' | 'miss' | 'stale';
   /** Vendor call outcome: answered, timed out (fault on the subsegment), or 404. */
   vendor?: 'ok' | 'timeout' | 'not_found';
   /** parcel-api answers 500 (and so does the gateway). */
   apiFault?: boolean;
+  /**
+   * On a miss, the vendor's failure failed the fan-out and there was no stale copy: parcel-api answers 502
+   * (a 5xx is a fault on its segment, as the X-Ray SDK records it), and so does the gateway.
+   */
+  fanoutFailed?: boolean;
   /** DynamoDB GetItem was throttled (parcel-api handled it). */
   dynamoThrottle?: boolean;
   /** parcel-api answers 404 for an unknown parcel. */
@@ -25,7 +35,10 @@ export interface ParcelTraceOptions {
   inProgress?: boolean;
   /** Seconds parcel-api spends after its cache read (stretches responsetime). */
   apiExtra?: number;
-  /** Send parcel-api's DynamoDB subsegment as a separate `type: "subsegment"` document. */
+  /**
+   * Send parcel-api's subsegments (DynamoDB GetItem; StartSyncExecution on a miss) as separate
+   * `type: "subsegment"` documents, as the SDK streams closed subsegments.
+   */
   streamSubsegments?: boolean;
 }
 
@@ -34,13 +47,19 @@ export const DEFAULT_TRACE_ID = '1-6920b000-a1b2c3d4e5f60718293a4b5c';
 export function parcelTraceDocuments(options: ParcelTraceOptions = {}): SegmentDoc[] {
   let counter = 0;
   const id = (): string => (++counter).toString(16).padStart(16, '0');
-  const traceId = options.traceId ?? DEFAULT_TRACE_ID;
-  const t0 = options.start ?? 1_763_750_000;
+  const t0 =
+    options.secondsAgo === undefined
+      ? (options.start ?? 1_763_750_000)
+      : Date.now() / 1000 - options.secondsAgo;
+  const traceId =
+    options.traceId ?? (options.secondsAgo === undefined ? DEFAULT_TRACE_ID : newTraceId(t0 * 1000));
   const parcelId = options.parcelId ?? 'RR123456785GB';
   const cache = options.cache ?? 'hit';
   const vendor = options.vendor ?? 'ok';
   const url = `https://127.0.0.1:3000/parcels/${parcelId}`;
-  const status = options.apiFault ? 500 : options.notFound ? 404 : 200;
+  const miss = cache !== 'hit';
+  if (options.fanoutFailed && !miss) throw new Error('fanoutFailed needs a cache miss: a hit has no fan-out');
+  const status = options.apiFault ? 500 : options.fanoutFailed ? 502 : options.notFound ? 404 : 200;
   const docs: SegmentDoc[] = [];
 
   const gateway = (
@@ -69,7 +88,6 @@ export function parcelTraceDocuments(options: ParcelTraceOptions = {}): SegmentD
     ...(code >= 500 ? { fault: true } : code >= 400 ? { error: true } : {}),
   });
 
-  const miss = cache !== 'hit';
   const fanoutTime = miss ? 0.35 : 0;
   const apiStart = t0 + 0.002;
   const dynamoEnd = apiStart + 0.012;
@@ -98,7 +116,7 @@ export function parcelTraceDocuments(options: ParcelTraceOptions = {}): SegmentD
     http: { request: { method: 'GET', url, client_ip: '127.0.0.1' }, response: { status } },
     annotations: { parcel_id: parcelId, cache },
     subsegments: options.streamSubsegments ? [] : [dynamo],
-    ...(options.apiFault ? { fault: true } : options.notFound ? { error: true } : {}),
+    ...(status >= 500 ? { fault: true } : status >= 400 ? { error: true } : {}),
     ...(options.user === undefined ? {} : { user: options.user }),
   };
   docs.push(api);
@@ -116,7 +134,9 @@ export function parcelTraceDocuments(options: ParcelTraceOptions = {}): SegmentD
     aws: { operation: 'StartSyncExecution', region: 'eu-west-2' },
     http: { response: { status: 200 } },
   };
-  api.subsegments?.push(sfn);
+  if (options.streamSubsegments)
+    docs.push({ ...sfn, type: 'subsegment', trace_id: traceId, parent_id: api.id });
+  else api.subsegments?.push(sfn);
 
   const fanoutStart = sfnStart + 0.005;
   const leg = (name: string, path: string, start: number, length: number): SubsegmentDoc => ({
@@ -227,4 +247,26 @@ export function parcelTraceDocuments(options: ParcelTraceOptions = {}): SegmentD
   };
   docs.push(vendorGateway, vendorService);
   return docs;
+}
+
+/** A parcel trace's documents with the ids a test looks its pieces up by. */
+export interface ParcelTrace {
+  traceId: string;
+  docs: SegmentDoc[];
+  /** The gateway stage's segment that received the request. */
+  edgeId: string;
+  apiId: string;
+  /** parcel-api's StartSyncExecution subsegment (on a miss), embedded or streamed. */
+  sfnSubsegmentId: string | undefined;
+}
+
+export function parcelTrace(options: ParcelTraceOptions = {}): ParcelTrace {
+  const docs = parcelTraceDocuments(options);
+  const [edge] = docs;
+  const api = docs.find((doc) => doc.name === 'parcel-api' && doc.type !== 'subsegment');
+  if (edge === undefined || api === undefined)
+    throw new Error('a parcel trace starts at the gateway and parcel-api');
+  const isSfn = (doc: { aws?: Record<string, unknown> }) => doc.aws?.operation === 'StartSyncExecution';
+  const sfn = docs.find(isSfn) ?? api.subsegments?.find(isSfn);
+  return { traceId: edge.trace_id, docs, edgeId: edge.id, apiId: api.id, sfnSubsegmentId: sfn?.id };
 }
