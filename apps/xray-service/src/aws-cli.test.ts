@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { LOCAL_CREDENTIALS } from '@parcel/config';
 import { hasAwsCli, toolPresent } from '@parcel/test-kit';
+import { parcelTrace } from '@parcel/trace-model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningXrayService, startXrayService } from './server';
-import { parcelRequestTrace } from './test-traces';
 
 const run = promisify(execFile);
 
@@ -38,8 +38,8 @@ const cli = async (...args: string[]) => {
 
 describe.runIf(cliHere)('the AWS CLI against xray-service', () => {
   it('lists summaries (following NextToken) and fetches whole traces', async () => {
-    const a = parcelRequestTrace();
-    const b = parcelRequestTrace({ vendorFault: true });
+    const a = parcelTrace({ secondsAgo: 0, cache: 'miss' });
+    const b = parcelTrace({ secondsAgo: 0, cache: 'miss', vendor: 'timeout', fanoutFailed: true });
     service.api.putTraceSegments({
       TraceSegmentDocuments: [...a.docs, ...b.docs].map((d) => JSON.stringify(d)),
     });
@@ -60,9 +60,17 @@ describe.runIf(cliHere)('the AWS CLI against xray-service', () => {
     const traces = await cli('batch-get-traces', '--trace-ids', a.traceId, b.traceId);
     expect(traces.Traces).toHaveLength(2);
     const trace = traces.Traces.find((t: { Id: string }) => t.Id === a.traceId);
-    expect(trace.Segments).toHaveLength(4);
+    expect(trace.Segments).toHaveLength(7);
     const names = trace.Segments.map((s: { Document: string }) => JSON.parse(s.Document).name).sort();
-    expect(names).toEqual(['parcel-api', 'parcel-fanout', 'parcelapi/local', 'warehouse-query']);
+    expect(names).toEqual([
+      'parcel-api',
+      'parcel-api/local',
+      'parcel-api/local',
+      'parcel-api/local',
+      'parcel-fanout',
+      'warehouse-query',
+      'warehouse-query',
+    ]);
     expect(traces.UnprocessedTraceIds).toEqual([]);
   });
 });

@@ -5,18 +5,25 @@ import {
   XRayClient,
 } from '@aws-sdk/client-xray';
 import { LOCAL_CREDENTIALS } from '@parcel/config';
+import { parcelTrace } from '@parcel/trace-model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { xrayFilterCompiler } from './filter-compiler';
 import { type RunningXrayService, startXrayService } from './server';
-import { parcelRequestTrace } from './test-traces';
 
 let service: RunningXrayService;
 let xray: XRayClient;
-const ok = parcelRequestTrace({ parcelId: 'RR123456785GB' });
-const broken = parcelRequestTrace({ parcelId: 'CP987654326DE', vendorFault: true });
-const slow = parcelRequestTrace({ parcelId: 'LX314159268US' });
-// The slow request: its entry segment took 1.5 s.
-(slow.docs[0] as { end_time: number }).end_time += 1.2;
+const ok = parcelTrace({ secondsAgo: 0, cache: 'miss', parcelId: 'RR123456785GB' });
+// The vendor timed out and failed the fan-out: warehouse-query, parcel-api and the edge faulted, the state
+// machine did not.
+const broken = parcelTrace({
+  secondsAgo: 0,
+  cache: 'miss',
+  parcelId: 'CP987654326DE',
+  vendor: 'timeout',
+  fanoutFailed: true,
+});
+// The slow request: parcel-api spent 1.5 s more after its cache read.
+const slow = parcelTrace({ secondsAgo: 0, cache: 'miss', parcelId: 'LX314159268US', apiExtra: 1.5 });
 
 beforeAll(async () => {
   service = await startXrayService(
@@ -50,7 +57,7 @@ const ids = async (FilterExpression: string) => {
 describe('GetTraceSummaries FilterExpression through @parcel/xray-filter', () => {
   it('selects by service fault, annotation, response time and URL', async () => {
     expect(await ids('service("warehouse-query") { fault }')).toEqual([broken.traceId]);
-    expect(await ids('service("parcel-api") { fault }')).toEqual([]);
+    expect(await ids('service("parcel-fanout") { fault }')).toEqual([]);
     expect(await ids('annotation.parcel_id = "RR123456785GB"')).toEqual([ok.traceId]);
     expect(await ids('responsetime > 1')).toEqual([slow.traceId]);
     expect(await ids('http.url CONTAINS "parcels"')).toEqual(
