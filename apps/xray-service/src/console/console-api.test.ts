@@ -2,20 +2,27 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyze } from '@parcel/trace-analysis';
+import { parcelTrace } from '@parcel/trace-model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { xrayFilterCompiler } from '../filter-compiler';
 import { type RunningXrayService, startXrayService } from '../server';
-import { parcelRequestTrace } from '../test-traces';
 import { histogramPercentile } from './console-api';
 
 let service: RunningXrayService;
 let logDir: string;
 const nowS = Date.now() / 1000;
-const ok = parcelRequestTrace({ nowS: nowS - 5, parcelId: 'RR123456785GB' });
-const broken = parcelRequestTrace({ nowS: nowS - 3, parcelId: 'CP987654326DE', vendorFault: true });
-const old = parcelRequestTrace({ nowS: nowS - 400, parcelId: 'RR123456785GB' });
+const ok = parcelTrace({ secondsAgo: 5, cache: 'miss', parcelId: 'RR123456785GB' });
+const broken = parcelTrace({
+  secondsAgo: 3,
+  cache: 'miss',
+  parcelId: 'CP987654326DE',
+  vendor: 'timeout',
+  fanoutFailed: true,
+});
+const old = parcelTrace({ secondsAgo: 400, cache: 'miss', parcelId: 'RR123456785GB' });
 // Trace data is attacker-influenced: it comes back as data, never interpreted.
-(ok.docs[0] as { annotations: Record<string, string> }).annotations.note = '<img src=x onerror=alert(1)>';
+const [okEdge] = ok.docs;
+if (okEdge) okEdge.annotations = { ...okEdge.annotations, note: '<img src=x onerror=alert(1)>' };
 
 beforeAll(async () => {
   logDir = mkdtempSync(join(tmpdir(), 'console-api-'));
@@ -53,7 +60,7 @@ describe('console API', () => {
     expect(traces[1]).toMatchObject({
       status: 200,
       fault: false,
-      url: 'http://127.0.0.1:3000/parcels/RR123456785GB',
+      url: 'https://127.0.0.1:3000/parcels/RR123456785GB',
     });
     expect((traces[1]?.annotations as Record<string, unknown> | undefined)?.note).toEqual([
       '<img src=x onerror=alert(1)>',
@@ -103,10 +110,12 @@ describe('console API', () => {
       edges: unknown[];
     }[];
     const warehouse = nodes.find((n) => n.name === 'warehouse-query');
-    expect(warehouse).toMatchObject({ count: 2, faultRate: 0.5 });
-    expect(warehouse?.p50).toBeCloseTo(0.2, 6);
+    // Two warehouse-query segments a trace (PostgreSQL leg 46 ms, vendor leg 296 ms); the broken vendor leg faulted.
+    expect(warehouse).toMatchObject({ count: 4, faultRate: 0.25 });
+    expect(warehouse?.p50).toBeCloseTo(0.046, 6);
+    // The vendor call: 78 ms, or 400 ms until it timed out.
     const vendor = nodes.find((n) => n.name === 'vendor.localhost');
-    expect(vendor?.p99).toBeCloseTo(0.16, 6);
+    expect(vendor?.p99).toBeCloseTo(0.4, 6);
     expect(nodes.find((n) => n.name === 'client')?.edges).toHaveLength(1);
   });
 
