@@ -101,13 +101,17 @@ describe('check-deps', () => {
     ]);
   });
 
-  it('counts helpers under tests/ and files named test-* as test code', () => {
-    const root = workspace({
+  it('counts helpers under tests/ and testing/ as test code, not a file by its test-* name', () => {
+    const helpers = workspace({
       ...CLEAN,
       'apps/api/tests/server.ts': "import fc from 'fast-check';\n",
-      'apps/api/src/test-helpers.ts': "import fc from 'fast-check';\n",
+      'apps/api/src/testing/arbitraries.ts': "import fc from 'fast-check';\n",
     });
-    expect(checkWorkspace(root)).toEqual([]);
+    expect(checkWorkspace(helpers)).toEqual([]);
+    const named = workspace({ ...CLEAN, 'apps/api/src/test-helpers.ts': "import fc from 'fast-check';\n" });
+    expect(messages(checkWorkspace(named))).toEqual([
+      'apps/api: production code imports fast-check: move it from devDependencies to dependencies',
+    ]);
   });
 
   it('fails an app that imports another app, even from its tests', () => {

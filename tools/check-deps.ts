@@ -46,8 +46,11 @@ export interface Finding {
  */
 export const AWAITING_IMPORT: Readonly<Record<string, readonly string[]>> = {};
 
-/** Test code: `*.test.ts`, and anything under a tests/testing/bench folder or named `test-*`. */
-const TEST_CODE = /(^|\/)(tests?|testing|test-support|bench)\/|(^|\/)test-[^/]*$|\.test\.tsx?$/;
+/**
+ * Test code: `*.test.ts`, and anything under a test/tests/testing/bench folder (the homes
+ * libs/test-kit/README.md gives helpers; a `test-*` name is production code like any other).
+ */
+const TEST_CODE = /(^|\/)(tests?|testing|bench)\/|\.test\.tsx?$/;
 const SOURCE_FILE = /\.(c|m)?tsx?$/;
 const SKIPPED_DIRS = new Set(['node_modules', 'cdk.out', 'dist', '.nx', '.local']);
 
