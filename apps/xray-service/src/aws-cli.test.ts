@@ -39,7 +39,7 @@ const cli = async (...args: string[]) => {
 describe.runIf(cliHere)('the AWS CLI against xray-service', () => {
   it('lists summaries (following NextToken) and fetches whole traces', async () => {
     const a = parcelTrace({ secondsAgo: 0, cache: 'miss' });
-    const b = parcelTrace({ secondsAgo: 0, cache: 'miss', vendor: 'timeout', fanoutFailed: true });
+    const b = parcelTrace({ secondsAgo: 0, fanoutFailed: true });
     service.api.putTraceSegments({
       TraceSegmentDocuments: [...a.docs, ...b.docs].map((d) => JSON.stringify(d)),
     });

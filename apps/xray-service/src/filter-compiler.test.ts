@@ -15,13 +15,7 @@ let xray: XRayClient;
 const ok = parcelTrace({ secondsAgo: 0, cache: 'miss', parcelId: 'RR123456785GB' });
 // The vendor timed out and failed the fan-out: warehouse-query, parcel-api and the edge faulted, the state
 // machine did not.
-const broken = parcelTrace({
-  secondsAgo: 0,
-  cache: 'miss',
-  parcelId: 'CP987654326DE',
-  vendor: 'timeout',
-  fanoutFailed: true,
-});
+const broken = parcelTrace({ secondsAgo: 0, parcelId: 'CP987654326DE', fanoutFailed: true });
 // The slow request: parcel-api spent 1.5 s more after its cache read.
 const slow = parcelTrace({ secondsAgo: 0, cache: 'miss', parcelId: 'LX314159268US', apiExtra: 1.5 });
 

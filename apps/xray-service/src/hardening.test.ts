@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { GetTraceSummariesCommand, PutTraceSegmentsCommand, XRayClient } from '@aws-sdk/client-xray';
 import { LOCAL_CREDENTIALS } from '@parcel/config';
 import { MAX_TRACE_DEPTH } from '@parcel/trace-model';
-import { parcelTraceDocuments } from '@parcel/trace-model/testing';
+import { parcelTraceDocuments, subsegmentChain } from '@parcel/trace-model/testing';
 import { newTraceId } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { xrayFilterCompiler } from './filter-compiler';
@@ -96,22 +96,7 @@ describe('bounded store', () => {
   it('refuses documents nested past the depth limit, with a reason, counted; reads keep answering', async () => {
     const traceId = newTraceId();
     const now = Date.now() / 1000;
-    const docs = [
-      JSON.stringify({ id: hex(1), trace_id: traceId, name: 'root', start_time: now, end_time: now + 1 }),
-    ];
-    for (let i = 2; i <= MAX_TRACE_DEPTH + 20; i++) {
-      docs.push(
-        JSON.stringify({
-          id: hex(i),
-          trace_id: traceId,
-          type: 'subsegment',
-          parent_id: hex(i - 1),
-          name: `s${i}`,
-          start_time: now,
-          end_time: now + 1,
-        }),
-      );
-    }
+    const docs = subsegmentChain(traceId, MAX_TRACE_DEPTH + 20, now).map((doc) => JSON.stringify(doc));
     const unprocessed = [];
     for (let i = 0; i < docs.length; i += 50) {
       const out = await xray.send(
@@ -132,10 +117,11 @@ describe('bounded store', () => {
   it('bounds each trace as X-Ray does and the store in bytes, evicting the oldest', async () => {
     const traceId = newTraceId();
     const now = Date.now() / 1000;
-    const big = (i: number) =>
+    // A segment of about 60 kB (its metadata padded).
+    const big = (trace: string, id: number) =>
       JSON.stringify({
-        id: hex(1000 + i),
-        trace_id: traceId,
+        id: hex(id),
+        trace_id: trace,
         name: 'svc',
         start_time: now,
         end_time: now + 1,
@@ -143,23 +129,16 @@ describe('bounded store', () => {
       });
     const refused = [];
     for (let i = 0; i < Math.ceil(MAX_TRACE_BYTES / 60_000) + 1; i++) {
-      const out = await xray.send(new PutTraceSegmentsCommand({ TraceSegmentDocuments: [big(i)] }));
+      const out = await xray.send(
+        new PutTraceSegmentsCommand({ TraceSegmentDocuments: [big(traceId, 1000 + i)] }),
+      );
       refused.push(...(out.UnprocessedTraceSegments ?? []));
     }
     expect(refused.map((r) => r.ErrorCode)).toContain('TraceTooLarge');
     // Two more traces of 300 kB pass the store's 1 MB: the oldest traces are evicted, not the newest.
     for (let t = 0; t < 2; t++) {
       const other = newTraceId();
-      const docs = Array.from({ length: 5 }, (_, i) =>
-        JSON.stringify({
-          id: hex(2000 + i),
-          trace_id: other,
-          name: 'svc',
-          start_time: now,
-          end_time: now + 1,
-          metadata: { pad: 'y'.repeat(60_000) },
-        }),
-      );
+      const docs = Array.from({ length: 5 }, (_, i) => big(other, 2000 + i));
       const out = await xray.send(new PutTraceSegmentsCommand({ TraceSegmentDocuments: docs }));
       expect(out.UnprocessedTraceSegments).toEqual([]);
     }

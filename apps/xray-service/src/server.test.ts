@@ -104,13 +104,7 @@ describe('xray-service through @aws-sdk/client-xray', () => {
   });
 
   it('summarises traces with pagination', async () => {
-    const faulty = parcelTrace({
-      secondsAgo: 0,
-      cache: 'miss',
-      vendor: 'timeout',
-      fanoutFailed: true,
-      parcelId: 'CP000000005DE',
-    });
+    const faulty = parcelTrace({ secondsAgo: 0, parcelId: 'CP000000005DE', fanoutFailed: true });
     await xray.send(
       new PutTraceSegmentsCommand({ TraceSegmentDocuments: faulty.docs.map((d) => JSON.stringify(d)) }),
     );

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildTraceModel, MAX_TRACE_DEPTH } from './build';
 import { assembledSegments } from './segments';
 import { parcelTraceDocuments } from './testing/parcel-trace';
+import { subsegmentChain } from './testing/subsegment-chain';
 
 const servicePath = (cause: { services: { name: string }[] } | undefined) =>
   cause?.services.map((s) => s.name);
@@ -80,19 +81,7 @@ describe('bounded assembly', () => {
   const hex = (n: number) => n.toString(16).padStart(16, '0');
 
   it('a chain of thousands of subsegments, each sent on its own, assembles without recursion, cut at the limit', () => {
-    const docs: SegmentDoc[] = [{ id: hex(1), trace_id: trace, name: 'root', start_time: 1, end_time: 2 }];
-    for (let i = 2; i <= 5000; i++) {
-      docs.push({
-        id: hex(i),
-        trace_id: trace,
-        type: 'subsegment',
-        parent_id: hex(i - 1),
-        name: `s${i}`,
-        start_time: 1,
-        end_time: 2,
-      });
-    }
-    const model = buildTraceModel(trace, docs.reverse());
+    const model = buildTraceModel(trace, subsegmentChain(trace, 5000, 1).reverse());
     expect(model.entities).toHaveLength(MAX_TRACE_DEPTH + 1);
     expect(model.cutAtDepth).toBe(5000 - MAX_TRACE_DEPTH - 1);
     expect(model.isPartial).toBe(true);

@@ -22,8 +22,9 @@ export interface ParcelTraceOptions {
   /** parcel-api answers 500 (and so does the gateway). */
   apiFault?: boolean;
   /**
-   * On a miss, the vendor's failure failed the fan-out and there was no stale copy: parcel-api answers 502
-   * (a 5xx is a fault on its segment, as the X-Ray SDK records it), and so does the gateway.
+   * A miss whose fan-out the vendor failed (by default `cache: 'miss'`, `vendor: 'timeout'`) with no stale
+   * copy to answer: parcel-api answers 502 (a 5xx is a fault on its segment, as the X-Ray SDK records it),
+   * and so does the gateway.
    */
   fanoutFailed?: boolean;
   /** DynamoDB GetItem was throttled (parcel-api handled it). */
@@ -54,8 +55,9 @@ export function parcelTraceDocuments(options: ParcelTraceOptions = {}): SegmentD
   const traceId =
     options.traceId ?? (options.secondsAgo === undefined ? DEFAULT_TRACE_ID : newTraceId(t0 * 1000));
   const parcelId = options.parcelId ?? 'RR123456785GB';
-  const cache = options.cache ?? 'hit';
-  const vendor = options.vendor ?? 'ok';
+  // A failed fan-out is a miss's (parcel-route annotates it so); otherwise the common case, a hit.
+  const cache = options.cache ?? (options.fanoutFailed ? 'miss' : 'hit');
+  const vendor = options.vendor ?? (options.fanoutFailed ? 'timeout' : 'ok');
   const url = `https://127.0.0.1:3000/parcels/${parcelId}`;
   const miss = cache !== 'hit';
   if (options.fanoutFailed && !miss) throw new Error('fanoutFailed needs a cache miss: a hit has no fan-out');

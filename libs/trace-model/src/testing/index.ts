@@ -1,0 +1,2 @@
+export * from './parcel-trace';
+export * from './subsegment-chain';
