@@ -1,3 +1,4 @@
+import { seededRandom } from '@parcel/test-kit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,23 +10,11 @@ import {
   planCall,
 } from './latency-profile';
 
-/** A deterministic generator (mulberry32), so the distribution checks cannot flake. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const quantile = (sorted: number[], q: number) => sorted[Math.floor(q * (sorted.length - 1))] as number;
 
 describe('planCall', () => {
   it('spreads the default profile log-normally around a 110 ms median', () => {
-    const random = seeded(42);
+    const random = seededRandom(42);
     const delays = Array.from(
       { length: 20_000 },
       () => planCall(DEFAULT_LATENCY_PROFILE, random).delayMs,
@@ -40,7 +29,7 @@ describe('planCall', () => {
   });
 
   it('makes the configured share of calls slow, failed or reset', () => {
-    const random = seeded(7);
+    const random = seededRandom(7);
     const profile: LatencyProfile = {
       medianMs: 20,
       slowFraction: 0.1,

@@ -1,18 +1,7 @@
+import { seededRandom } from '@parcel/test-kit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_TRACES, LatencyWindow, MAX_EMF_VALUES } from './latency-window';
-
-/** A seeded generator in [0, 1) (mulberry32), so a sample is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const request = fc.record({
   ms: fc.oneof(fc.double({ min: 0, max: 60_000, noNaN: true }), fc.constantFrom(Number.NaN, -1, Infinity)),
@@ -23,7 +12,7 @@ describe('LatencyWindow', () => {
   it('any interval: exact count, at most 100 values, each one recorded, the slowest traced first', () => {
     fc.assert(
       fc.property(fc.array(request, { maxLength: 400 }), fc.integer(), (requests, seed) => {
-        const window = new LatencyWindow(seeded(seed));
+        const window = new LatencyWindow(seededRandom(seed));
         for (const r of requests) window.record(r.ms, r.traceId);
         const valid = requests.filter((r) => Number.isFinite(r.ms) && r.ms >= 0);
         const summary = window.drain();
@@ -72,7 +61,7 @@ describe('LatencyWindow', () => {
   });
 
   it('at a high rate the sample stays uniform: its median estimates the interval’s', () => {
-    const window = new LatencyWindow(seeded(42));
+    const window = new LatencyWindow(seededRandom(42));
     // 30,000 requests (3,000/s over 10 s), latencies 0..29,999 ms in arrival order: a sample that favoured
     // early or late arrivals would have its median far from 15,000.
     for (let i = 0; i < 30_000; i++) window.record(i);

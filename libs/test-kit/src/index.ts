@@ -8,6 +8,7 @@ export {
   type RecordingServer,
   startRecordingServer,
 } from './recording-server';
+export { seededRandom } from './seeded-random';
 export { CHROMIUM_PATH, hasAwsCli, hasChromium, isRoot, toolPresent } from './tools';
 export { sampledHeader } from './trace-header';
 export { startUdpCollector, type UdpCollector } from './udp-collector';

@@ -163,14 +163,21 @@ export interface RootView {
  */
 export interface TraceView {
   id: string;
+  /** Earliest start and latest end of any entity (epoch seconds); 0 for an empty trace. */
   startTime: number;
   endTime: number;
+  /** `endTime - startTime`: "total request duration, including all downstream calls". */
   duration: number;
+  /** The root segment's end − start: "time that the server took to send a response". */
   responseTime: number;
+  /** The root segment's request and response. */
   http: HttpView | undefined;
+  /** TraceSummary.HasFault / HasError: the root segment's 5xx / 4xx. */
   hasFault: boolean;
   hasError: boolean;
+  /** TraceSummary.HasThrottle: one or more segment documents have a 429. */
   hasThrottle: boolean;
+  /** Something is still in progress, a parent is missing, or parts were cut at the depth limit. */
   isPartial: boolean;
   root: RootView | undefined;
   /** How many entities the trace has (0 for an empty trace: no `duration`). */
@@ -195,7 +202,6 @@ export interface TraceView {
  * waterfall all read this one object.
  */
 export interface TraceModel extends TraceView {
-  id: string;
   /** Every entity, depth first from the roots, children by start time: the waterfall's rows. */
   entities: Entity[];
   /** Entities without a parent in the trace, by start time. */
@@ -204,22 +210,6 @@ export interface TraceModel extends TraceView {
   segments: Entity[];
   /** The entry point: the earliest segment whose parent is not in the trace. */
   rootSegment: Entity | undefined;
-  /** Earliest start and latest end of any entity (epoch seconds); 0 for an empty trace. */
-  startTime: number;
-  endTime: number;
-  /** `endTime - startTime`: "total request duration, including all downstream calls". */
-  duration: number;
-  /** The root segment's end − start: "time that the server took to send a response". */
-  responseTime: number;
-  /** The root segment's request and response. */
-  http: HttpView | undefined;
-  /** TraceSummary.HasFault / HasError: the root segment's 5xx / 4xx. */
-  hasFault: boolean;
-  hasError: boolean;
-  /** TraceSummary.HasThrottle: one or more segment documents have a 429. */
-  hasThrottle: boolean;
-  /** Something is still in progress, a parent is missing, or parts were cut at the depth limit. */
-  isPartial: boolean;
   /** Entities left out: deeper than `MAX_TRACE_DEPTH`. */
   cutAtDepth: number;
   /** Distinct annotation values by key (own properties only, null prototype), each with the services that set it. */

@@ -5,8 +5,6 @@ import type {
   Facts,
   FactsView,
   HttpView,
-  RootCause,
-  RootView,
   ServiceView,
   TraceModel,
   TraceView,
@@ -44,19 +42,22 @@ interface ShapeEdge extends EdgeView {
  * edges and their aggregate flags, the trace's flags, root, users and root causes. Parcel traces come in a
  * handful of shapes, so 100,000 traces share a few dozen of these.
  */
-interface Shape {
-  hasFault: boolean;
-  hasError: boolean;
-  hasThrottle: boolean;
-  isPartial: boolean;
-  root: RootView | undefined;
-  entityCount: number;
-  userNames: readonly string[];
+interface Shape
+  extends Pick<
+    TraceView,
+    | 'hasFault'
+    | 'hasError'
+    | 'hasThrottle'
+    | 'isPartial'
+    | 'root'
+    | 'entityCount'
+    | 'userNames'
+    | 'faultRootCauses'
+    | 'errorRootCauses'
+    | 'responseTimeRootCauses'
+  > {
   services: readonly ShapeNode[];
   edges: readonly ShapeEdge[];
-  faultRootCauses: readonly RootCause[];
-  errorRootCauses: readonly RootCause[];
-  responseTimeRootCauses: readonly RootCause[];
 }
 
 /** A bounded intern table: values seen recently are shared; past the limit it starts afresh (sharing is an optimisation only). */

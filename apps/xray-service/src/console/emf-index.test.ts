@@ -1,20 +1,15 @@
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEmfSink, createLatencyMetric } from '@parcel/metrics';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '../testing/temp-dir';
 import { EmfIndex, readEmf } from './emf-index';
 import { LogTailer } from './log-tailer';
 
 const T1 = '1-6b06d7db-b304b7fa44380266bad890c2';
 const T2 = '1-6b06d7da-a846d4f291d3c5fc5db19dd1';
-let dir: string;
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'emf-index-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const tempDir = useTempDir('emf-index-');
 
 const settled = () => new Promise((r) => setImmediate(r));
 const at = (seconds: number) => seconds * 1000;
@@ -39,7 +34,7 @@ const emf = (
       ],
     },
   })}\n`;
-const index = () => new EmfIndex(new LogTailer(dir, { minScanIntervalMs: 0 }));
+const index = () => new EmfIndex(new LogTailer(tempDir(), { minScanIntervalMs: 0 }));
 
 describe('EmfIndex', () => {
   it('reads the lines the services print (the shared EMF sink), buckets them, keeps their example traces', async () => {
@@ -60,7 +55,7 @@ describe('EmfIndex', () => {
       properties: { traceId: T1, parcelId: 'RR123456785GB' },
     });
     await settled();
-    writeFileSync(join(dir, 'parcel-api.log'), `{"level":30,"msg":"not EMF"}\n${lines.join('\n')}\n`);
+    writeFileSync(join(tempDir(), 'parcel-api.log'), `{"level":30,"msg":"not EMF"}\n${lines.join('\n')}\n`);
 
     const now = Date.now() / 1000;
     const series = await index().query({ start: now - 60, end: now + 60, periodSeconds: 60 });
@@ -80,7 +75,7 @@ describe('EmfIndex', () => {
 
   it('buckets by period from the window’s start, and leaves out what lies outside it', async () => {
     writeFileSync(
-      join(dir, 'a.log'),
+      join(tempDir(), 'a.log'),
       emf(at(1000), { vendor_stale: 1 }, { traceId: T1 }) +
         emf(at(1009.9), { vendor_stale: 1 }) +
         emf(at(1010), { vendor_stale: 2 }, { traceId: T2 }) +
@@ -126,7 +121,7 @@ describe('EmfIndex', () => {
     ];
     for (const v of variants) expect(readEmf(v), JSON.stringify(v)).toEqual([]);
     writeFileSync(
-      join(dir, 'x.log'),
+      join(tempDir(), 'x.log'),
       `${variants.map((v) => JSON.stringify(v)).join('\n')}\n{"_aws": nope\n${JSON.stringify({ ...base, m: [2, 3], Service: 's', traceId: '<script>', exampleTraceIds: [T1, 5, 'x'] })}\n`,
     );
     const series = await index().query({ start: 900, end: 1100, periodSeconds: 60 });
@@ -158,10 +153,10 @@ describe('EmfIndex', () => {
   });
 
   it('bounds memory: the oldest values go first, and no more series than allowed', async () => {
-    const file = join(dir, 'p.log');
+    const file = join(tempDir(), 'p.log');
     writeFileSync(file, '');
     for (let i = 0; i < 30; i++) appendFileSync(file, emf(at(1000 + i), { [`m${i % 3}`]: [1, 2, 3, 4] }));
-    const bounded = new EmfIndex(new LogTailer(dir, { minScanIntervalMs: 0 }), {
+    const bounded = new EmfIndex(new LogTailer(tempDir(), { minScanIntervalMs: 0 }), {
       maxValues: 40,
       maxSeries: 2,
     });

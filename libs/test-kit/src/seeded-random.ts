@@ -1,0 +1,14 @@
+/**
+ * A deterministic generator in [0, 1) (mulberry32), for tests that draw from a distribution: the same
+ * seed gives the same draws on every run, so a distribution check cannot flake.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
