@@ -6,11 +6,14 @@ describe('runOpenLoop', () => {
     const started: number[] = [];
     const t0 = performance.now();
     // Each answer takes 200 ms; at 50 a second, 10 requests are all started within about 200 ms.
+    const early: number[] = [];
     const { skipped } = await runOpenLoop({ rate: 50, total: 10, maxInFlight: 100 }, async (i, dueAt) => {
       started.push(i);
-      expect(performance.now()).toBeGreaterThanOrEqual(dueAt - 1);
+      if (performance.now() < dueAt) early.push(i);
       await new Promise((r) => setTimeout(r, 200));
     });
+    // Never before its time (a timer alone can fire up to a millisecond early by performance.now()).
+    expect(early).toEqual([]);
     expect(skipped).toBe(0);
     expect(started).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(performance.now() - t0).toBeLessThan(1500);

@@ -22,8 +22,11 @@ export async function runOpenLoop(
   const start = performance.now();
   for (let i = 0; i < opts.total; i++) {
     const dueAt = start + i * interval;
-    const wait = dueAt - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    // Timers count whole milliseconds from the event loop's cached clock, so one can fire a little before
+    // `dueAt` by performance.now(): wait again until it is due.
+    for (let wait = dueAt - performance.now(); wait > 0; wait = dueAt - performance.now()) {
+      await new Promise((r) => setTimeout(r, Math.ceil(wait)));
+    }
     if (pending.size >= opts.maxInFlight) {
       skipped++;
       continue;
