@@ -103,6 +103,27 @@ const warehouseQuery = (nodes: TraceNode[], route: 'warehouse' | 'vendor') =>
 const faultedChildren = (nodes: TraceNode[], parent: TraceNode) =>
   nodes.filter((n) => n.kind === 'subsegment' && n.segmentName === parent.name && n.doc.fault);
 
+/**
+ * An unsampled call's kept path, read back once every hop down to `route`'s internal stage has arrived and
+ * `reachedLeaf` (what the case must reach below it) holds.
+ */
+const readKeptPath = (
+  traceId: string,
+  route: 'warehouse' | 'vendor',
+  reachedLeaf: (n: TraceNode[]) => boolean,
+) =>
+  readTrace(
+    xray,
+    traceId,
+    (n) =>
+      edgeOf(n) !== undefined &&
+      named(n, 'parcel-api').length > 0 &&
+      executions(n).length > 0 &&
+      internalStages(n, route).length > 0 &&
+      reachedLeaf(n),
+    20_000,
+  );
+
 type Stats = { kept: Record<'error' | 'latency' | 'downstream', number>; discarded: number };
 const stats = async (url: string) => (await (await fetch(url)).json()) as Stats;
 
@@ -154,16 +175,10 @@ export function keptPathSuite(shared: SharedStack): void {
       expect(call.status).toBeGreaterThanOrEqual(500);
       expect(call.headers.get('x-trace-kept'), 'clients never see X-Trace-Kept').toBeNull();
 
-      const nodes = await readTrace(
-        xray,
+      const nodes = await readKeptPath(
         call.traceId,
-        (n) =>
-          edgeOf(n) !== undefined &&
-          named(n, 'parcel-api').length > 0 &&
-          executions(n).length > 0 &&
-          internalStages(n, 'warehouse').length > 0 &&
-          warehouseQuery(n, 'warehouse').length > 0,
-        20_000,
+        'warehouse',
+        (n) => warehouseQuery(n, 'warehouse').length > 0,
       );
       const trace = describeTrace(nodes);
       expectLinkedTree(nodes);
@@ -207,17 +222,7 @@ export function keptPathSuite(shared: SharedStack): void {
       expect(call.body.vendorStatus).toBe('timeout');
       expect(call.headers.get('x-trace-kept'), 'clients never see X-Trace-Kept').toBeNull();
 
-      const nodes = await readTrace(
-        xray,
-        call.traceId,
-        (n) =>
-          edgeOf(n) !== undefined &&
-          named(n, 'parcel-api').length > 0 &&
-          executions(n).length > 0 &&
-          internalStages(n, 'vendor').length > 0 &&
-          vendorCalls(n).length > 0,
-        20_000,
-      );
+      const nodes = await readKeptPath(call.traceId, 'vendor', (n) => vendorCalls(n).length > 0);
       const trace = describeTrace(nodes);
       expectLinkedTree(nodes);
       // The 200 hops are kept because of what is below them; the hops that failed, or whose own call failed
