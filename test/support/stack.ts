@@ -46,7 +46,9 @@ export async function startTestStack(env: NodeJS.ProcessEnv = {}): Promise<TestS
   });
   const lines: { name: string; line: string }[] = [];
   const stack = await startStack(config, {
-    env: { LOG_LEVEL: 'info', ...env },
+    // Segments and spans leave the daemon and the OTel exporter within 100 ms (1 s by default): a test
+    // reading a trace back waits for the trace, not for a batch timer.
+    env: { LOG_LEVEL: 'info', XRAY_FLUSH_INTERVAL_MS: '100', OTEL_BSP_SCHEDULE_DELAY: '100', ...env },
     onLine: (name, line) => {
       lines.push({ name, line });
       if (process.env.STACK_LOG === 'verbose') console.log(`${name.padEnd(16)}│ ${line}`);

@@ -50,7 +50,7 @@ export async function readTrace(
     const docs = (out.Traces?.[0]?.Segments ?? []).map((s) => JSON.parse(s.Document ?? '{}') as SegmentDoc);
     nodes = nodesOf(traceId, docs);
     if (nodes.length > 0 && complete(nodes)) return nodes;
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(
     `trace ${traceId} not complete after ${timeoutMs} ms; have:\n${nodes.map((n) => `  ${n.kind} ${n.name} (${n.segmentName})`).join('\n')}`,

@@ -56,6 +56,7 @@ export async function startTracedService(opts: TracedServiceOptions): Promise<Ru
     serviceName,
     backend: effectiveTracingBackend(config),
     otlpEndpoint: config.otlpEndpoint,
+    otlpExportDelayMs: config.otlpExportDelayMs,
     daemonAddress: config.daemonAddress,
     logLevel: config.logLevel,
     keepSlowMs: config.traceKeepSlowMs,

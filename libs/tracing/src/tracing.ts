@@ -11,6 +11,7 @@ import type { AwsClientLike, TracingProvider } from './span';
 import { logKeepStatsPeriodically } from './stats';
 
 export const DEFAULT_KEEP_SLOW_MS = 1000;
+const DEFAULT_EXPORT_DELAY_MS = 1000;
 
 /**
  * `xray` (default): the lean recorder, segments to the X-Ray daemon; `xray-sdk`: the stock
@@ -28,6 +29,8 @@ export interface TracingOptions {
   serviceVersion?: string;
   /** OTEL_EXPORTER_OTLP_ENDPOINT (backend `otel`): the collector's base URL (default http://127.0.0.1:4318). */
   otlpEndpoint?: string;
+  /** OTEL_BSP_SCHEDULE_DELAY (backend `otel`): how long an ended span may wait for its batch (default 1000). */
+  otlpExportDelayMs?: number;
   logLevel?: LogLevel;
   /** Where the JSON log goes (default stdout); tests capture it. */
   logDestination?: DestinationStream;
@@ -111,6 +114,7 @@ export function initTracing(opts: TracingOptions): Tracing {
                 daemonAddress: address,
                 otlpEndpoint:
                   opts.otlpEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4318',
+                exportDelayMs: opts.otlpExportDelayMs ?? DEFAULT_EXPORT_DELAY_MS,
                 keepSlowMs: opts.keepSlowMs ?? DEFAULT_KEEP_SLOW_MS,
                 recordUnsampled: opts.recordUnsampled ?? true,
               })

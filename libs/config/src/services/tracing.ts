@@ -21,6 +21,12 @@ export const tracingSpec = {
       'base URL of the OTLP/HTTP collector sidecar (TRACING_BACKEND=otel); spans go to <url>/v1/traces',
     default: 'http://127.0.0.1:4318',
   }),
+  otlpExportDelayMs: int('OTEL_BSP_SCHEDULE_DELAY', {
+    description:
+      'backend otel: the longest an ended span waits before it is exported (a full batch of 512 goes at once); OTel\'s own default is 5000',
+    default: '1000',
+    min: 1,
+  }),
   serviceVersion: optionalStr('SERVICE_VERSION', { description: 'version recorded on every segment' }),
   ...loggingSpec,
   traceKeepSlowMs: int('TRACE_KEEP_SLOW_MS', {

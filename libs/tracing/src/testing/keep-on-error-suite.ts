@@ -38,6 +38,8 @@ export function keepOnErrorSuite(backend: TracingBackend, collect: () => Promise
         serviceName: SERVICE,
         backend,
         daemonAddress: collector.address,
+        // otel: a kept span reaches the collector within 50 ms, so a wait for it is not a 1 s wait.
+        otlpExportDelayMs: 50,
         logLevel: 'silent',
         keepSlowMs: 0,
       });

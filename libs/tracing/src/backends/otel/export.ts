@@ -6,12 +6,12 @@ import type { ExportStats } from '../../span';
 
 const MAX_QUEUE = 2048;
 const MAX_BATCH = 512;
-const FLUSH_EVERY_MS = 1000;
 
 /**
  * Batches ended spans and exports them off the request path: a request only pushes onto a bounded queue;
  * a timer (unref'd) hands batches to the OTLP exporter, one export at a time. What does not fit in the
- * queue, or an export that fails, is dropped and counted, never retried at the request's expense.
+ * queue, or an export that fails, is dropped and counted, never retried at the request's expense. A span
+ * waits at most `delayMs` for its batch (OTEL_BSP_SCHEDULE_DELAY).
  */
 export class CountingBatchExporter {
   private queue: ReadableSpan[] = [];
@@ -20,7 +20,10 @@ export class CountingBatchExporter {
   private sent = 0;
   private readonly dropped = { queue_full: 0, export_failed: 0 };
 
-  constructor(private readonly exporter: SpanExporter) {}
+  constructor(
+    private readonly exporter: SpanExporter,
+    private readonly delayMs: number,
+  ) {}
 
   push(span: ReadableSpan): void {
     if (this.queue.length >= MAX_QUEUE) {
@@ -29,7 +32,7 @@ export class CountingBatchExporter {
     }
     this.queue.push(span);
     if (this.queue.length >= MAX_BATCH) this.flushSoon(0);
-    else this.flushSoon(FLUSH_EVERY_MS);
+    else this.flushSoon(this.delayMs);
   }
 
   stats(): ExportStats {

@@ -368,6 +368,7 @@ export class OtelProvider implements TracingProvider {
       serviceName: string;
       daemonAddress: string;
       otlpEndpoint: string;
+      exportDelayMs: number;
       keepSlowMs: number;
       recordUnsampled: boolean;
     },
@@ -378,7 +379,7 @@ export class OtelProvider implements TracingProvider {
     // The signal-specific variable wins, as the OTel exporter configuration specifies.
     const url =
       process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${opts.otlpEndpoint.replace(/\/$/, '')}/v1/traces`;
-    this.batch = new CountingBatchExporter(new OTLPTraceExporter({ url }));
+    this.batch = new CountingBatchExporter(new OTLPTraceExporter({ url }), opts.exportDelayMs);
     const provider = new BasicTracerProvider({
       resource,
       idGenerator: this.ids,

@@ -26,6 +26,8 @@ const traced = useTracedApp({
       serviceName: SERVICE,
       backend: 'otel',
       otlpEndpoint: collector.endpoint,
+      // A span reaches the collector within 50 ms: the test waits for it, not for the 1 s default.
+      otlpExportDelayMs: 50,
       logLevel: 'silent',
     });
     const dynamodb = traceAwsClient(new DynamoDBClient(awsClientAt(downstream.url, 'eu-west-1')));
@@ -94,13 +96,18 @@ describe('TRACING_BACKEND=otel', () => {
   });
 
   it('counts what it could not export (collector down), without failing a request', async () => {
+    // The OTLP exporter retries a refused connection with backoff for as long as its timeout (10 s by
+    // default) allows; OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, which it reads itself, makes that one attempt.
+    process.env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT = '300';
     const provider = new OtelProvider(createLogger({ level: 'silent' }), {
       serviceName: 'lonely',
       daemonAddress: '127.0.0.1:9',
       otlpEndpoint: 'http://127.0.0.1:9',
+      exportDelayMs: 1000,
       keepSlowMs: 0,
       recordUnsampled: true,
     });
+    delete process.env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT;
     const req = { method: 'GET', url: 'http://x/y' };
     const span = provider.startServerSpan({
       name: 'lonely',
