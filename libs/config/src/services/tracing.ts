@@ -23,7 +23,7 @@ export const tracingSpec = {
   }),
   otlpExportDelayMs: int('OTEL_BSP_SCHEDULE_DELAY', {
     description:
-      'backend otel: the longest an ended span waits before it is exported (a full batch of 512 goes at once); OTel\'s own default is 5000',
+      "backend otel: the longest an ended span waits before it is exported (a full batch of 512 goes at once); OTel's own default is 5000",
     default: '1000',
     min: 1,
   }),
