@@ -9,9 +9,40 @@ if (notice) {
   Object.assign(process.env, SDK_NODE_WARNING_OFF);
 }
 
-// One runner, two projects: unit tests sit next to the code they test; end-to-end tests live under
-// test/ and run over the local stack. Unit runs first, end-to-end after it (sequence.groupOrder): on two
-// cores, running both at once only makes each slower and the timing-sensitive end-to-end checks noisier.
+/**
+ * The end-to-end files over the shared stack in the default environment (`useSharedStack()`): one
+ * project, so one process hosts that stack for all of them.
+ */
+const DEFAULT_STACK_FILES = [
+  'test/console.test.ts',
+  'test/local-cloud.test.ts',
+  'test/logs.test.ts',
+  'test/otlp.test.ts',
+  'test/faults/tracing-faults.test.ts',
+  'test/hostile/hostile-input.test.ts',
+  'test/sampling/live-tuning.test.ts',
+];
+/**
+ * The load files: each drives traffic through a stack of its own for a minute and judges what it
+ * measured; never two at once.
+ */
+const LOAD_FILES = ['test/soak.test.ts', 'test/incident.test.ts'];
+
+/** What every end-to-end project shares: files one at a time, each owning the ports and stacks it starts. */
+const endToEnd = {
+  testTimeout: 60_000,
+  hookTimeout: 180_000,
+  fileParallelism: false,
+  // A browser page or a metric behind a busy machine can take seconds: polls wait, then fail.
+  expect: { poll: { timeout: 15_000 } },
+  // Hosts the stacks that files in the same environment share: useSharedStack().
+  globalSetup: ['./test/support/stack-host.ts'],
+};
+
+// Unit tests sit next to the code they test; end-to-end tests live under test/ and run over the local
+// stack, in three projects: the default stack's files, the files with stacks or pieces of their own (and
+// the keep-on-error stack they share), and the load files. Run as a whole (`npx vitest run`) the projects
+// go one after another (sequence.groupOrder); `npm test` runs them side by side (tools/run-tests.ts).
 export default defineConfig({
   test: {
     reporters: ['default', './test/support/durations-reporter.ts'],
@@ -30,20 +61,30 @@ export default defineConfig({
           exclude: ['**/node_modules/**', 'infra/cdk.out/**'],
           testTimeout: 30_000,
           hookTimeout: 120_000,
+          // Vitest's default on two cores is one worker; the unit files wait on sockets and timers too.
+          maxWorkers: 2,
           sequence: { groupOrder: 0 },
         },
       },
       {
+        test: { ...endToEnd, name: 'e2e', include: DEFAULT_STACK_FILES, sequence: { groupOrder: 1 } },
+      },
+      {
         test: {
-          name: 'e2e',
+          ...endToEnd,
+          name: 'e2e-own',
           include: ['test/**/*.test.ts'],
-          testTimeout: 60_000,
-          hookTimeout: 180_000,
-          // The end-to-end suites share one machine's ports and CPU: run their files one at a time.
-          fileParallelism: false,
-          // Hosts the stacks that files in the default (or the same) environment share: useSharedStack().
-          globalSetup: ['./test/support/stack-host.ts'],
-          sequence: { groupOrder: 1 },
+          exclude: ['**/node_modules/**', ...DEFAULT_STACK_FILES, ...LOAD_FILES],
+          sequence: { groupOrder: 2 },
+        },
+      },
+      {
+        test: {
+          ...endToEnd,
+          name: 'load',
+          include: LOAD_FILES,
+          testTimeout: 300_000,
+          sequence: { groupOrder: 3 },
         },
       },
     ],

@@ -1,31 +1,25 @@
-import { relative } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { Reporter, TestModule } from 'vitest/node';
-
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+import { DURATIONS_DIR_VARIABLE, type FileDuration, formatDurations } from './durations';
 
 /**
- * Prints, after the run, how long each test file took (its tests and hooks, a shared stack's start
- * included in the first file that used it), slowest first per project: where CI's minutes go.
+ * After the run, how long each test file took (its tests and hooks), slowest first per project: where
+ * CI's minutes go. Under tools/run-tests.ts the rows go to its folder, for one table across the lanes.
  */
 export default class FileDurationsReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>) {
     if (testModules.length === 0) return;
-    const rows = testModules.map((m) => ({
+    const node = process.versions.node.split('.')[0] ?? '?';
+    const rows: FileDuration[] = testModules.map((m) => ({
       project: m.project.name,
+      node,
       file: relative(process.cwd(), m.moduleId),
       ms: m.diagnostic().duration,
-      state: m.state(),
+      failed: m.state() === 'failed',
     }));
-    const lines = ['', 'Duration per test file (tests and hooks):'];
-    for (const project of [...new Set(rows.map((r) => r.project))].sort()) {
-      const mine = rows.filter((r) => r.project === project).sort((a, b) => b.ms - a.ms);
-      const total = mine.reduce((sum, r) => sum + r.ms, 0);
-      lines.push(`  ${project}: ${mine.length} files, ${seconds(total)} in all`);
-      for (const r of mine) {
-        const mark = r.state === 'failed' ? '  ✗' : '';
-        lines.push(`    ${seconds(r.ms).padStart(8)}  ${r.file}${mark}`);
-      }
-    }
-    console.log(lines.join('\n'));
+    const dir = process.env[DURATIONS_DIR_VARIABLE];
+    if (dir) writeFileSync(join(dir, `${process.pid}.json`), JSON.stringify(rows));
+    else console.log(formatDurations(rows));
   }
 }

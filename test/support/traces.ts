@@ -36,7 +36,22 @@ function nodesOf(traceId: string, documents: SegmentDoc[]): TraceNode[] {
   }));
 }
 
-/** Reads a trace back with the real X-Ray client, polling until `complete` says it is whole. */
+/**
+ * Whether every document of the trace has arrived, as far as its shape can tell: one node whose parent
+ * is not in the trace (the edge, or the caller's own span), and nothing in progress. The hops send their
+ * documents independently (the daemon batches, an OTLP exporter exports in rounds), so a trace read back
+ * while it arrives has its parts in any order: a child before the subsegment that called it.
+ */
+export function settled(nodes: TraceNode[]): boolean {
+  const ids = new Set(nodes.map((n) => n.id));
+  const roots = nodes.filter((n) => n.parentId === undefined || !ids.has(n.parentId));
+  return roots.length === 1 && nodes.every((n) => Number.isFinite(n.end));
+}
+
+/**
+ * Reads a trace back with the real X-Ray client, polling until it has settled (above) and `complete` says
+ * it holds what the test is about.
+ */
 export async function readTrace(
   client: XRayClient,
   traceId: string,
@@ -49,11 +64,11 @@ export async function readTrace(
     const out = await client.send(new BatchGetTracesCommand({ TraceIds: [traceId] }));
     const docs = (out.Traces?.[0]?.Segments ?? []).map((s) => JSON.parse(s.Document ?? '{}') as SegmentDoc);
     nodes = nodesOf(traceId, docs);
-    if (nodes.length > 0 && complete(nodes)) return nodes;
+    if (nodes.length > 0 && settled(nodes) && complete(nodes)) return nodes;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(
-    `trace ${traceId} not complete after ${timeoutMs} ms; have:\n${nodes.map((n) => `  ${n.kind} ${n.name} (${n.segmentName})`).join('\n')}`,
+    `trace ${traceId} not ${settled(nodes) ? 'complete' : 'settled (one root, nothing in progress)'} after ${timeoutMs} ms; have:\n${nodes.map((n) => `  ${n.kind} ${n.name} (${n.segmentName})`).join('\n')}`,
   );
 }
 
