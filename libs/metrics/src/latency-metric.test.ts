@@ -114,8 +114,9 @@ describe('request latency in Embedded Metric Format', () => {
       expect(doc.requests).toBe(3);
       expect(doc.latency).toHaveLength(3);
       expect(doc.latency[1]).toBeGreaterThanOrEqual(29);
-      // The kept one was slower than the sampled one; the unsampled one has no trace to show.
-      expect(doc.exampleTraceIds).toEqual([T2, T1]);
+      // The recorded ones only: the unsampled one has no trace to show. (Which of the two a busy machine
+      // made slower is not this test's business: slowest-first is latency-window.test.ts's, on set values.)
+      expect([...doc.exampleTraceIds].sort()).toEqual([T1, T2].sort());
     } finally {
       metric.stop();
       await new Promise((r) => server.close(r));
