@@ -24,7 +24,7 @@ const DEFAULT_STACK_FILES = [
 ];
 /**
  * The load files: each drives traffic through a stack of its own for a minute and judges what it
- * measured; never two at once.
+ * measured; never two at once (`npm test` runs the incident replay alone).
  */
 const LOAD_FILES = ['test/soak.test.ts', 'test/incident.test.ts'];
 
