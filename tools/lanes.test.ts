@@ -71,6 +71,23 @@ describe('runPhases', () => {
     expect(formatSteps(results, 1000)).toContain('1 step(s) failed in 1.0 s.');
   });
 
+  it('runs a step at the niceness it asks for', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lanes-test-'));
+    const blocks: string[] = [];
+    await runPhases(
+      [
+        [
+          {
+            name: 'low',
+            steps: [{ ...script('nice', `console.log('nice=' + require('os').getPriority())`), nice: 19 }],
+          },
+        ],
+      ],
+      { cwd: dir, write: (b) => blocks.push(b) },
+    );
+    expect(blocks.join('')).toContain('\nnice=19\n');
+  });
+
   it('counts a command that cannot start as a failed step', async () => {
     dir = mkdtempSync(join(tmpdir(), 'lanes-test-'));
     const { results } = await runPhases(
@@ -91,7 +108,7 @@ describe('tools/run-tests.ts', () => {
     );
     expect(run.status).toBe(2);
     expect(run.stderr).toContain(
-      'no lane named no-such-lane; lanes: types, unit, e2e, e2e-own, soak, node24, incident',
+      'no lane named no-such-lane; lanes: unit, e2e, e2e-own, soak, node24, incident, types',
     );
   });
 });

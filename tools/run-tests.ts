@@ -2,12 +2,12 @@
  * `npm test` after the lint: every test, in lanes that run side by side, each lane's output printed
  * whole when it ends, then one table of every test file's duration. The phases, one after another:
  *
- *   1. the type check beside the unit tests (both keep the cores busy);
+ *   1. the unit tests (Vitest's two workers keep both cores busy);
  *   2. the end-to-end files over the shared default stack, those with stacks or pieces of their own, the
  *      soak and, when Node 24 is installed (`npm ci --prefix tools/node24`, as CI does), the Node 24
  *      lane: the unit tests of what the images carry, then the whole-trace and hostile-input files over
  *      a stack whose pieces run on Node 24 too;
- *   3. the incident replay, alone.
+ *   3. the incident replay, with only the type check beside it, at the lowest priority.
  *
  * The end-to-end files spend most of their time waiting (on requests, restarts, sampling reports), which
  * on two cores left one core idle while they ran one after another; the lanes fill it. The files of one
@@ -67,13 +67,7 @@ const vitest = (node: string, ...args: string[]): Step => ({
 function phases(withNode24: boolean): Lane[][] {
   const node = process.execPath;
   return [
-    [
-      {
-        name: 'types',
-        steps: [{ title: 'tsc --noEmit (strict)', node, args: [TSC, '-p', 'tsconfig.json', '--noEmit'] }],
-      },
-      { name: 'unit', steps: [vitest(node, '--project', 'unit')] },
-    ],
+    [{ name: 'unit', steps: [vitest(node, '--project', 'unit')] }],
     [
       { name: 'e2e', steps: [vitest(node, '--project', 'e2e')] },
       { name: 'e2e-own', steps: [vitest(node, '--project', 'e2e-own')] },
@@ -99,9 +93,18 @@ function phases(withNode24: boolean): Lane[][] {
           ]
         : []),
     ],
-    // Alone: the replay judges where the latency goes, and on a saturated machine it goes to waiting for
-    // a core (the gateway's wait on parcel-api) rather than to the slowed vendor.
-    [{ name: 'incident', steps: [vitest(node, '--project', 'load', 'test/incident.test.ts')] }],
+    // The replay judges where the latency goes, and on a saturated machine it goes to waiting for a core
+    // (the gateway's wait on parcel-api) rather than to the slowed vendor: nothing else beside it but
+    // the type check, at the lowest priority, on the core the replay leaves idle (it needs about one).
+    [
+      { name: 'incident', steps: [vitest(node, '--project', 'load', 'test/incident.test.ts')] },
+      {
+        name: 'types',
+        steps: [
+          { title: 'tsc --noEmit (strict)', node, args: [TSC, '-p', 'tsconfig.json', '--noEmit'], nice: 19 },
+        ],
+      },
+    ],
   ];
 }
 
