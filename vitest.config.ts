@@ -3,8 +3,9 @@ import { nodeSupportNotice, SDK_NODE_WARNING_OFF } from './apps/local-stack/src/
 
 // As under `npm start`: the AWS SDK's Node-version warning is said once, here, and switched off in the
 // test workers and the stacks they start (they inherit this environment), which would each print it.
+// Under tools/run-tests.ts the runner has said it already, and switched it off for every lane.
 const notice = nodeSupportNotice();
-if (notice) {
+if (notice && !process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED) {
   console.warn(notice);
   Object.assign(process.env, SDK_NODE_WARNING_OFF);
 }

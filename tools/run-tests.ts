@@ -19,6 +19,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeSupportNotice, SDK_NODE_WARNING_OFF } from '../apps/local-stack/src/node-support';
 import { IMAGE_SERVICES } from '../infra/src/image-context';
 import { formatDurations } from '../test/support/durations';
 import { formatSteps, type Lane, runPhases, type Step } from './lanes';
@@ -130,6 +131,12 @@ async function main() {
     console.log('Node 24 is not installed (npm ci --prefix tools/node24): its lane is left out.');
   }
 
+  // Said once for the whole run, not by each lane's Vitest (see vitest.config.ts).
+  const notice = nodeSupportNotice();
+  if (notice) {
+    console.warn(notice);
+    Object.assign(process.env, SDK_NODE_WARNING_OFF);
+  }
   const started = Date.now();
   const { results, durations } = await runPhases(plan, { cwd: root });
   console.log(formatDurations(durations));
