@@ -1,8 +1,12 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
 import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { type RunningPostgres, startPostgres } from '@parcel/local-resources';
+import { sampledHeader } from '@parcel/test-kit';
+import { newTraceId } from '@parcel/xray-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IMAGE_SERVICES, type ImageService, REPO_ROOT } from '../src/image-context';
 import { bundleService, type Lockfile } from './bundle';
@@ -22,7 +26,7 @@ async function imageEnvironment(dockerfile: string): Promise<Record<string, stri
 }
 
 /** What the image's CMD runs, as a process: the bundle, from the folder the image copies it into. */
-async function startImageCommand(service: ImageService, dir: string) {
+async function startImageCommand(service: ImageService, dir: string, extraEnv: Record<string, string> = {}) {
   const env = await imageEnvironment(IMAGE_SERVICES[service].dockerfile);
   expect(Object.keys(env)).toEqual(expect.arrayContaining(['PORT', 'NODE_ENV', 'AWS_XRAY_DAEMON_ADDRESS']));
   const child = spawn(process.execPath, [join(dir, `${service}.mjs`)], {
@@ -34,6 +38,7 @@ async function startImageCommand(service: ImageService, dir: string) {
       ...env,
       PORT: '0',
       ...(service === 'warehouse-query' ? { DB_HOST: '127.0.0.1', DB_PORT: '9' } : {}),
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -74,18 +79,23 @@ const runHealthcheck = (dir: string, port: number) =>
     hc.on('exit', (code) => resolve(code));
   });
 
+/** The image's /app: the bundle, and what its `npm ci --omit=dev` installs (the same versions, linked). */
+async function imageFolder(service: ImageService): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `${service}-image-`));
+  const result = await bundleService(service, dir);
+  await mkdir(join(dir, 'node_modules'), { recursive: true });
+  for (const name of Object.keys(result.dependencies)) {
+    await symlink(join(REPO_ROOT, 'node_modules', name), join(dir, 'node_modules', name), 'dir');
+  }
+  return dir;
+}
+
 describe.each(Object.keys(IMAGE_SERVICES) as ImageService[])('the %s image command', (service) => {
   let dir: string;
   let running: { child: ChildProcess; port: number } | undefined;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), `${service}-image-`));
-    const result = await bundleService(service, dir);
-    // Stand-in for the image's `npm ci --omit=dev`: the same installed versions, linked.
-    await mkdir(join(dir, 'node_modules'), { recursive: true });
-    for (const name of Object.keys(result.dependencies)) {
-      await symlink(join(REPO_ROOT, 'node_modules', name), join(dir, 'node_modules', name), 'dir');
-    }
+    dir = await imageFolder(service);
     running = await startImageCommand(service, dir);
   }, 120_000);
 
@@ -148,5 +158,60 @@ describe.each(Object.keys(IMAGE_SERVICES) as ImageService[])('the %s image comma
   it('passes the HEALTHCHECK command, which fails when nothing answers', async () => {
     expect(await runHealthcheck(dir, running?.port as number)).toBe(0);
     expect(await runHealthcheck(dir, 9)).toBe(1);
+  });
+});
+
+// The image's traces hold its SQL calls: the bundle instruments the one pg it carries (a pg resolved at
+// run time would be absent from /app, or another copy than the one the service queries through).
+describe('the warehouse-query image, over a real PostgreSQL', () => {
+  let dir: string;
+  let postgres: RunningPostgres;
+  let daemon: Socket;
+  const datagrams: string[] = [];
+  let running: { child: ChildProcess; port: number } | undefined;
+
+  beforeAll(async () => {
+    dir = await imageFolder('warehouse-query');
+    postgres = await startPostgres();
+    // The image's migration step, as a deploy runs it (`node /app/migrate.mjs`).
+    await promisify(execFile)(process.execPath, [join(dir, 'migrate.mjs')], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, DATABASE_URL: postgres.url, SEED_SAMPLE_PARCELS: 'true' },
+    });
+    daemon = createSocket('udp4');
+    daemon.on('message', (m) => datagrams.push(m.toString('utf8')));
+    await new Promise<void>((r) => daemon.bind(0, '127.0.0.1', r));
+    running = await startImageCommand('warehouse-query', dir, {
+      DATABASE_URL: postgres.url,
+      AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`,
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    running?.child.kill('SIGTERM');
+    daemon?.close();
+    await postgres?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('records the query of a sampled request as an sql subsegment', async () => {
+    const root = newTraceId();
+    const res = await fetch(`http://127.0.0.1:${running?.port}/internal/warehouse/RR123456785GB`, {
+      headers: { 'x-amzn-trace-id': sampledHeader(root) },
+    });
+    expect(res.status).toBe(200);
+    type Doc = { trace_id?: string; sql?: Record<string, unknown>; subsegments?: Doc[] };
+    const sqlOf = (d: Doc): Record<string, unknown>[] => [
+      ...(d.sql ? [d.sql] : []),
+      ...(d.subsegments ?? []).flatMap(sqlOf),
+    ];
+    const sql = () =>
+      datagrams
+        .map((text) => JSON.parse(text.slice(text.indexOf('\n') + 1)) as Doc)
+        .filter((d) => d.trace_id === root)
+        .flatMap(sqlOf);
+    await expect.poll(() => sql().length, { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(sql()[0]).toMatchObject({ database_type: 'PostgreSQL', user: expect.any(String) });
+    expect(String(sql()[0]?.sanitized_query)).toMatch(/select/i);
   });
 });

@@ -1,5 +1,7 @@
 import type { WarehouseQueryConfig } from '@parcel/config';
 import { type RunningService, startTracedService } from '@parcel/http-service/traced-service';
+import { tracePg } from '@parcel/tracing';
+import pg from 'pg';
 import { createPool, warmPool } from './db';
 import { vendorRoute, warehouseRoute } from './routes';
 import { createVendorClient } from './vendor-client';
@@ -21,6 +23,8 @@ export async function startWarehouseQuery(
     config,
     ...opts,
     mount: async ({ app, tracing }) => {
+      // The pg this service queries through: in the image's bundle it is the only copy.
+      tracePg(pg);
       const pool = createPool(config);
       pool.on('error', (err) => tracing.logger.warn({ err }, 'idle database connection failed'));
       const warmFailure = await warmPool(pool);

@@ -24,4 +24,5 @@ export {
   type TracingBackend,
   type TracingOptions,
   traceAwsClient,
+  tracePg,
 } from './tracing';

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import type { DestinationStream, Logger } from 'pino';
 import { NoopProvider } from './backends/off';
 import { OtelProvider } from './backends/otel/provider';
@@ -121,11 +120,6 @@ export function initTracing(opts: TracingOptions): Tracing {
             : new NoopProvider();
     provider.instrumentHttpGlobal(nameForHost);
     wrapHttpModulesForPropagation();
-    try {
-      provider.instrumentPg(createRequire(import.meta.url)('pg'));
-    } catch {
-      // No pg in this process: nothing to capture.
-    }
     processTracing = { provider, rootLogger };
   } else {
     processTracing.provider.configure({
@@ -159,6 +153,16 @@ export function initTracing(opts: TracingOptions): Tracing {
 /** The tracing set up by the latest `initTracing` (a no-op one if none was). */
 export function activeTracing(): Tracing {
   return active ?? initTracing({ serviceName: 'unnamed', backend: 'off' });
+}
+
+/**
+ * Instruments node-postgres: an `sql` subsegment per query. Pass the `pg` module the service itself
+ * imports: in a bundled image that copy is the only one (resolving `pg` at run time would find none, or
+ * another instance the service never queries through). Idempotent.
+ */
+export function tracePg<M>(pgModule: M): M {
+  activeTracing().provider.instrumentPg(pgModule);
+  return pgModule;
 }
 
 /** Instruments an AWS SDK v3 client: one subsegment per call, trace header on the request. */
