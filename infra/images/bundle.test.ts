@@ -211,7 +211,11 @@ describe('the warehouse-query image, over a real PostgreSQL', () => {
         .filter((d) => d.trace_id === root)
         .flatMap(sqlOf);
     await expect.poll(() => sql().length, { timeout: 10_000 }).toBeGreaterThan(0);
-    expect(sql()[0]).toMatchObject({ database_type: 'PostgreSQL', user: expect.any(String) });
+    expect(sql()[0]).toMatchObject({
+      database_type: 'PostgreSQL',
+      user: expect.any(String),
+      driver_version: expect.stringMatching(/^node-postgres \d/),
+    });
     expect(String(sql()[0]?.sanitized_query)).toMatch(/select/i);
   });
 });

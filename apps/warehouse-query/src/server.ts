@@ -2,6 +2,7 @@ import type { WarehouseQueryConfig } from '@parcel/config';
 import { type RunningService, startTracedService } from '@parcel/http-service/traced-service';
 import { tracePg } from '@parcel/tracing';
 import pg from 'pg';
+import pgPackage from 'pg/package.json' with { type: 'json' };
 import { createPool, warmPool } from './db';
 import { vendorRoute, warehouseRoute } from './routes';
 import { createVendorClient } from './vendor-client';
@@ -24,7 +25,7 @@ export async function startWarehouseQuery(
     ...opts,
     mount: async ({ app, tracing }) => {
       // The pg this service queries through: in the image's bundle it is the only copy.
-      tracePg(pg);
+      tracePg(pg, pgPackage.version);
       const pool = createPool(config);
       pool.on('error', (err) => tracing.logger.warn({ err }, 'idle database connection failed'));
       const warmFailure = await warmPool(pool);

@@ -157,7 +157,8 @@ export interface TracingProvider {
   /** Instruments the `http`/`https` modules globally (already wrapped for propagation by the caller). */
   instrumentHttpGlobal(name: (host: string, port: string | undefined) => string): void;
   /** Instruments `pg` (v8) globally. */
-  instrumentPg(pg: unknown): void;
+  /** `driverVersion`: the pg package's version, recorded as `driver_version` (`node-postgres <version>`). */
+  instrumentPg(pg: unknown, driverVersion?: string): void;
   configure(settings: ProviderSettings): void;
   /** What left the process for the sidecar and what was dropped on the way (shown in the tracing stats). */
   exportStats(): ExportStats | undefined;

@@ -158,10 +158,12 @@ export function activeTracing(): Tracing {
 /**
  * Instruments node-postgres: an `sql` subsegment per query. Pass the `pg` module the service itself
  * imports: in a bundled image that copy is the only one (resolving `pg` at run time would find none, or
- * another instance the service never queries through). Idempotent.
+ * another instance the service never queries through). `driverVersion` (its package.json's `version`,
+ * which a bundle carries only if the service imports it) becomes the subsegments' `driver_version`.
+ * Idempotent.
  */
-export function tracePg<M>(pgModule: M): M {
-  activeTracing().provider.instrumentPg(pgModule);
+export function tracePg<M>(pgModule: M, driverVersion?: string): M {
+  activeTracing().provider.instrumentPg(pgModule, driverVersion);
   return pgModule;
 }
 

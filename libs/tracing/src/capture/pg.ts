@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { currentStore } from '../context';
 import type { SqlFields } from '../span';
 
@@ -21,25 +20,17 @@ interface PgModule {
   };
 }
 
-function driverVersion(): string | undefined {
-  try {
-    return `node-postgres ${(createRequire(import.meta.url)('pg/package.json') as { version: string }).version}`;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * `sql` subsegment per `Client.query` (pools query through clients): `sanitized_query` is the statement
  * text (every query here is parameterised, so it carries no values), `database_type`, the server's
  * `database_version` (from its startup parameters), `driver_version`, `user`, `url` without password.
  */
-export function capturePg(pgModule: unknown): void {
+export function capturePg(pgModule: unknown, driverVersion?: string): void {
   const pg = pgModule as PgModule;
   const proto = pg.Client?.prototype;
   if (!proto || proto.__parcelCapture) return;
   proto.__parcelCapture = true;
-  const driver = driverVersion();
+  const driver = driverVersion === undefined ? undefined : `node-postgres ${driverVersion}`;
   const attach = proto._attachListeners;
   if (attach) {
     proto._attachListeners = function (this: PgClient, con) {

@@ -340,8 +340,8 @@ export class XrayProvider implements TracingProvider {
     this.sdk.captureHTTPsGlobal(https as never, true, onEnd as never);
   }
 
-  instrumentPg(pg: unknown): void {
-    capturePg(pg);
+  instrumentPg(pg: unknown, driverVersion?: string): void {
+    capturePg(pg, driverVersion);
   }
 }
 
