@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DURATIONS_DIR_VARIABLE, type FileDuration } from '../test/support/durations';
+import { DURATIONS_DIR_VARIABLE, type FileDuration, seconds } from '../test/support/durations';
 
 /** One command of a lane: a Node script and its arguments. */
 export interface Step {
@@ -37,8 +37,6 @@ export interface RunOptions {
   /** How often a line says which lanes still run (default a minute), so a quiet log is not a hang. */
   heartbeatMs?: number;
 }
-
-export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 function runStep(lane: string, step: Step, cwd: string, durationsDir: string) {
   const started = Date.now();

@@ -16,12 +16,13 @@
  *   node --import tsx tools/run-tests.ts            # every lane (npm test)
  *   node --import tsx tools/run-tests.ts node24     # the named lanes only (npm run test:node24)
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeSupportNotice, SDK_NODE_WARNING_OFF } from '../apps/local-stack/src/node-support';
 import { IMAGE_SERVICES } from '../infra/src/image-context';
 import { formatDurations } from '../test/support/durations';
+import { listPackages } from './check-deps';
 import { formatSteps, type Lane, runPhases, type Step } from './lanes';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -34,28 +35,16 @@ const TSC = join(root, 'node_modules/typescript/bin/tsc');
  * workspace packages it depends on, transitively, as their package.json files declare.
  */
 function imageFolders(): string[] {
-  const folders = new Map<string, string>();
-  const dependsOn = new Map<string, string[]>();
-  for (const parent of ['apps', 'libs']) {
-    for (const dir of readdirSync(join(root, parent))) {
-      const manifest = join(root, parent, dir, 'package.json');
-      if (!existsSync(manifest)) continue;
-      const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as {
-        name: string;
-        dependencies?: Record<string, string>;
-      };
-      folders.set(pkg.name, `${parent}/${dir}/`);
-      dependsOn.set(pkg.name, Object.keys(pkg.dependencies ?? {}));
-    }
-  }
+  const packages = new Map(listPackages(root).map((pkg) => [pkg.name, pkg]));
   const carried = new Set<string>();
   const visit = (name: string) => {
-    if (carried.has(name) || !folders.has(name)) return;
-    carried.add(name);
-    for (const dep of dependsOn.get(name) ?? []) visit(dep);
+    const pkg = packages.get(name);
+    if (!pkg || carried.has(pkg.dir)) return;
+    carried.add(pkg.dir);
+    for (const dep of Object.keys(pkg.manifest.dependencies ?? {})) visit(dep);
   };
   for (const { workspace } of Object.values(IMAGE_SERVICES)) visit(workspace);
-  return [...carried].map((name) => folders.get(name) as string).sort();
+  return [...carried].map((dir) => `${dir}/`).sort();
 }
 
 const vitest = (node: string, ...args: string[]): Step => ({

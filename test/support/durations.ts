@@ -14,7 +14,8 @@ export interface FileDuration {
  */
 export const DURATIONS_DIR_VARIABLE = 'TEST_DURATIONS_DIR';
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+/** `12.3 s` */
+export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** Per project and runtime, slowest first, with the total: where the minutes go. */
 export function formatDurations(rows: readonly FileDuration[]): string {
